@@ -1,0 +1,57 @@
+import type { Labels } from '../model/labels.js';
+
+/**
+ * Which Prometheus release's PromQL the engine follows where releases differ (see
+ * docs/promql-compat.md): '3' is current Prometheus; '2' is 2.x (e.g. Debian's 2.42): closed
+ * lookback/range windows, inclusive subquery grid start, the pre-2.51 zero clamp in rate,
+ * no Kahan in sum/avg, atan2 keeps __name__, holt_winters, legacy label-name charset.
+ */
+export type PromQLCompat = '2' | '3';
+
+export interface EngineOptions {
+  /** Default lookback delta in ms (5m). */
+  readonly lookbackDelta: number;
+  /** Default subquery step in ms when `[range:]` omits it (1m). */
+  readonly defaultEvaluationInterval: number;
+  /** Most samples a query may hold in memory at once (Prometheus default 50,000,000). */
+  readonly maxSamples: number;
+  /** Allow Prometheus' experimental functions (3.x: promql-experimental-functions). */
+  readonly enableExperimentalFunctions: boolean;
+}
+
+export interface QueryOptions {
+  readonly compat: PromQLCompat;
+  /** Per-request override of the lookback delta in ms; 0 = engine default. */
+  readonly lookbackDelta: number;
+  readonly signal: AbortSignal;
+}
+
+/** One output sample of an instant vector. */
+export interface VectorSample {
+  readonly labels: Labels;
+  /** ms */
+  readonly t: number;
+  readonly v: number;
+}
+
+/** One output series of a matrix: columns of ms timestamps and values. */
+export interface MatrixSeries {
+  readonly labels: Labels;
+  readonly timestamps: Float64Array;
+  readonly values: Float64Array;
+}
+
+export type QueryValue =
+  | { readonly type: 'scalar'; readonly t: number; readonly v: number }
+  | { readonly type: 'string'; readonly t: number; readonly v: string }
+  | { readonly type: 'vector'; readonly samples: readonly VectorSample[] }
+  /** Range query results (sorted by labels) and instant queries of a range selector. */
+  | { readonly type: 'matrix'; readonly series: readonly MatrixSeries[] };
+
+export interface QueryResult {
+  readonly value: QueryValue;
+  /** Storage warnings and PromQL annotations (warn level), in order of occurrence, unique. */
+  readonly warnings: readonly string[];
+  /** PromQL info-level annotations. */
+  readonly infos: readonly string[];
+}

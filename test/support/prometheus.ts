@@ -1,0 +1,247 @@
+/**
+ * Launches real Prometheus servers for tests, the demo and benchmarks.
+ *
+ * History is imported with `promtool tsdb create-blocks-from openmetrics` before the server starts
+ * (Prometheus only picks up blocks it finds at start-up). Every server started here is killed and its
+ * temporary directories removed by `stop()`, and — as a safety net — when the Node process exits.
+ */
+import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+export interface PrometheusOptions {
+  /** `global.external_labels` of the server. */
+  externalLabels?: Record<string, string>;
+  /** OpenMetrics text (must end with `# EOF`) imported as TSDB blocks before start-up. */
+  openMetrics?: string;
+  /** TSDB directory; a temporary one (removed by stop()) when omitted. Kept by stop() when given. */
+  dataDir?: string;
+  /** `--storage.tsdb.retention.time`, default 100y so imported history never expires. */
+  retention?: string;
+  /** Extra command-line flags for prometheus. */
+  extraArgs?: string[];
+  /** How long to wait for /-/ready, default 30 s. */
+  readyTimeoutMs?: number;
+}
+
+export interface PrometheusServer {
+  /** Base URL without trailing slash, e.g. http://127.0.0.1:40123 */
+  url: string;
+  port: number;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+let available: boolean | null = null;
+
+/** True when both `prometheus` and `promtool` run. */
+export function prometheusAvailable(): boolean {
+  if (available === null) {
+    const ok = (cmd: string) => {
+      const r = spawnSync(cmd, ['--version'], { stdio: 'ignore', timeout: 10_000 });
+      return r.error === undefined && r.status === 0;
+    };
+    available = ok('prometheus') && ok('promtool');
+  }
+  return available;
+}
+
+/** A TCP port that was free on 127.0.0.1 a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => (port > 0 ? resolve(port) : reject(new Error('freePort: no port assigned'))));
+    });
+  });
+}
+
+// ---- process-exit safety net -------------------------------------------------------------------
+
+const live = new Set<{ child: ChildProcess; tempDirs: string[] }>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const entry of live) {
+      try {
+        entry.child.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+      for (const dir of entry.tempDirs) rmSync(dir, { recursive: true, force: true });
+    }
+    live.clear();
+  });
+}
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+function runPromtool(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('promtool', args, { timeout: 120_000, maxBuffer: 16 << 20 }, (err, _stdout, stderr) => {
+      if (err) reject(new Error(`promtool ${args.join(' ')} failed: ${err.message}\n${tail(String(stderr))}`));
+      else resolve();
+    });
+  });
+}
+
+function tail(s: string, max = 2000): string {
+  return s.length > max ? '…' + s.slice(s.length - max) : s;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function isReady(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      child.off('exit', onExit);
+      resolve(false);
+    }, ms);
+    const onExit = () => {
+      clearTimeout(t);
+      resolve(true);
+    };
+    child.once('exit', onExit);
+  });
+}
+
+// ---- the launcher ------------------------------------------------------------------------------
+
+export async function startPrometheus(opts: PrometheusOptions = {}): Promise<PrometheusServer> {
+  installExitHook();
+  const workDir = mkdtempSync(join(tmpdir(), 'promdedup-prom-'));
+  const tempDirs = [workDir];
+  const dataDir = opts.dataDir ?? join(workDir, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const cleanup = () => {
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const global: Record<string, unknown> = { evaluation_interval: '1m', scrape_interval: '1m' };
+    if (opts.externalLabels && Object.keys(opts.externalLabels).length > 0) global.external_labels = opts.externalLabels;
+    const configFile = join(workDir, 'prometheus.yml');
+    writeFileSync(configFile, stringify({ global, scrape_configs: [] }));
+
+    if (opts.openMetrics !== undefined) {
+      let text = opts.openMetrics;
+      if (!/# EOF\s*$/.test(text)) throw new Error('startPrometheus: openMetrics text must end with "# EOF"');
+      if (!text.endsWith('\n')) text += '\n';
+      const omFile = join(workDir, 'history.om');
+      writeFileSync(omFile, text);
+      await runPromtool(['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', omFile, dataDir]);
+    }
+
+    let lastErr: Error | null = null;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const port = await freePort();
+      try {
+        return await launch(port, configFile, dataDir, opts, tempDirs);
+      } catch (err) {
+        lastErr = err as Error;
+        // A colleague's process may have taken the port between freePort() and bind: try another.
+        if (!/address already in use/i.test(lastErr.message)) break;
+      }
+    }
+    throw lastErr ?? new Error('startPrometheus failed');
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+}
+
+async function launch(
+  port: number,
+  configFile: string,
+  dataDir: string,
+  opts: PrometheusOptions,
+  tempDirs: string[],
+): Promise<PrometheusServer> {
+  const url = `http://127.0.0.1:${port}`;
+  const args = [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${dataDir}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    `--storage.tsdb.retention.time=${opts.retention ?? '100y'}`,
+    '--web.enable-lifecycle',
+    '--storage.remote.read-concurrent-limit=0',
+    '--log.level=warn',
+    ...(opts.extraArgs ?? []),
+  ];
+  const child = spawn('prometheus', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => {
+    stderr = tail(stderr + d, 8000);
+  });
+  let spawnError: Error | null = null;
+  child.on('error', (e) => {
+    spawnError = e;
+  });
+  const entry = { child, tempDirs };
+  live.add(entry);
+
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      if (!(await waitExit(child, 5000))) {
+        child.kill('SIGKILL');
+        await waitExit(child, 5000);
+      }
+    }
+    live.delete(entry);
+  };
+
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
+  for (;;) {
+    if (spawnError !== null) {
+      live.delete(entry);
+      throw new Error(`prometheus failed to start: ${(spawnError as Error).message}`);
+    }
+    if (child.exitCode !== null || child.signalCode !== null) {
+      live.delete(entry);
+      throw new Error(`prometheus exited (code ${child.exitCode}, signal ${child.signalCode}) before ready:\n${tail(stderr)}`);
+    }
+    if (await isReady(url)) break;
+    if (Date.now() > deadline) {
+      await kill();
+      throw new Error(`prometheus at ${url} not ready after ${opts.readyTimeoutMs ?? 30_000} ms:\n${tail(stderr)}`);
+    }
+    await sleep(100);
+  }
+
+  let stopped: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    dataDir,
+    stop() {
+      stopped ??= (async () => {
+        await kill();
+        for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+}

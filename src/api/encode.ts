@@ -1,0 +1,76 @@
+import type { Labels } from '../model/labels.js';
+import { formatSampleValue, formatScalarValue, formatTimestampSeconds } from '../promql/format.js';
+import type { QueryValue } from '../promql/types.js';
+
+/**
+ * JSON bodies byte for byte as Prometheus writes them. Built as strings directly: the matrix of a
+ * range query is the largest thing we send, and a generic serializer over per-point arrays would
+ * allocate twice per sample.
+ */
+
+/** Go's encoding/json escapes <, > and & in strings; Prometheus' label maps show that. */
+export function jsonString(s: string): string {
+  const json = JSON.stringify(s);
+  return /[<>&\u2028\u2029]/.test(json)
+    ? json.replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
+    : json;
+}
+
+export function encodeLabels(ls: Labels): string {
+  let out = '{';
+  for (let i = 0; i < ls.length; i++) {
+    const l = ls[i]!;
+    if (i > 0) out += ',';
+    out += jsonString(l.name) + ':' + jsonString(l.value);
+  }
+  return out + '}';
+}
+
+export function encodeQueryData(value: QueryValue): string {
+  switch (value.type) {
+    case 'scalar':
+      return `{"resultType":"scalar","result":[${scalarTime(value.t)},"${formatScalarValue(value.v)}"]}`;
+    case 'string':
+      return `{"resultType":"string","result":[${scalarTime(value.t)},${jsonString(value.v)}]}`;
+    case 'vector': {
+      const parts: string[] = [];
+      for (const s of value.samples) {
+        parts.push(
+          `{"metric":${encodeLabels(s.labels)},"value":[${formatTimestampSeconds(s.t)},"${formatSampleValue(s.v)}"]}`,
+        );
+      }
+      return `{"resultType":"vector","result":[${parts.join(',')}]}`;
+    }
+    case 'matrix': {
+      const parts: string[] = [];
+      for (const s of value.series) {
+        const ts = s.timestamps;
+        const vs = s.values;
+        const points: string[] = new Array(ts.length);
+        for (let i = 0; i < ts.length; i++) {
+          points[i] = `[${formatTimestampSeconds(ts[i]!)},"${formatSampleValue(vs[i]!)}"]`;
+        }
+        parts.push(`{"metric":${encodeLabels(s.labels)},"values":[${points.join(',')}]}`);
+      }
+      return `{"resultType":"matrix","result":[${parts.join(',')}]}`;
+    }
+  }
+}
+
+/** Scalar and string results carry the time as a JSON float, unlike vector samples. */
+function scalarTime(ms: number): string {
+  return String(ms / 1000);
+}
+
+export function successBody(data: string, warnings: readonly string[], infos: readonly string[] = []): string {
+  let out = `{"status":"success","data":${data}`;
+  if (warnings.length > 0) out += `,"warnings":[${warnings.map(jsonString).join(',')}]`;
+  if (infos.length > 0) out += `,"infos":[${infos.map(jsonString).join(',')}]`;
+  return out + '}';
+}
+
+export function errorBody(errorType: string, error: string, warnings: readonly string[] = []): string {
+  let out = `{"status":"error","errorType":${jsonString(errorType)},"error":${jsonString(error)}`;
+  if (warnings.length > 0) out += `,"warnings":[${warnings.map(jsonString).join(',')}]`;
+  return out + '}';
+}

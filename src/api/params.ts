@@ -1,0 +1,89 @@
+import { ApiError } from './errors.js';
+import { parsePromDuration } from '../util/duration.js';
+
+/**
+ * Request parameters from the URL query string and a form body, merged as Go's `r.Form` does:
+ * body values first (so they win for single-valued parameters), then URL values. Grafana puts
+ * custom parameters such as `dedup=false` in the URL of a POST whose body holds the query.
+ */
+export class Params {
+  private readonly values = new Map<string, string[]>();
+
+  constructor(...sources: URLSearchParams[]) {
+    for (const source of sources) {
+      for (const [k, v] of source) {
+        const list = this.values.get(k);
+        if (list) list.push(v);
+        else this.values.set(k, [v]);
+      }
+    }
+  }
+
+  get(name: string): string | undefined {
+    return this.values.get(name)?.[0];
+  }
+
+  getAll(name: string): string[] {
+    return this.values.get(name) ?? [];
+  }
+
+  has(name: string): boolean {
+    return this.values.has(name);
+  }
+}
+
+/** Smallest and largest times Prometheus accepts, used as defaults for metadata endpoints. */
+export const MIN_TIME_MS = -9_223_372_036_854; // ~ math.MinInt64 / 1e6, as Prometheus' minTime
+export const MAX_TIME_MS = 9_223_372_036_854;
+
+/**
+ * Prometheus' parseTime: float Unix seconds (fraction rounded to ms) or RFC 3339. Returns ms.
+ */
+export function parseTime(name: string, text: string): number {
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) {
+    const seconds = Number(text);
+    const whole = Math.trunc(seconds);
+    const ms = Math.round((seconds - whole) * 1000);
+    const result = whole * 1000 + ms;
+    if (Number.isFinite(result)) return result;
+  }
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(text)) {
+    const ms = Date.parse(text);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  throw new ApiError(
+    'bad_data',
+    `invalid parameter "${name}": Invalid time value for '${name}': cannot parse "${text}" to a valid timestamp`,
+  );
+}
+
+/** Prometheus' parseDuration for API parameters: float seconds or a duration string. Returns ms. */
+export function parseDurationParam(name: string, text: string): number {
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) {
+    const ms = Math.round(Number(text) * 1000);
+    if (Number.isFinite(ms) && Math.abs(ms) < 2 ** 63 / 1e6) return ms;
+    throw new ApiError('bad_data', `invalid parameter "${name}": cannot parse "${text}" to a valid duration. It overflows int64`);
+  }
+  try {
+    return parsePromDuration(text);
+  } catch {
+    throw new ApiError('bad_data', `invalid parameter "${name}": cannot parse "${text}" to a valid duration`);
+  }
+}
+
+/** Go's strconv.ParseBool, as Thanos reads `dedup` and `partial_response`. */
+export function parseBoolParam(name: string, text: string | undefined, fallback: boolean): boolean {
+  if (text === undefined || text === '') return fallback;
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(text)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(text)) return false;
+  throw new ApiError('bad_data', `invalid parameter "${name}": cannot parse "${text}" as a boolean`);
+}
+
+export function parseLimitParam(text: string | undefined): number {
+  if (text === undefined || text === '') return 0;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new ApiError('bad_data', `invalid parameter "limit": limit must be a non-negative integer`);
+  }
+  return n;
+}

@@ -1,0 +1,43 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { FanoutQuerier } from '../query/querier.js';
+import type { FanoutPolicy } from '../query/partial.js';
+import type { ApiContext } from './context.js';
+import { Params, parseBoolParam } from './params.js';
+
+/** URL query and form body of a request, merged (see Params). */
+export function requestParams(req: FastifyRequest): Params {
+  const q = req.url.indexOf('?');
+  const url = new URLSearchParams(q >= 0 ? req.url.slice(q + 1) : '');
+  return req.body instanceof URLSearchParams ? new Params(req.body, url) : new Params(url);
+}
+
+/** Aborts when the client goes away before the answer is written. */
+export function clientGoneSignal(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) {
+      controller.abort(Object.assign(new Error('query was canceled'), { name: 'AbortError' }));
+    }
+  });
+  return controller.signal;
+}
+
+export function fanoutPolicy(ctx: ApiContext, params: Params): FanoutPolicy {
+  return {
+    partialResponse: parseBoolParam('partial_response', params.get('partial_response'), ctx.config.partialResponse),
+    storeTimeout: ctx.config.storeResponseTimeout,
+  };
+}
+
+/** The request's storage view: Thanos' `dedup` and `replicaLabels[]` parameters over the flags. */
+export function requestQuerier(ctx: ApiContext, params: Params): FanoutQuerier {
+  const fromRequest = params.getAll('replicaLabels[]').concat(params.getAll('replicaLabels'));
+  const replicaLabels = new Set(fromRequest.length > 0 ? fromRequest : ctx.config.replicaLabels);
+  return new FanoutQuerier(
+    ctx.stores,
+    ctx.deduplicator,
+    fanoutPolicy(ctx, params),
+    { replicaLabels, enabled: parseBoolParam('dedup', params.get('dedup'), true), func: ctx.config.dedupFunc },
+    ctx.metrics,
+  );
+}

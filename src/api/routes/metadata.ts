@@ -1,0 +1,185 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { compareLabels, compareStrings, dropLabels, labelsKey, type Labels } from '../../model/labels.js';
+import type { LabelMatcher } from '../../model/matcher.js';
+import { parseMetricSelector } from '../../promql/parser.js';
+import { fanOut } from '../../query/partial.js';
+import type { LabelsRequest, MetricMetadata, Store } from '../../store/store.js';
+import type { ApiContext } from '../context.js';
+import { encodeLabels, jsonString, successBody } from '../encode.js';
+import { ApiError, toApiError } from '../errors.js';
+import { MAX_TIME_MS, MIN_TIME_MS, parseBoolParam, parseLimitParam, parseTime, type Params } from '../params.js';
+import { clientGoneSignal, fanoutPolicy, requestParams } from '../request.js';
+
+const TRUNCATED = 'results truncated due to limit';
+
+/** `/api/v1/series`, `/api/v1/labels`, `/api/v1/label/:name/values`, `/api/v1/metadata`. */
+export function registerMetadataRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const series = (req: FastifyRequest, reply: FastifyReply) => handleSeries(ctx, req, reply);
+  const labels = (req: FastifyRequest, reply: FastifyReply) => handleLabels(ctx, req, reply);
+  app.get('/api/v1/series', series);
+  app.post('/api/v1/series', series);
+  app.get('/api/v1/labels', labels);
+  app.post('/api/v1/labels', labels);
+  app.get('/api/v1/label/:name/values', (req, reply) => handleLabelValues(ctx, req, reply));
+  app.get('/api/v1/metadata', (req, reply) => handleMetadata(ctx, req, reply));
+}
+
+function labelsRequest(params: Params, requireMatch: boolean): LabelsRequest {
+  const selectors = params.getAll('match[]');
+  if (requireMatch && selectors.length === 0) throw new ApiError('bad_data', 'no match[] parameter provided');
+  const matchers = selectors.map((s) => {
+    try {
+      return parseMetricSelector(s);
+    } catch (err) {
+      throw new ApiError('bad_data', `invalid parameter "match[]": ${toApiError(err).message}`);
+    }
+  });
+  const startText = params.get('start');
+  const endText = params.get('end');
+  return {
+    minTime: startText ? parseTime('start', startText) : MIN_TIME_MS,
+    maxTime: endText ? parseTime('end', endText) : MAX_TIME_MS,
+    matchers,
+    limit: parseLimitParam(params.get('limit')),
+  };
+}
+
+/** Endpoints that can hold series for at least one of the selectors (all when there are none). */
+function storesFor(ctx: ApiContext, matchers: readonly (readonly LabelMatcher[])[]): Store[] {
+  if (matchers.length === 0) return [...ctx.stores.stores];
+  const picked = new Set<Store>();
+  for (const m of matchers) for (const s of ctx.stores.matching(m)) picked.add(s);
+  return ctx.stores.stores.filter((s) => picked.has(s));
+}
+
+async function handleSeries(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<string> {
+  const params = requestParams(req);
+  const request = labelsRequest(params, true);
+  const fromRequest = params.getAll('replicaLabels[]').concat(params.getAll('replicaLabels'));
+  const replicaLabels = new Set(fromRequest.length > 0 ? fromRequest : ctx.config.replicaLabels);
+  const dedup = parseBoolParam('dedup', params.get('dedup'), true) && replicaLabels.size > 0;
+  const { results, warnings } = await fanOut(
+    storesFor(ctx, request.matchers),
+    fanoutPolicy(ctx, params),
+    clientGoneSignal(reply),
+    (store, signal) => store.series(request, signal),
+  );
+  const unique = new Map<string, Labels>();
+  for (const list of results) {
+    for (const ls of list) {
+      const out = dedup ? dropLabels(ls, replicaLabels) : ls;
+      unique.set(labelsKey(out), out);
+    }
+  }
+  let sets = [...unique.values()].sort(compareLabels);
+  if (request.limit > 0 && sets.length > request.limit) {
+    sets = sets.slice(0, request.limit);
+    warnings.push(TRUNCATED);
+  }
+  return sendJson(reply, `[${sets.map(encodeLabels).join(',')}]`, warnings);
+}
+
+async function handleLabels(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<string> {
+  const params = requestParams(req);
+  const request = labelsRequest(params, false);
+  const { results, warnings } = await fanOut(
+    storesFor(ctx, request.matchers),
+    fanoutPolicy(ctx, params),
+    clientGoneSignal(reply),
+    (store, signal) => store.labelNames(request, signal),
+  );
+  return sendStrings(reply, results, request.limit, warnings);
+}
+
+async function handleLabelValues(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<string> {
+  const params = requestParams(req);
+  const name = decodeLabelName((req.params as { name: string }).name);
+  if (name === '') throw new ApiError('bad_data', `invalid label name: ""`);
+  const request = labelsRequest(params, false);
+  const { results, warnings } = await fanOut(
+    storesFor(ctx, request.matchers),
+    fanoutPolicy(ctx, params),
+    clientGoneSignal(reply),
+    (store, signal) => store.labelValues(name, request, signal),
+  );
+  return sendStrings(reply, results, request.limit, warnings);
+}
+
+async function handleMetadata(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<string> {
+  const params = requestParams(req);
+  const metric = params.get('metric') ?? '';
+  const limit = parseLimitParam(params.get('limit'));
+  const { results, warnings } = await fanOut(
+    [...ctx.stores.stores],
+    fanoutPolicy(ctx, params),
+    clientGoneSignal(reply),
+    (store, signal) => store.metadata(metric, limit, signal),
+  );
+  const merged = new Map<string, MetricMetadata[]>();
+  for (const r of results) {
+    for (const [name, entries] of Object.entries(r)) {
+      const list = merged.get(name) ?? [];
+      for (const e of entries) {
+        if (!list.some((x) => x.type === e.type && x.help === e.help && x.unit === e.unit)) list.push(e);
+      }
+      merged.set(name, list);
+    }
+  }
+  let names = [...merged.keys()].sort(compareStrings);
+  if (limit > 0) names = names.slice(0, limit);
+  const body = names
+    .map(
+      (n) =>
+        `${jsonString(n)}:[${merged
+          .get(n)!
+          .map((e) => `{"type":${jsonString(e.type)},"help":${jsonString(e.help)},"unit":${jsonString(e.unit)}}`)
+          .join(',')}]`,
+    )
+    .join(',');
+  return sendJson(reply, `{${body}}`, warnings);
+}
+
+function sendStrings(reply: FastifyReply, lists: string[][], limit: number, warnings: string[]): string {
+  const all = new Set<string>();
+  for (const list of lists) for (const v of list) all.add(v);
+  let sorted = [...all].sort(compareStrings);
+  if (limit > 0 && sorted.length > limit) {
+    sorted = sorted.slice(0, limit);
+    warnings.push(TRUNCATED);
+  }
+  return sendJson(reply, `[${sorted.map(jsonString).join(',')}]`, warnings);
+}
+
+function sendJson(reply: FastifyReply, data: string, warnings: readonly string[]): string {
+  reply.type('application/json');
+  if (warnings.length > 0) reply.header('Cache-Control', 'no-store');
+  return successBody(data, warnings);
+}
+
+/**
+ * Prometheus 3 accepts UTF-8 label names in the path in an escaped form: `U__` followed by the name
+ * with `_` as `__` and other characters as `_<hex code point>_`.
+ */
+export function decodeLabelName(raw: string): string {
+  if (!raw.startsWith('U__')) return raw;
+  let out = '';
+  const s = raw.slice(3);
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c !== '_') {
+      out += c;
+      continue;
+    }
+    if (s[i + 1] === '_') {
+      out += '_';
+      i++;
+      continue;
+    }
+    const close = s.indexOf('_', i + 1);
+    const code = close > i ? Number.parseInt(s.slice(i + 1, close), 16) : Number.NaN;
+    if (Number.isNaN(code)) return raw;
+    out += String.fromCodePoint(code);
+    i = close;
+  }
+  return out;
+}

@@ -1,0 +1,46 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ApiContext } from './context.js';
+import { errorBody } from './encode.js';
+import { statusFor, toApiError } from './errors.js';
+import { registerMetadataRoutes } from './routes/metadata.js';
+import { registerQueryRoutes } from './routes/query.js';
+import { registerStatusRoutes } from './routes/status.js';
+
+/** The Prometheus-compatible HTTP API. */
+export function buildHttpApi(ctx: ApiContext): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024, return503OnClosing: true });
+
+  // Forms are parsed to URLSearchParams so repeated keys (match[]) keep every value.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, new URLSearchParams(body as string));
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const handler = req.routeOptions.url ?? 'other';
+    ctx.metrics.httpRequestDuration.observe(
+      { handler, code: String(reply.statusCode), method: req.method },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler(async (err, req, reply) => {
+    const apiError = toApiError(err);
+    // Fastify's own client errors (bad body, unsupported media type) keep their 4xx status.
+    const fastifyStatus = (err as { statusCode?: number }).statusCode;
+    const status = fastifyStatus && fastifyStatus >= 400 && fastifyStatus < 500 ? fastifyStatus : statusFor(apiError.errorType);
+    const errorType = fastifyStatus && fastifyStatus >= 400 && fastifyStatus < 500 ? 'bad_data' : apiError.errorType;
+    if (status >= 500) ctx.logger.warn('request failed', { path: req.url.split('?')[0], err: apiError.message });
+    reply.code(status).type('application/json').header('Cache-Control', 'no-store');
+    return errorBody(errorType, apiError.message);
+  });
+
+  app.setNotFoundHandler(async (req, reply) => {
+    reply.code(404).type('application/json');
+    return errorBody('not_found', `no handler for ${req.method} ${req.url.split('?')[0]}`);
+  });
+
+  registerQueryRoutes(app, ctx);
+  registerMetadataRoutes(app, ctx);
+  registerStatusRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,125 @@
+import { availableParallelism } from 'node:os';
+import type { DedupFunc } from '../dedup/index.js';
+import type { QueryConfig } from '../query/config.js';
+import { DurationError, parsePromDuration } from '../util/duration.js';
+import type { LogFormat, LogLevel } from '../util/log.js';
+
+/** A flag value that can't be used; the CLI prints the reason on one line and exits 2. */
+export class FlagError extends Error {}
+
+/** Raw values of `promdedup query`'s flags as commander hands them over. */
+export interface RawQueryFlags {
+  readonly 'httpAddress': string;
+  readonly 'grpcAddress': string;
+  readonly 'endpoint': string[];
+  readonly 'query.replicaLabel': string[];
+  readonly 'deduplication.func': string;
+  readonly 'deduplication.workers'?: string;
+  readonly 'query.timeout': string;
+  readonly 'query.lookbackDelta': string;
+  readonly 'query.maxConcurrent': string;
+  readonly 'query.partialResponse': boolean | string;
+  readonly 'query.promqlCompat': string;
+  readonly 'store.responseTimeout': string;
+  readonly 'log.level': string;
+  readonly 'log.format': string;
+}
+
+export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
+  const endpoints = raw.endpoint.map(parseEndpoint);
+  if (endpoints.length === 0) throw new FlagError('at least one --endpoint is required');
+  const replicaLabels = raw['query.replicaLabel']
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+  const workers = raw['deduplication.workers'];
+  return {
+    httpAddress: parseAddress('--http-address', raw.httpAddress),
+    grpcAddress: parseAddress('--grpc-address', raw.grpcAddress),
+    endpoints,
+    replicaLabels: [...new Set(replicaLabels)],
+    dedupFunc: oneOf<DedupFunc>('--deduplication.func', raw['deduplication.func'], ['penalty', 'chain']),
+    queryTimeout: duration('--query.timeout', raw['query.timeout']),
+    lookbackDelta: positiveDuration('--query.lookback-delta', raw['query.lookbackDelta']),
+    maxConcurrent: positiveInt('--query.max-concurrent', raw['query.maxConcurrent']),
+    partialResponse: bool('--query.partial-response', raw['query.partialResponse']),
+    storeResponseTimeout: duration('--store.response-timeout', raw['store.responseTimeout']),
+    promqlCompat: oneOf('--query.promql-compat', raw['query.promqlCompat'], ['auto', '2', '3'] as const),
+    dedupThreads: workers === undefined ? Math.max(1, Math.min(4, availableParallelism())) : positiveInt('--deduplication.workers', workers),
+    logLevel: oneOf<LogLevel>('--log.level', raw['log.level'], ['debug', 'info', 'warn', 'error']),
+    logFormat: oneOf<LogFormat>('--log.format', raw['log.format'], ['logfmt', 'json']),
+    flags: {
+      'http-address': raw.httpAddress,
+      'grpc-address': raw.grpcAddress,
+      endpoint: endpoints.join(','),
+      'query.replica-label': replicaLabels.join(','),
+      'deduplication.func': raw['deduplication.func'],
+      'query.timeout': raw['query.timeout'],
+      'query.lookback-delta': raw['query.lookbackDelta'],
+      'query.max-concurrent': raw['query.maxConcurrent'],
+      'query.partial-response': String(raw['query.partialResponse']),
+      'query.promql-compat': raw['query.promqlCompat'],
+      'store.response-timeout': raw['store.responseTimeout'],
+      'log.level': raw['log.level'],
+      'log.format': raw['log.format'],
+    },
+  };
+}
+
+/** `http(s)://host:port[/prefix]` is a Prometheus server; returned without a trailing slash. */
+export function parseEndpoint(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new FlagError(
+      `--endpoint ${JSON.stringify(text)}: expected a Prometheus URL such as http://prometheus:9090 ` +
+        '(StoreAPI gRPC endpoints are not supported yet)',
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new FlagError(`--endpoint ${JSON.stringify(text)}: scheme must be http or https`);
+  }
+  if (url.search || url.hash) throw new FlagError(`--endpoint ${JSON.stringify(text)}: no query string or fragment allowed`);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+export function parseAddress(flag: string, text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
+  const port = m ? Number(m[3]) : Number.NaN;
+  if (!m || port > 65535) throw new FlagError(`${flag} ${JSON.stringify(text)}: expected host:port`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+function duration(flag: string, text: string): number {
+  try {
+    return parsePromDuration(text);
+  } catch (err) {
+    if (err instanceof DurationError) throw new FlagError(`${flag}: ${err.message}`);
+    throw err;
+  }
+}
+
+function positiveDuration(flag: string, text: string): number {
+  const ms = duration(flag, text);
+  if (ms <= 0) throw new FlagError(`${flag}: must be greater than 0`);
+  return ms;
+}
+
+function positiveInt(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new FlagError(`${flag}: expected a positive integer, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function bool(flag: string, value: boolean | string): boolean {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new FlagError(`${flag}: expected true or false, got ${JSON.stringify(value)}`);
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new FlagError(`${flag}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+}

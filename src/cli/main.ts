@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { startQueryService } from '../query/service.js';
+import { createLogger } from '../util/log.js';
+import { FlagError, parseQueryFlags, type RawQueryFlags } from './flags.js';
+
+const collect = (value: string, previous: string[]): string[] => previous.concat(value);
+
+function buildProgram(): Command {
+  const program = new Command('promdedup')
+    .description('One deduplicated Prometheus view over Prometheus HA pairs.')
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
+
+  program
+    .command('query')
+    .description('Prometheus-compatible query API over Prometheus replicas, merged with Thanos-style deduplication.')
+    .option('--http-address <host:port>', 'Listen address for the HTTP API, /metrics and health endpoints.', '0.0.0.0:10902')
+    .option('--grpc-address <host:port>', 'Listen address for the StoreAPI gRPC server (served from a later release).', '0.0.0.0:10901')
+    .option('--endpoint <url>', 'Prometheus server to query, http(s)://host:port[/prefix]. Repeatable.', collect, [])
+    .option(
+      '--query.replica-label <name>',
+      'Label that tells replicas apart; dropped and merged over when deduplicating. Repeatable and comma-separated.',
+      collect,
+      [],
+    )
+    .option('--deduplication.func <func>', 'How replicas are merged: penalty (Thanos default, for HA pairs) or chain (union by timestamp).', 'penalty')
+    .option('--deduplication.workers <n>', 'Worker threads that merge replica series (default: CPUs, at most 4).')
+    .option('--query.timeout <duration>', 'Maximum time to process a query.', '2m')
+    .option('--query.lookback-delta <duration>', 'How far back an instant selector looks for the newest sample.', '5m')
+    .option('--query.max-concurrent <n>', 'Maximum number of queries evaluated at once; more wait.', '20')
+    .option('--query.partial-response [bool]', 'Answer from the endpoints that respond, with a warning for the others (default true).', true)
+    .option('--no-query.partial-response', 'Fail a query when any endpoint fails.')
+    .option('--query.promql-compat <mode>', 'PromQL dialect: auto (follow the endpoints\' Prometheus major version), 2 or 3.', 'auto')
+    .option('--store.response-timeout <duration>', 'Give up on an endpoint after this long (0 = only the query timeout applies).', '0ms')
+    .option('--log.level <level>', 'Log level: debug, info, warn, error.', 'info')
+    .option('--log.format <format>', 'Log format: logfmt or json.', 'logfmt')
+    .action(async (raw: RawQueryFlags) => {
+      const config = parseQueryFlags(raw);
+      const logger = createLogger(config.logLevel, config.logFormat);
+      const service = await startQueryService(config, logger);
+      const shutdown = (signal: string): void => {
+        logger.info('shutting down', { signal });
+        service.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+    });
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) process.exit(0); // --help, --version
+      process.stderr.write(`promdedup: error: ${err.message.replace(/^error: /, '')}\n`);
+      process.exit(2);
+    }
+    if (err instanceof FlagError) {
+      process.stderr.write(`promdedup: error: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`promdedup: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+}
+
+void main(process.argv);

@@ -1,0 +1,200 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseDuration } from '../support/promqltest/duration.js';
+import { DslError, parseTestScript, type EvalCmd, type LoadCmd, type SeqValue } from '../support/promqltest/parse.js';
+import { parseSeriesLabels } from '../support/promqltest/series-labels.js';
+import { unquote } from '../support/promqltest/strings.js';
+import { expandSequence, parseNumberLine } from '../support/promqltest/values.js';
+
+/** Compact form of a sequence: numbers, 's' for stale, '_' for omitted. */
+function show(vals: readonly SeqValue[]): Array<number | string> {
+  return vals.map((v) => (v.kind === 'value' ? v.v : v.kind === 'stale' ? 's' : '_'));
+}
+
+describe('value expansion', () => {
+  it('expands the documented example', () => {
+    expect(show(expandSequence('1 _x2 3+1x2 stale'))).toEqual([1, '_', '_', 3, 4, 5, 's']);
+  });
+  it('NxM gives M+1 samples; _xN gives N gaps', () => {
+    expect(show(expandSequence('7x3'))).toEqual([7, 7, 7, 7]);
+    expect(show(expandSequence('_x3 _'))).toEqual(['_', '_', '_', '_']);
+  });
+  it('A-BxM counts down; signs and exponents', () => {
+    expect(show(expandSequence('10-2x3'))).toEqual([10, 8, 6, 4]);
+    expect(show(expandSequence('-1-1x2'))).toEqual([-1, -2, -3]);
+    expect(show(expandSequence('1e3+1e2x1 -2.5E-1 .5 5.'))).toEqual([1000, 1100, -0.25, 0.5, 5]);
+  });
+  it('accumulates like the reference (v += step)', () => {
+    const vals = show(expandSequence('0+1.33x10'));
+    let acc = 0;
+    for (let i = 0; i <= 10; i++, acc += 1.33) expect(vals[i]).toBe(acc);
+  });
+  it('Inf, NaN in any case and with signs', () => {
+    const vals = show(expandSequence('Inf -Inf +inf NaN nan -Infx1'));
+    expect(vals.slice(0, 3)).toEqual([Infinity, -Infinity, Infinity]);
+    expect(Number.isNaN(vals[3])).toBe(true);
+    expect(Number.isNaN(vals[4])).toBe(true);
+    expect(vals.slice(5)).toEqual([-Infinity, -Infinity]);
+  });
+  it('hex is not a number in series lines: 0x10 is 0 repeated', () => {
+    expect(show(expandSequence('0x10'))).toEqual(new Array(11).fill(0));
+  });
+  it('rejects junk', () => {
+    expect(() => expandSequence('1+2')).toThrow();
+    expect(() => expandSequence('abc')).toThrow();
+  });
+});
+
+describe('number lines, durations, strings, labels', () => {
+  it('parses scalar lines like Go ParseInt(base 0) then ParseFloat', () => {
+    expect(parseNumberLine('0x10')).toBe(16);
+    expect(parseNumberLine('010')).toBe(8);
+    expect(parseNumberLine('-3.5e2')).toBe(-350);
+    expect(parseNumberLine('+Inf')).toBe(Infinity);
+    expect(Number.isNaN(parseNumberLine('NaN'))).toBe(true);
+    expect(parseNumberLine('foo 1')).toBeNull();
+    expect(parseNumberLine('{} 1')).toBeNull();
+  });
+  it('parses Prometheus durations', () => {
+    expect(parseDuration('0')).toBe(0);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('20s500ms')).toBe(20_500);
+    expect(parseDuration('1y')).toBe(365 * 86_400_000);
+    expect(() => parseDuration('1m1h')).toThrow();
+    expect(() => parseDuration('-1m')).toThrow();
+  });
+  it('unquotes Go strings', () => {
+    expect(unquote('"a\\"b\\n"')).toBe('a"b\n');
+    expect(unquote('`raw\\n`')).toBe('raw\\n');
+    expect(unquote('"\\xc3\\xa9"')).toBe('é');
+    expect(() => unquote('"abc')).toThrow();
+  });
+  it('parses label sets', () => {
+    const r = parseSeriesLabels('foo{b="2", a=\'1\',} 1 2');
+    expect(r.labels).toEqual([
+      { name: '__name__', value: 'foo' },
+      { name: 'a', value: '1' },
+      { name: 'b', value: '2' },
+    ]);
+    expect(r.rest).toBe('1 2');
+    expect(parseSeriesLabels('{} 3').labels).toEqual([]);
+    expect(parseSeriesLabels('{"my.metric", x="a b"} 3').labels).toEqual([
+      { name: '__name__', value: 'my.metric' },
+      { name: 'x', value: 'a b' },
+    ]);
+    expect(parseSeriesLabels('up 1').labels).toEqual([{ name: '__name__', value: 'up' }]);
+  });
+});
+
+function evals(text: string): EvalCmd[] {
+  return parseTestScript(text).commands.filter((c): c is EvalCmd => c.kind === 'eval');
+}
+
+describe('script parsing', () => {
+  it('parses load, clear and eval blocks with comments', () => {
+    const s = parseTestScript(`
+# comment
+load 5m
+  foo{a="1"} 1+1x2
+  bar 1 stale
+
+clear
+eval instant at 10m foo
+  foo{a="1"} 3
+`);
+    expect(s.commands.map((c) => c.kind)).toEqual(['load', 'clear', 'eval']);
+    const load = s.commands[0] as LoadCmd;
+    expect(load.intervalMs).toBe(300_000);
+    expect(load.series).toHaveLength(2);
+    expect(show(load.series[1]!.values)).toEqual([1, 's']);
+    const ev = s.commands[2] as EvalCmd;
+    expect(ev).toMatchObject({ expr: 'foo', evalTime: 600_000, isRange: false, line: 8 });
+    expect(ev.expected[0]!.pos).toBe(1);
+  });
+  it('parses range evals with _ gaps', () => {
+    const [ev] = evals('eval range from 0 to 2m step 1m sum(x)\n  {} 1 _ 3\n');
+    expect(ev).toMatchObject({ isRange: true, start: 0, end: 120_000, step: 60_000, expr: 'sum(x)' });
+    expect(show(ev!.expected[0]!.values)).toEqual([1, '_', 3]);
+  });
+  it('parses eval_fail / eval_ordered / eval_warn / eval_info variants', () => {
+    const [f, o, w, i] = evals(
+      'eval_fail instant at 0 a\n  expected_fail_message boom here\n\n' +
+        'eval_ordered instant at 1m b\n\neval_warn instant at 0 c\n\neval_info range from 0 to 1m step 1m d\n',
+    );
+    expect(f).toMatchObject({ fail: true, expectedFailMessage: 'boom here' });
+    expect(o!.ordered).toBe(true);
+    expect(w!.warn).toBe(true);
+    expect(i).toMatchObject({ info: true, isRange: true });
+    const [r] = evals('eval_fail instant at 0 a\n  expected_fail_regexp fo+\n');
+    expect(r!.expectedFailRegexp!.test('xfoo')).toBe(true);
+  });
+  it('parses expect lines', () => {
+    const [ev] = evals(`eval instant at 0 x
+  expect fail msg: something bad
+  expect warn regex: mix.*floats
+  expect warn
+  expect no_info
+  expect ordered
+`);
+    expect(ev!.expectFail).toEqual([{ message: 'something bad', regex: null }]);
+    expect(ev!.expectWarn[0]!.regex!.source).toBe('mix.*floats');
+    expect(ev!.expectWarn[1]).toEqual({ message: null, regex: null });
+    expect(ev).toMatchObject({ expectNoInfo: true, expectOrdered: true, expectNoWarn: false });
+    expect(() => evals('eval instant at 0 x\n  expect warn\n  expect no_warn\n')).toThrow(DslError);
+  });
+  it('parses scalar, string and range-vector expectations', () => {
+    const [s, str, rv] = evals(`eval instant at 0 1
+  0x10
+
+eval instant at 0 "Foo"
+  expect string \`Foo\`
+
+eval instant at 1m x[1m]
+  expect range vector from 10s to 1m step 10s
+  x 1 2 3 4 5 6
+`);
+    expect(s!.expectedScalar).toBe(16);
+    expect(str).toMatchObject({ expectedString: 'Foo', excludeFromRangeQuery: true });
+    expect(rv).toMatchObject({ expectRangeVector: true, start: 10_000, end: 60_000, step: 10_000, evalTime: 60_000 });
+    expect(rv!.expected[0]!.values).toHaveLength(6);
+  });
+  it('rejects multiple values in an instant eval without expect range vector', () => {
+    expect(() => evals('eval instant at 0 x\n  x 1 2\n')).toThrow(/multiple values/);
+  });
+  it('marks native histograms and start timestamps unsupported', () => {
+    const s = parseTestScript(`load 1m
+  h {{schema:0 sum:1 count:1}}x2
+  f 1 2
+  c@st 0 -1m
+  c 1 2
+
+load_with_nhcb 1m
+  b_bucket{le="1"} 1
+
+eval instant at 0 h
+  h {{schema:0 sum:1 count:1}}
+`);
+    const load = s.commands[0] as LoadCmd;
+    expect(load.series.map((x) => x.unsupported)).toEqual(['native histogram', null, 'start timestamps']);
+    expect((s.commands[1] as LoadCmd).withNhcb).toBe(true);
+    expect((s.commands[2] as EvalCmd).unsupported).toBe('native histogram');
+  });
+  it('reports bad commands with their line', () => {
+    expect(() => parseTestScript('\n\nfrobnicate\n')).toThrow(/line 3/);
+  });
+});
+
+const DATA = join(dirname(fileURLToPath(import.meta.url)), '../../../shared/conformance/promql-testdata');
+
+describe.skipIf(!existsSync(DATA))('conformance scripts', () => {
+  it('parses every shared .test file', () => {
+    let n = 0;
+    for (const f of readdirSync(DATA).filter((x) => x.endsWith('.test'))) {
+      const script = parseTestScript(readFileSync(join(DATA, f), 'utf8'));
+      n += script.commands.filter((c) => c.kind === 'eval').length;
+    }
+    expect(n).toBeGreaterThan(2000);
+  });
+});

@@ -1,0 +1,275 @@
+/**
+ * Prometheus' XOR chunk encoding (tsdb/chunkenc/xor.go), bit-exact in both directions.
+ *
+ * Layout: 2-byte big-endian sample count, then a bit stream:
+ *   sample 0: zigzag varint timestamp, 64 raw value bits;
+ *   sample 1: uvarint timestamp delta, XOR value;
+ *   sample n: delta-of-delta in buckets ('0' | '10'+14 | '110'+17 | '1110'+20 | '1111'+64 bits),
+ *             XOR value ('0' same | '10' reuse leading/trailing | '11' + 5-bit leading + 6-bit
+ *             significant-bit count (0 means 64) + the significant bits).
+ * Values travel as two 32-bit words so NaN payloads (the staleness marker) survive.
+ * Pure, no I/O; malformed input throws ChunkDecodeError.
+ */
+import { STALE_NAN_HI, STALE_NAN_LO, type Samples } from '../model/samples.js';
+import { BitReader, BitWriter, ChunkDecodeError, int64Words, wordsToInt64 } from './bstream.js';
+import { SampleBuffer } from './buffer.js';
+
+export { ChunkDecodeError } from './bstream.js';
+export { SampleBuffer } from './buffer.js';
+
+/** Largest sample count the 16-bit header can hold. */
+export const MAX_XOR_SAMPLES = 0xffff;
+
+const scratch = new Uint32Array(2);
+
+function checkTimestamp(t: number): number {
+  if (!Number.isSafeInteger(t)) throw new ChunkDecodeError(`chunk timestamp ${t} outside the exact integer range`);
+  return t;
+}
+
+/** Number of samples the chunk says it holds (its header). */
+export function xorChunkNumSamples(data: Uint8Array): number {
+  if (data.length < 2) throw new ChunkDecodeError(`XOR chunk too short (${data.length} bytes)`);
+  return (data[0]! << 8) | data[1]!;
+}
+
+/**
+ * Decodes `data` and appends its samples with mint <= t <= maxt to `out`. Decoding stops at the
+ * first sample after maxt. Returns the number of samples appended.
+ */
+export function decodeXorChunkInto(data: Uint8Array, out: SampleBuffer, mint = -Infinity, maxt = Infinity): number {
+  const total = xorChunkNumSamples(data);
+  if (total === 0) return 0;
+  out.reserve(total);
+  const br = new BitReader(data, 2);
+  const ts = out.timestamps;
+  const words = out.words;
+  let len = out.length;
+  const start = len;
+  let last = len > 0 ? ts[len - 1]! : -Infinity;
+  let unordered = false;
+
+  // Sample 0: zigzag varint timestamp, raw value.
+  let t: number;
+  br.readUvarint64(scratch);
+  {
+    const uh = scratch[0]!;
+    const ul = scratch[1]!;
+    let sh = uh >>> 1;
+    let sl = ((ul >>> 1) | (uh << 31)) >>> 0;
+    if (ul & 1) {
+      sh = ~sh >>> 0;
+      sl = ~sl >>> 0;
+    }
+    t = checkTimestamp(wordsToInt64(sh, sl));
+  }
+  let vhi = br.readBits(32);
+  let vlo = br.readBits(32);
+  let tDelta = 0;
+  let leading = 0;
+  let trailing = 0;
+  // Precomputed split of the significant bits between the high and low words.
+  let nh = 32;
+  let shHi = 0;
+  let nl = 32;
+  let shLo = 0;
+
+  for (let i = 0; ; ) {
+    // Emit sample i.
+    if (t >= mint) {
+      if (t > maxt) break;
+      if (t <= last) unordered = true;
+      ts[len] = t;
+      words[2 * len] = vlo;
+      words[2 * len + 1] = vhi;
+      if (vhi === STALE_NAN_HI && vlo === STALE_NAN_LO) out.markStale(len);
+      len++;
+      last = t;
+    }
+    if (++i === total) break;
+
+    // Timestamp of sample i.
+    if (i === 1) {
+      br.readUvarint64(scratch);
+      tDelta = wordsToInt64(scratch[0]!, scratch[1]!);
+      t = checkTimestamp(t + tDelta);
+    } else if (br.readBit() === 0) {
+      t += tDelta;
+    } else if (br.readBit() === 0) {
+      let d = br.readBits(14);
+      if (d > 8192) d -= 16384;
+      tDelta += d;
+      t += tDelta;
+    } else if (br.readBit() === 0) {
+      let d = br.readBits(17);
+      if (d > 65536) d -= 131072;
+      tDelta += d;
+      t += tDelta;
+    } else if (br.readBit() === 0) {
+      let d = br.readBits(20);
+      if (d > 524288) d -= 1048576;
+      tDelta += d;
+      t += tDelta;
+    } else {
+      const hi = br.readBits(32);
+      const lo = br.readBits(32);
+      tDelta = checkTimestamp(tDelta + wordsToInt64(hi, lo));
+      t = checkTimestamp(t + tDelta);
+    }
+
+    // Value of sample i.
+    if (br.readBit() !== 0) {
+      if (br.readBit() !== 0) {
+        leading = br.readBits(5);
+        let mbits = br.readBits(6);
+        if (mbits === 0) mbits = 64;
+        if (leading + mbits > 64) {
+          throw new ChunkDecodeError(`corrupt XOR chunk: ${leading} leading zeros + ${mbits} significant bits > 64`);
+        }
+        trailing = 64 - leading - mbits;
+        const p1 = 63 - trailing; // last significant bit position, counted from the MSB
+        if (p1 <= 31) {
+          nh = mbits;
+          shHi = 31 - p1;
+          nl = 0;
+        } else {
+          nh = 32 - leading;
+          shHi = 0;
+          nl = p1 - 31;
+          shLo = trailing;
+        }
+      }
+      vhi ^= br.readBits(nh) << shHi;
+      if (nl !== 0) vlo ^= br.readBits(nl) << shLo;
+      vhi >>>= 0;
+      vlo >>>= 0;
+    }
+  }
+
+  out.length = len;
+  if (unordered) out.unordered = true;
+  return len - start;
+}
+
+/** Decodes one chunk into fresh Samples (tests and one-offs; prefer decodeXorChunkInto). */
+export function decodeXorChunk(data: Uint8Array): Samples {
+  const buf = new SampleBuffer(Math.max(1, xorChunkNumSamples(data)));
+  decodeXorChunkInto(data, buf);
+  return buf.finish();
+}
+
+/**
+ * Encodes samples exactly as Prometheus' xorAppender would. Timestamps must be safe integers (any
+ * order is encodable, as in Go). `stale[i]` forces the staleness-marker NaN; otherwise the bits of
+ * values[i] are written as they are (pass a Float64Array to keep NaN payloads).
+ */
+export function encodeXorChunk(
+  timestamps: ArrayLike<number>,
+  values: ArrayLike<number>,
+  stale: ArrayLike<number> | null = null,
+): Uint8Array {
+  const n = timestamps.length;
+  if (values.length !== n) throw new RangeError(`encodeXorChunk: ${n} timestamps but ${values.length} values`);
+  if (n > MAX_XOR_SAMPLES) throw new RangeError(`encodeXorChunk: ${n} samples exceed ${MAX_XOR_SAMPLES}`);
+  const vs = values instanceof Float64Array ? values : Float64Array.from(values);
+  const vw = new Uint32Array(vs.buffer, vs.byteOffset, n * 2);
+  const w = new BitWriter(16 + n * 3);
+  w.writeBits(n, 16);
+
+  let prevT = 0;
+  let tDelta = 0;
+  let phi = 0;
+  let plo = 0;
+  let leading = 0xff;
+  let trailing = 0;
+  for (let i = 0; i < n; i++) {
+    const t = timestamps[i]!;
+    if (!Number.isSafeInteger(t)) throw new RangeError(`encodeXorChunk: timestamp ${t} is not a safe integer`);
+    let hi = vw[2 * i + 1]!;
+    let lo = vw[2 * i]!;
+    if (stale && stale[i]) {
+      hi = STALE_NAN_HI;
+      lo = STALE_NAN_LO;
+    }
+    if (i === 0) {
+      // Zigzag varint: (t << 1) ^ (t >> 63).
+      const [th, tl] = int64Words(t);
+      let zh = ((th << 1) | (tl >>> 31)) >>> 0;
+      let zl = (tl << 1) >>> 0;
+      if (th & 0x80000000) {
+        zh = ~zh >>> 0;
+        zl = ~zl >>> 0;
+      }
+      w.writeUvarint64(zh, zl);
+      w.writeBits(hi, 32);
+      w.writeBits(lo, 32);
+    } else {
+      const delta = t - prevT;
+      if (i === 1) {
+        const [dh, dl] = int64Words(delta);
+        w.writeUvarint64(dh, dl);
+      } else {
+        const dod = delta - tDelta;
+        if (dod === 0) {
+          w.writeBit(0);
+        } else if (dod >= -8191 && dod <= 8192) {
+          w.writeBits(0b10, 2);
+          w.writeBits(dod & 0x3fff, 14);
+        } else if (dod >= -65535 && dod <= 65536) {
+          w.writeBits(0b110, 3);
+          w.writeBits(dod & 0x1ffff, 17);
+        } else if (dod >= -524287 && dod <= 524288) {
+          w.writeBits(0b1110, 4);
+          w.writeBits(dod & 0xfffff, 20);
+        } else {
+          w.writeBits(0b1111, 4);
+          const [dh, dl] = int64Words(dod);
+          w.writeBits(dh, 32);
+          w.writeBits(dl, 32);
+        }
+      }
+      tDelta = delta;
+
+      // XOR value.
+      const dhi = (hi ^ phi) >>> 0;
+      const dlo = (lo ^ plo) >>> 0;
+      if (dhi === 0 && dlo === 0) {
+        w.writeBit(0);
+      } else {
+        w.writeBit(1);
+        let lead = dhi !== 0 ? Math.clz32(dhi) : 32 + Math.clz32(dlo);
+        const trail = dlo !== 0 ? ctz32(dlo) : 32 + ctz32(dhi);
+        if (lead >= 32) lead = 31;
+        if (leading !== 0xff && lead >= leading && trail >= trailing) {
+          w.writeBit(0);
+        } else {
+          leading = lead;
+          trailing = trail;
+          w.writeBit(1);
+          w.writeBits(leading, 5);
+          w.writeBits((64 - leading - trailing) & 63, 6);
+        }
+        writeSignificant(w, dhi, dlo, leading, trailing);
+      }
+    }
+    prevT = t;
+    phi = hi;
+    plo = lo;
+  }
+  return w.bytes();
+}
+
+function ctz32(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
+/** Writes bits [leading, 63-trailing] (counted from the MSB) of the 64-bit value dhi:dlo. */
+function writeSignificant(w: BitWriter, dhi: number, dlo: number, leading: number, trailing: number): void {
+  const p1 = 63 - trailing;
+  if (p1 <= 31) {
+    w.writeBits(dhi >>> (31 - p1), p1 - leading + 1);
+  } else {
+    w.writeBits(dhi, 32 - leading);
+    w.writeBits(dlo >>> trailing, p1 - 31);
+  }
+}

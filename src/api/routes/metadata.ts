@@ -8,6 +8,7 @@ import type { ApiContext } from '../context.js';
 import { encodeLabels, jsonString, successBody } from '../encode.js';
 import { ApiError, toApiError } from '../errors.js';
 import { MAX_TIME_MS, MIN_TIME_MS, parseBoolParam, parseLimitParam, parseTime, type Params } from '../params.js';
+import { decodeLabelName } from '../label-name.js';
 import { clientGoneSignal, fanoutPolicy, requestParams } from '../request.js';
 
 const TRUNCATED = 'results truncated due to limit';
@@ -154,32 +155,4 @@ function sendJson(reply: FastifyReply, data: string, warnings: readonly string[]
   reply.type('application/json');
   if (warnings.length > 0) reply.header('Cache-Control', 'no-store');
   return successBody(data, warnings);
-}
-
-/**
- * Prometheus 3 accepts UTF-8 label names in the path in an escaped form: `U__` followed by the name
- * with `_` as `__` and other characters as `_<hex code point>_`.
- */
-export function decodeLabelName(raw: string): string {
-  if (!raw.startsWith('U__')) return raw;
-  let out = '';
-  const s = raw.slice(3);
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c !== '_') {
-      out += c;
-      continue;
-    }
-    if (s[i + 1] === '_') {
-      out += '_';
-      i++;
-      continue;
-    }
-    const close = s.indexOf('_', i + 1);
-    const code = close > i ? Number.parseInt(s.slice(i + 1, close), 16) : Number.NaN;
-    if (Number.isNaN(code)) return raw;
-    out += String.fromCodePoint(code);
-    i = close;
-  }
-  return out;
 }

@@ -95,9 +95,8 @@ function byUpperBound(a: Bucket, b: Bucket): number {
   return a.upperBound < b.upperBound ? -1 : a.upperBound > b.upperBound ? 1 : 0;
 }
 
-/** Sorts by bound and merges equal bounds, in place; returns the merged length. */
-function sortAndCoalesce(buckets: Bucket[]): number {
-  buckets.sort(byUpperBound);
+/** Merges equal bounds of sorted buckets in place (new objects); returns the merged length. */
+function coalesce(buckets: Bucket[]): number {
   let last = buckets[0]!;
   let lastCount = last.count;
   let i = 0;
@@ -170,7 +169,7 @@ function bucketQuantileValue(q: number, buckets: Bucket[], compat: PromQLCompat)
   if (buckets.length === 0) return NaN;
   buckets.sort(byUpperBound);
   if (buckets[buckets.length - 1]!.upperBound !== Infinity) return NaN;
-  const n = sortAndCoalesce(buckets);
+  const n = coalesce(buckets);
   if (compat === '2') ensureMonotonic2(buckets, n);
   else ensureMonotonic3(buckets, n);
   if (n < 2) return NaN;
@@ -197,6 +196,54 @@ function bucketQuantileValue(q: number, buckets: Bucket[], compat: PromQLCompat)
     rank -= buckets[b - 1]!.count;
   }
   return bucketStart + (bucketEnd - bucketStart) * (rank / count);
+}
+
+/**
+ * histogram_fraction(lower, upper) on the classic (cumulative) buckets of one group (3.x
+ * BucketFraction). Takes ownership of `buckets` like bucketQuantile. The lowest bucket's lower
+ * edge is 0 when its bound is > 0, else -Inf (no interpolation in an infinitely wide bucket).
+ */
+export function bucketFraction(lower: number, upper: number, buckets: Bucket[]): number {
+  if (buckets.length === 0) return NaN;
+  buckets.sort(byUpperBound);
+  if (buckets[buckets.length - 1]!.upperBound !== Infinity) return NaN;
+  const n = coalesce(buckets);
+  const count = buckets[n - 1]!.count;
+  if (count === 0 || lower !== lower || upper !== upper) return NaN;
+  if (lower >= upper) return 0;
+  let rank = 0;
+  let lowerRank = 0;
+  let upperRank = 0;
+  let lowerSet = false;
+  let upperSet = false;
+  let lowerBound = buckets[0]!.upperBound <= 0 ? -Infinity : 0;
+  for (let i = 0; i < n; i++) {
+    const b = buckets[i]!;
+    if (i > 0) lowerBound = buckets[i - 1]!.upperBound;
+    const upperBound = b.upperBound;
+    if (!lowerSet && lowerBound >= lower) {
+      lowerRank = rank;
+      lowerSet = true;
+    }
+    if (!upperSet && lowerBound >= upper) {
+      upperRank = rank;
+      upperSet = true;
+    }
+    if (lowerSet && upperSet) break;
+    if (!lowerSet && lowerBound < lower && upperBound > lower) {
+      lowerRank = lowerBound === -Infinity ? b.count : rank + ((b.count - rank) * (lower - lowerBound)) / (upperBound - lowerBound);
+      lowerSet = true;
+    }
+    if (!upperSet && lowerBound < upper && upperBound > upper) {
+      upperRank = lowerBound === -Infinity ? b.count : rank + ((b.count - rank) * (upper - lowerBound)) / (upperBound - lowerBound);
+      upperSet = true;
+    }
+    if (lowerSet && upperSet) break;
+    rank = b.count;
+  }
+  if (!lowerSet || lowerRank > count) lowerRank = count;
+  if (!upperSet || upperRank > count) upperRank = count;
+  return (upperRank - lowerRank) / count;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -276,15 +323,19 @@ export class AvgAccumulator {
   }
 }
 
-/** stddev / stdvar: Welford's algorithm, population variance (÷n), as engine.go. */
+/**
+ * stddev / stdvar: Welford's algorithm without compensation, population variance (÷n), as
+ * engine.go. 3.x starts M2 at NaN when the group's first value is NaN or ±Inf; 2.x at 0.
+ */
 export class VarianceAccumulator {
   mean = 0;
   m2 = 0;
   count = 0;
+  constructor(readonly compat: PromQLCompat = '3') {}
   init(v: number): void {
     this.count = 1;
     this.mean = v;
-    this.m2 = 0;
+    this.m2 = this.compat === '3' && (v !== v || v === Infinity || v === -Infinity) ? NaN : 0;
   }
   add(v: number): void {
     const count = ++this.count;

@@ -44,25 +44,40 @@ export function round(v: number, toNearest: number = 1): number {
   return Math.floor(v * inv + 0.5) / inv;
 }
 
-/** clamp(v, min, max): NaN when min > max — the evaluator then outputs no series at all. */
-export function clamp(v: number, min: number, max: number): number {
-  if (max < min) return NaN;
-  return Math.max(min, Math.min(max, v));
+/** Go math.Max: +Inf wins even over NaN; otherwise NaN propagates; Max(-0, +0) = +0. */
+export function goMax(x: number, y: number): number {
+  if (x === Infinity || y === Infinity) return Infinity;
+  return Math.max(x, y);
 }
 
-/** Prometheus' rule: clamp() returns an empty vector when min > max. */
+/** Go math.Min: -Inf wins even over NaN; otherwise NaN propagates; Min(-0, +0) = -0. */
+export function goMin(x: number, y: number): number {
+  if (x === -Infinity || y === -Infinity) return -Infinity;
+  return Math.min(x, y);
+}
+
+/**
+ * Prometheus' rule: clamp() outputs nothing at all when max < min (the evaluator checks this
+ * once per step and drops every series).
+ */
 export function clampDropsAll(min: number, max: number): boolean {
   return max < min;
 }
 
-/** Go math.Max(min, v): NaN if either is NaN; +0 beats -0. */
-export function clampMin(v: number, min: number): number {
-  return Math.max(min, v);
+/** clamp(v, min, max) = Max(min, Min(max, v)); NaN when max < min (see clampDropsAll). */
+export function clamp(v: number, min: number, max: number): number {
+  if (max < min) return NaN;
+  return goMax(min, goMin(max, v));
 }
 
-/** Go math.Min(max, v). */
+/** clamp_min(v, min) = clamp(v, min, +Inf). */
+export function clampMin(v: number, min: number): number {
+  return goMax(min, goMin(Infinity, v));
+}
+
+/** clamp_max(v, max) = clamp(v, -Inf, max). */
 export function clampMax(v: number, max: number): number {
-  return Math.min(max, v);
+  return goMax(-Infinity, goMin(max, v));
 }
 
 // ---- date functions (UTC) ----

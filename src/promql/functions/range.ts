@@ -6,8 +6,7 @@
  */
 import type { PromQLCompat } from '../types.js';
 import type { Window } from './window.js';
-import { kahanSumInc, KAHAN } from './aggregate.js';
-import { quantile } from './aggregate.js';
+import { kahanSumInc, KAHAN, quantile } from './aggregate.js';
 
 /** rate (isCounter, isRate), increase (isCounter, !isRate), delta (!isCounter, !isRate). */
 export function extrapolatedRate(
@@ -186,10 +185,14 @@ export function sumOverTime(w: Window): number | null {
   return sum + c;
 }
 
-/** avg_over_time: Kahan sum while it stays finite, then an incremental mean (3.x). */
-export function avgOverTime(w: Window): number | null {
+/**
+ * avg_over_time. 3.x: Kahan sum while it stays finite, then a Kahan-compensated incremental
+ * mean. '2': incremental mean throughout, with the ±Inf special cases of 2.x.
+ */
+export function avgOverTime(w: Window, compat: PromQLCompat = '3'): number | null {
   const { v, from, to } = w;
   if (to <= from) return null;
+  if (compat === '2') return avgOverTime2(v, from, to);
   const k = KAHAN;
   let sum = v[from]!;
   let count = 1;
@@ -218,6 +221,26 @@ export function avgOverTime(w: Window): number | null {
   }
   if (incremental) return mean + c;
   return sum / count + c / count;
+}
+
+function avgOverTime2(v: Float64Array, from: number, to: number): number {
+  const k = KAHAN;
+  let mean = 0;
+  let c = 0;
+  let count = 0;
+  for (let i = from; i < to; i++) {
+    const x = v[i]!;
+    count++;
+    if (mean === Infinity || mean === -Infinity) {
+      if ((x === Infinity || x === -Infinity) && mean > 0 === x > 0) continue;
+      if (x !== Infinity && x !== -Infinity && x === x) continue;
+    }
+    kahanSumInc(x / count - mean / count, mean, c);
+    mean = k[0]!;
+    c = k[1]!;
+  }
+  if (mean === Infinity || mean === -Infinity) return mean;
+  return mean + c;
 }
 
 export function minOverTime(w: Window): number | null {
@@ -310,7 +333,7 @@ export function madOverTime(w: Window): number | null {
   return quantile(0.5, buf, n);
 }
 
-/** Timestamp (seconds) of the minimum; NaN values are replaced by any later value. */
+/** Timestamp (seconds) of the minimum; ties pick the latest sample, NaN yields to any later value. */
 export function tsOfMinOverTime(w: Window): number | null {
   const { t, v, from, to } = w;
   if (to <= from) return null;
@@ -318,7 +341,7 @@ export function tsOfMinOverTime(w: Window): number | null {
   let ts = t[from]!;
   for (let i = from; i < to; i++) {
     const x = v[i]!;
-    if (x < m || m !== m) {
+    if (x <= m || m !== m) {
       m = x;
       ts = t[i]!;
     }
@@ -326,7 +349,7 @@ export function tsOfMinOverTime(w: Window): number | null {
   return ts / 1000;
 }
 
-/** Timestamp (seconds) of the maximum. */
+/** Timestamp (seconds) of the maximum; ties pick the latest sample. */
 export function tsOfMaxOverTime(w: Window): number | null {
   const { t, v, from, to } = w;
   if (to <= from) return null;
@@ -334,7 +357,7 @@ export function tsOfMaxOverTime(w: Window): number | null {
   let ts = t[from]!;
   for (let i = from; i < to; i++) {
     const x = v[i]!;
-    if (x > m || m !== m) {
+    if (x >= m || m !== m) {
       m = x;
       ts = t[i]!;
     }

@@ -1,0 +1,121 @@
+/**
+ * Deduplication front end: groups a select's series into replica groups and merges every group of
+ * two or more replicas (penalty or chain), in worker threads for big requests.
+ */
+import type { Series } from '../model/samples.js';
+import { dropNaN } from './counter.js';
+import { groupReplicas } from './group.js';
+import { mergePacked } from './merge-packed.js';
+import { packGroups, unpackOutput } from './packing.js';
+import { DedupPool } from './pool.js';
+import type { DedupOptions } from './types.js';
+
+export type { DedupFunc, DedupOptions } from './types.js';
+export { isCounterFunc } from './counter.js';
+export { groupReplicas, type ReplicaGroup } from './group.js';
+export { mergePenalty } from './penalty.js';
+export { mergeChain } from './chain.js';
+
+/**
+ * Requests whose replica groups hold at most this many samples are merged on the calling thread:
+ * below it the worker round trip costs more than the merge (see test/bench/dedup.ts).
+ */
+export const INLINE_MAX_SAMPLES = 32_768;
+/** Smallest task worth a worker trip when a request is split across threads. */
+export const MIN_TASK_SAMPLES = 65_536;
+
+export class Deduplicator {
+  /** Samples in/out counters for metrics. */
+  readonly stats: { samplesIn: number; samplesOut: number } = { samplesIn: 0, samplesOut: 0 };
+  private readonly pool: DedupPool;
+  private readonly threads: number;
+
+  constructor(opts: { threads: number }) {
+    this.pool = new DedupPool(opts.threads);
+    this.threads = opts.threads;
+  }
+
+  /**
+   * Merges replica groups; single-replica groups pass through without a worker trip. Returns series
+   * sorted by labels, replica labels removed.
+   *
+   * Takes ownership of the input series' sample arrays: a pass-through series is returned with the
+   * very same arrays, so the caller must not modify or reuse them afterwards. Dedup itself never
+   * writes or detaches them: merged groups are first copied into task buffers, and only those are
+   * transferred to the workers.
+   */
+  async dedup(series: Series[], replicaLabels: ReadonlySet<string>, opts: DedupOptions, signal?: AbortSignal): Promise<Series[]> {
+    signal?.throwIfAborted();
+    const groups = groupReplicas(series, replicaLabels);
+    const out: Series[] = new Array<Series>(groups.length);
+    const multi: number[] = [];
+    const multiSizes: number[] = [];
+    let samplesIn = 0;
+    let samplesOut = 0;
+    let multiSamples = 0;
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i]!;
+      if (g.replicas.length === 1) {
+        const s = g.replicas[0]!.samples;
+        const samples = opts.counter ? dropNaN(s) : s;
+        samplesIn += s.timestamps.length;
+        samplesOut += samples.timestamps.length;
+        out[i] = { labels: g.labels, samples };
+        continue;
+      }
+      let n = 0;
+      for (const r of g.replicas) n += r.samples.timestamps.length;
+      samplesIn += n;
+      multiSamples += n;
+      multi.push(i);
+      multiSizes.push(n);
+    }
+    if (multi.length > 0) {
+      const replicasOf = (from: number, to: number) => multi.slice(from, to).map((i) => groups[i]!.replicas.map((r) => r.samples));
+      const parts: Array<[number, number]> = splitTasks(multiSizes, multiSamples, this.threads);
+      let merged;
+      if (multiSamples <= INLINE_MAX_SAMPLES) {
+        merged = [unpackOutput(mergePacked(packGroups(replicasOf(0, multi.length)), opts))];
+      } else {
+        merged = await Promise.all(
+          parts.map(([from, to]) => this.pool.run({ opts, input: packGroups(replicasOf(from, to)) }, signal).then(unpackOutput)),
+        );
+      }
+      let k = 0;
+      for (const part of merged) {
+        for (const samples of part) {
+          const i = multi[k++]!;
+          samplesOut += samples.timestamps.length;
+          out[i] = { labels: groups[i]!.labels, samples };
+        }
+      }
+    }
+    this.stats.samplesIn += samplesIn;
+    this.stats.samplesOut += samplesOut;
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/**
+ * Splits groups (by sample counts) into contiguous task ranges: about one per thread, none under
+ * MIN_TASK_SAMPLES unless it is the only one.
+ */
+export function splitTasks(sizes: readonly number[], total: number, threads: number): Array<[number, number]> {
+  const tasks = Math.max(1, Math.min(threads, Math.floor(total / MIN_TASK_SAMPLES)));
+  const ranges: Array<[number, number]> = [];
+  let from = 0;
+  let acc = 0;
+  for (let i = 0; i < sizes.length && ranges.length < tasks - 1; i++) {
+    acc += sizes[i]!;
+    if (acc >= (total * (ranges.length + 1)) / tasks) {
+      ranges.push([from, i + 1]);
+      from = i + 1;
+    }
+  }
+  if (from < sizes.length || ranges.length === 0) ranges.push([from, sizes.length]);
+  return ranges;
+}

@@ -1,0 +1,134 @@
+/**
+ * query_range latency through promdedup over two replicas, divided by the same query sent to one
+ * replica directly, measured in the same run. Data: N series × 1 h at 15 s on both replicas
+ * (identical timestamps, replica B with a 10-minute outage), imported as TSDB blocks.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { freePort, prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+
+export interface QueryBenchRow {
+  readonly series: number;
+  readonly query: string;
+  readonly directMs: number;
+  readonly promdedupMs: number;
+  readonly ratio: number;
+}
+
+const HOUR = 3_600_000;
+const STEP_MS = 15_000;
+const SIZES = [100, 1000];
+
+function openMetrics(startMs: number, endMs: number, outage: [number, number] | null): string {
+  const lines: string[] = [];
+  for (const size of SIZES) {
+    const name = `bench_requests_${size}_total`;
+    lines.push(`# TYPE ${name} counter`);
+    for (let s = 0; s < size; s++) {
+      let value = s * 10;
+      for (let t = startMs; t <= endMs; t += STEP_MS) {
+        value += (s % 7) + 1;
+        if (outage && t >= outage[0] && t < outage[1]) continue;
+        lines.push(`${name}{instance="host-${s}",job="bench"} ${value} ${(t / 1000).toFixed(3)}`);
+      }
+    }
+  }
+  lines.push('# EOF', '');
+  return lines.join('\n');
+}
+
+async function timeQuery(base: string, params: Record<string, string>, rounds: number): Promise<number> {
+  const body = new URLSearchParams(params).toString();
+  const once = async (): Promise<number> => {
+    const started = performance.now();
+    const res = await request(`${base}/api/v1/query_range`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`${base}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
+    return performance.now() - started;
+  };
+  for (let i = 0; i < 3; i++) await once(); // warm-up: JIT, caches, connections
+  const times: number[] = [];
+  for (let i = 0; i < rounds; i++) times.push(await once());
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+async function waitReady(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`promdedup exited with ${child.exitCode}`);
+    try {
+      const res = await request(`${url}/-/ready`);
+      await res.body.dump();
+      if (res.statusCode === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('promdedup did not become ready');
+}
+
+export async function benchQuery(rounds = 15): Promise<QueryBenchRow[]> {
+  if (!prometheusAvailable()) throw new Error('prometheus and promtool must be on PATH');
+  const end = Math.floor(Date.now() / HOUR) * HOUR - HOUR;
+  const start = end - HOUR;
+  const servers: PrometheusServer[] = [];
+  let querier: ChildProcess | null = null;
+  try {
+    servers.push(
+      await startPrometheus({ externalLabels: { cluster: 'bench', replica: 'a' }, openMetrics: openMetrics(start - 10 * 60_000, end, null) }),
+      await startPrometheus({
+        externalLabels: { cluster: 'bench', replica: 'b' },
+        openMetrics: openMetrics(start - 10 * 60_000, end, [start + 20 * 60_000, start + 30 * 60_000]),
+      }),
+    );
+    const port = await freePort();
+    const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+    querier = spawn(
+      process.execPath,
+      [main, 'query', `--http-address=127.0.0.1:${port}`, '--grpc-address=127.0.0.1:0', '--query.replica-label=replica',
+        ...servers.map((s) => `--endpoint=${s.url}`)],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    const promdedup = `http://127.0.0.1:${port}`;
+    await waitReady(promdedup, querier);
+
+    const rows: QueryBenchRow[] = [];
+    for (const size of SIZES) {
+      for (const query of [`bench_requests_${size}_total`, `rate(bench_requests_${size}_total[5m])`, `sum by (job) (rate(bench_requests_${size}_total[5m]))`]) {
+        const params = { query, start: String(start / 1000), end: String(end / 1000), step: '15' };
+        const directMs = await timeQuery(servers[0]!.url, params, rounds);
+        const promdedupMs = await timeQuery(promdedup, params, rounds);
+        rows.push({ series: size, query, directMs, promdedupMs, ratio: promdedupMs / directMs });
+      }
+    }
+    return rows;
+  } finally {
+    querier?.kill('SIGTERM');
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+}
+
+export function formatQueryBench(rows: readonly QueryBenchRow[]): string {
+  const lines = ['| series | query | Prometheus direct (ms, median) | promdedup over 2 replicas (ms, median) | ratio |', '|---|---|---|---|---|'];
+  for (const r of rows) {
+    lines.push(`| ${r.series} | \`${r.query}\` | ${r.directMs.toFixed(1)} | ${r.promdedupMs.toFixed(1)} | ${r.ratio.toFixed(2)} |`);
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  benchQuery().then(
+    (rows) => console.log(formatQueryBench(rows)),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

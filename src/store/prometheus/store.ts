@@ -1,0 +1,287 @@
+/**
+ * PrometheusStore: a Store backed by one Prometheus server — selects over remote read, metadata
+ * over the HTTP API, external labels from /api/v1/status/config (refreshed periodically).
+ *
+ * Matchers on external label names are resolved here, as Thanos' sidecar does: Prometheus' remote
+ * read only strips `name="value"` matchers that equal an external label and hands every other one
+ * to the TSDB, where the label does not exist (so `replica=~"r.*"` would find nothing there).
+ */
+import { Agent, type Dispatcher } from 'undici';
+import { compareStrings, type Label, type Labels } from '../../model/labels.js';
+import { LabelMatcher } from '../../model/matcher.js';
+import type { Series } from '../../model/samples.js';
+import type { LabelsRequest, MetricMetadata, Store, StoreSelectRequest, StoreSelectResult } from '../store.js';
+import { apiCall, fetchExternalLabels, formatSelector, formatTime, type ApiContext } from './http-api.js';
+import type { ResponseTypeValue } from './messages.js';
+import { DEFAULT_ACCEPTED, remoteRead, type RemoteReadResult } from './remote-read.js';
+
+export interface PrometheusStoreOptions {
+  /** `http(s)://host:port[/prefix]` of the Prometheus server. */
+  readonly url: string;
+  /** Store name in warnings and metrics; defaults to the URL. */
+  readonly name?: string;
+  /** External-labels refresh period, default 30 s (0 disables the background refresh). */
+  readonly refreshIntervalMs?: number;
+  /** Remote read response types offered, in preference order. */
+  readonly acceptedResponseTypes?: readonly ResponseTypeValue[];
+  /** Streamed-response frame limit, default 50 MB. */
+  readonly maxFrameBytes?: number;
+  /** TCP/TLS connect timeout, default 5 s. */
+  readonly connectTimeoutMs?: number;
+  /** Extra request headers (e.g. authorization). */
+  readonly headers?: Record<string, string>;
+  /** Use this dispatcher instead of a private keep-alive Agent (not closed by stop()). */
+  readonly dispatcher?: Dispatcher;
+}
+
+/** Statistics of the last select, for benchmarks and debugging. */
+export interface SelectStats {
+  readonly responseType: ResponseTypeValue;
+  readonly frames: number;
+  readonly bytes: number;
+  readonly chunks: number;
+  readonly samples: number;
+}
+
+const ALL_SERIES = new LabelMatcher('=~', '__name__', '.+');
+
+export class PrometheusStore implements Store {
+  readonly name: string;
+  readonly url: string;
+  /** Error of the last external-labels refresh, null after a successful one. */
+  lastError: Error | null = null;
+  /** Time (ms) of the last successful external-labels refresh, 0 when none yet. */
+  lastRefreshMs = 0;
+  lastSelectStats: SelectStats | null = null;
+
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly ctx: ApiContext;
+  private ext: Labels | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private refreshing: Promise<void> | null = null;
+
+  constructor(private readonly opts: PrometheusStoreOptions) {
+    const url = opts.url.replace(/\/+$/, '');
+    if (!/^https?:\/\/[^/]+/.test(url)) throw new Error(`PrometheusStore: invalid URL ${JSON.stringify(opts.url)}`);
+    this.url = url;
+    this.name = opts.name ?? url;
+    this.ownsDispatcher = opts.dispatcher === undefined;
+    this.dispatcher =
+      opts.dispatcher ??
+      new Agent({
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+        connect: { timeout: opts.connectTimeoutMs ?? 5_000 },
+      });
+    this.ctx = { baseUrl: url, dispatcher: this.dispatcher, ...(opts.headers ? { headers: opts.headers } : {}) };
+  }
+
+  /** External labels as last seen; null when never fetched successfully. */
+  externalLabels(): Labels | null {
+    return this.ext;
+  }
+
+  labelSets(): readonly Labels[] {
+    return this.ext && this.ext.length > 0 ? [this.ext] : [];
+  }
+
+  /** Fetches external labels now; on failure keeps the previous ones and records lastError. */
+  refreshExternalLabels(signal?: AbortSignal): Promise<void> {
+    this.refreshing ??= (async () => {
+      try {
+        this.ext = await fetchExternalLabels(this.ctx, signal ?? AbortSignal.timeout(10_000));
+        this.lastError = null;
+        this.lastRefreshMs = Date.now();
+      } catch (err) {
+        this.lastError = err instanceof Error ? err : new Error(String(err));
+      } finally {
+        this.refreshing = null;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  async start(): Promise<void> {
+    await this.refreshExternalLabels();
+    const every = this.opts.refreshIntervalMs ?? 30_000;
+    if (every > 0 && this.timer === null) {
+      this.timer = setInterval(() => void this.refreshExternalLabels(), every);
+      this.timer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  /**
+   * Resolves matchers on external labels locally: null when one conflicts (nothing can match),
+   * otherwise the matchers left for the server.
+   */
+  private serverMatchers(matchers: readonly LabelMatcher[]): LabelMatcher[] | null {
+    const ext = this.ext;
+    if (ext === null || ext.length === 0) return matchers.slice();
+    const out: LabelMatcher[] = [];
+    for (const m of matchers) {
+      const l = ext.find((e) => e.name === m.name);
+      if (l === undefined) out.push(m);
+      else if (!m.matches(l.value)) return null;
+    }
+    return out;
+  }
+
+  async select(req: StoreSelectRequest, signal: AbortSignal): Promise<StoreSelectResult> {
+    const matchers = this.serverMatchers(req.matchers);
+    if (matchers === null) return { series: [], warnings: [] };
+    if (!matchers.some((m) => !m.matchesEmpty())) matchers.push(ALL_SERIES);
+    const h = req.hints;
+    const res: RemoteReadResult = await remoteRead(
+      this.url + '/api/v1/read',
+      {
+        startMs: req.minTime,
+        endMs: req.maxTime,
+        matchers,
+        hints: {
+          stepMs: h.step,
+          func: h.func,
+          startMs: h.start,
+          endMs: h.end,
+          grouping: h.grouping,
+          by: h.by,
+          rangeMs: h.range,
+        },
+      },
+      {
+        dispatcher: this.dispatcher,
+        acceptedResponseTypes: this.opts.acceptedResponseTypes ?? DEFAULT_ACCEPTED,
+        ...(this.opts.maxFrameBytes !== undefined ? { maxFrameBytes: this.opts.maxFrameBytes } : {}),
+        ...(this.opts.headers ? { headers: this.opts.headers } : {}),
+      },
+      signal,
+    );
+    this.lastSelectStats = {
+      responseType: res.responseType,
+      frames: res.frames,
+      bytes: res.bytes,
+      chunks: res.chunks,
+      samples: res.samples,
+    };
+    const series = this.withExternalLabels(res.series);
+    return { series, warnings: res.warnings.map((w) => `${this.name}: ${w}`) };
+  }
+
+  /** Remote read already adds external labels; this only fills in any that are missing. */
+  private withExternalLabels(series: Series[]): Series[] {
+    const ext = this.ext;
+    if (ext === null || ext.length === 0) return series;
+    for (let i = 0; i < series.length; i++) {
+      const s = series[i]!;
+      const ls = addLabels(s.labels, ext);
+      if (ls !== s.labels) series[i] = { labels: ls, samples: s.samples };
+    }
+    return series;
+  }
+
+  /** match[] parameters for the HTTP API, or null when every selector conflicts with ext labels. */
+  private matchParams(req: LabelsRequest): [string, string][] | null {
+    const params: [string, string][] = [];
+    const start = formatTime(req.minTime);
+    const end = formatTime(req.maxTime);
+    if (start !== null) params.push(['start', start]);
+    if (end !== null) params.push(['end', end]);
+    if (req.matchers.length > 0) {
+      let kept = 0;
+      for (const sel of req.matchers) {
+        const ms = this.serverMatchers(sel);
+        if (ms === null) continue;
+        if (!ms.some((m) => !m.matchesEmpty())) ms.push(ALL_SERIES);
+        params.push(['match[]', formatSelector(ms)]);
+        kept++;
+      }
+      if (kept === 0) return null;
+    }
+    if (req.limit > 0) params.push(['limit', String(req.limit)]);
+    return params;
+  }
+
+  async labelNames(req: LabelsRequest, signal: AbortSignal): Promise<string[]> {
+    const params = this.matchParams(req);
+    if (params === null) return [];
+    const names = await apiCall<string[]>(this.ctx, '/api/v1/labels', params, signal, true);
+    const ext = this.ext ?? [];
+    let out = names;
+    if (names.length > 0 && ext.length > 0) {
+      const set = new Set(names);
+      for (const l of ext) set.add(l.name);
+      out = [...set].sort(compareStrings);
+    }
+    return limit(out, req.limit);
+  }
+
+  async labelValues(name: string, req: LabelsRequest, signal: AbortSignal): Promise<string[]> {
+    const params = this.matchParams(req);
+    if (params === null) return [];
+    const values = await apiCall<string[]>(
+      this.ctx,
+      `/api/v1/label/${encodeURIComponent(name)}/values`,
+      params,
+      signal,
+    );
+    const extLabel = (this.ext ?? []).find((l) => l.name === name);
+    if (extLabel === undefined || values.includes(extLabel.value)) return limit(values, req.limit);
+    // The external label's value applies to every series of this server: include it when the
+    // selection holds any series at all.
+    let any = req.matchers.length === 0;
+    if (!any) {
+      const names = await apiCall<string[]>(this.ctx, '/api/v1/labels', params, signal, true);
+      any = names.length > 0;
+    }
+    if (!any) return limit(values, req.limit);
+    return limit([...values, extLabel.value].sort(compareStrings), req.limit);
+  }
+
+  async series(req: LabelsRequest, signal: AbortSignal): Promise<Labels[]> {
+    const params = this.matchParams(req);
+    if (params === null) return [];
+    if (req.matchers.length === 0) params.push(['match[]', formatSelector([ALL_SERIES])]);
+    const data = await apiCall<Record<string, string>[]>(this.ctx, '/api/v1/series', params, signal, true);
+    const ext = this.ext ?? [];
+    const out: Labels[] = [];
+    for (const rec of data) {
+      const ls: Label[] = [];
+      for (const k of Object.keys(rec)) ls.push({ name: k, value: rec[k]! });
+      ls.sort((a, b) => compareStrings(a.name, b.name));
+      out.push(addLabels(ls, ext));
+    }
+    return limit(out, req.limit);
+  }
+
+  async metadata(metric: string, limitN: number, signal: AbortSignal): Promise<Record<string, MetricMetadata[]>> {
+    const params: [string, string][] = [];
+    if (metric !== '') params.push(['metric', metric]);
+    if (limitN > 0) params.push(['limit', String(limitN)]);
+    return apiCall<Record<string, MetricMetadata[]>>(this.ctx, '/api/v1/metadata', params, signal);
+  }
+}
+
+function limit<T>(xs: T[], n: number): T[] {
+  return n > 0 && xs.length > n ? xs.slice(0, n) : xs;
+}
+
+/** Adds the labels of `extra` whose names `ls` lacks (both sorted); returns `ls` when none. */
+function addLabels(ls: Labels, extra: Labels): Labels {
+  let missing = false;
+  for (const e of extra) {
+    if (!ls.some((l) => l.name === e.name)) {
+      missing = true;
+      break;
+    }
+  }
+  if (!missing) return ls;
+  const out: Label[] = [...ls];
+  for (const e of extra) if (!ls.some((l) => l.name === e.name)) out.push(e);
+  return out.sort((a, b) => compareStrings(a.name, b.name));
+}

@@ -37,7 +37,7 @@ export const MATH_FUNCTIONS: ReadonlyMap<string, (v: number) => number> = new Ma
 
 /**
  * round(v, toNearest): Prometheus computes `Floor(v*inv+0.5)/inv` with inv = 1/toNearest, so
- * halves round up (towards +Inf): round(-0.5) = -0, round(2.5) = 3.
+ * halves round up (towards +Inf): round(2.5) = 3, round(-2.5) = -2, round(-0.5) = +0.
  */
 export function round(v: number, toNearest: number = 1): number {
   const inv = 1 / toNearest;

@@ -1,0 +1,63 @@
+/** Per-query evaluation state shared by every node evaluator. */
+import type { AtModifier, VectorSelector } from '../ast.js';
+import type { Series } from '../../model/samples.js';
+import { PromQLError } from '../errors.js';
+import type { PromQLCompat } from '../types.js';
+import type { Annotations } from './annotations.js';
+
+export interface EvalContext {
+  readonly compat: PromQLCompat;
+  /** Lookback delta in ms after the per-query override. */
+  readonly lookback: number;
+  readonly defaultEvalInterval: number;
+  readonly maxSamples: number;
+  readonly signal: AbortSignal;
+  /** Query start/end in ms, for `@ start()` / `@ end()`. */
+  readonly queryStart: number;
+  readonly queryEnd: number;
+  /** Prometheus 3.x delayed `__name__` removal (the behaviour its test suite pins). */
+  readonly delayedNameRemoval: boolean;
+  /** Series fetched for each selector node during planning. */
+  readonly data: Map<VectorSelector, Series[]>;
+  readonly annotations: Annotations;
+  /** Samples currently held by evaluated node outputs (Prometheus' currentSamples, approximately). */
+  samples: number;
+}
+
+export function resolveAt(at: AtModifier | null, ctx: { queryStart: number; queryEnd: number }): number | null {
+  if (at === null) return null;
+  switch (at.kind) {
+    case 'time':
+      return at.ms;
+    case 'start':
+      return ctx.queryStart;
+    case 'end':
+      return ctx.queryEnd;
+  }
+}
+
+export const TOO_MANY_SAMPLES = 'query processing would load too many samples into memory in query execution';
+
+/** Adds `n` samples to the live count; throws Prometheus' 422 when over the limit. */
+export function holdSamples(ctx: EvalContext, n: number): void {
+  ctx.samples += n;
+  if (ctx.samples > ctx.maxSamples) throw new PromQLError('execution', TOO_MANY_SAMPLES);
+}
+
+export function releaseSamples(ctx: EvalContext, n: number): void {
+  ctx.samples -= n;
+}
+
+/** Throws `canceled` / `timeout` when the caller aborted (checked between nodes and series). */
+export function checkAbort(signal: AbortSignal): void {
+  if (!signal.aborted) return;
+  throw abortError(signal);
+}
+
+export function abortError(signal: AbortSignal): PromQLError {
+  const reason = signal.reason as { name?: string } | undefined;
+  if (reason && reason.name === 'TimeoutError') {
+    return new PromQLError('timeout', 'query timed out in expression evaluation');
+  }
+  return new PromQLError('canceled', 'query was canceled in expression evaluation');
+}

@@ -1,0 +1,79 @@
+/**
+ * Applies a range-vector kernel at every step: per series, the window indices move forward once
+ * across all steps (window ends never go back in time).
+ */
+import { dropMetricName, getLabel, METRIC_NAME } from '../../model/labels.js';
+import type { Window } from '../functions/window.js';
+import { gridTime, newStepSeries, type Grid, type RangeInput, type StepSeries } from '../value.js';
+import { checkAbort, holdSamples, type EvalContext } from './context.js';
+import { mergeSameLabels } from './series.js';
+import { windowBounds } from './selector.js';
+
+/** Kernel for one window; `step` indexes per-step scalar arguments. */
+export type RangeKernel = (w: Window, step: number) => number | null;
+
+interface MutableWindow {
+  t: Float64Array;
+  v: Float64Array;
+  from: number;
+  to: number;
+  rangeStart: number;
+  rangeEnd: number;
+  evalTime: number;
+}
+
+export function applyRangeKernel(
+  ctx: EvalContext,
+  input: RangeInput,
+  grid: Grid,
+  keepName: boolean,
+  kernel: RangeKernel,
+  onSeries?: (labels: StepSeries['labels'], produced: boolean) => void,
+): StepSeries[] {
+  const closed = ctx.compat === '2';
+  const out: StepSeries[] = [];
+  let held = 0;
+  for (const s of input.series) {
+    checkAbort(ctx.signal);
+    const w: MutableWindow = { t: s.t, v: s.v, from: 0, to: 0, rangeStart: 0, rangeEnd: 0, evalTime: 0 };
+    let from = 0;
+    let to = 0;
+    let r: StepSeries | null = null;
+    for (let i = 0; i < grid.n; i++) {
+      const T = gridTime(grid, i);
+      const ref = (input.at ?? T) - input.offset;
+      [from, to] = windowBounds(s.t, ref, input.range, closed, from, to);
+      if (to === from) continue;
+      w.from = from;
+      w.to = to;
+      w.rangeStart = ref - input.range;
+      w.rangeEnd = ref;
+      w.evalTime = T;
+      const v = kernel(w, i);
+      if (v === null) continue;
+      if (r === null) {
+        r = newStepSeries(s.labels, grid.n, s.dropName);
+        if (!keepName) {
+          if (ctx.delayedNameRemoval) r.dropName = true;
+          else r.labels = dropMetricName(r.labels);
+        }
+      }
+      r.values[i] = v;
+      r.present[i] = 1;
+      held++;
+    }
+    if (onSeries) onSeries(s.dropName ? [] : s.labels, r !== null);
+    if (r !== null) out.push(r);
+  }
+  holdSamples(ctx, held);
+  return !keepName && !ctx.delayedNameRemoval ? mergeSameLabels(out) : out;
+}
+
+const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
+
+/** The name of a series that rate()/increase() should warn about, or ''. */
+export function nonCounterName(labels: StepSeries['labels']): string {
+  const name = getLabel(labels, METRIC_NAME);
+  if (name === '' || COUNTER_SUFFIXES.some((s) => name.endsWith(s))) return '';
+  return name;
+}

@@ -1,0 +1,57 @@
+/** Label bookkeeping on step series shared by operators and functions. */
+import { dropMetricName, labelsKey } from '../../model/labels.js';
+import { PromQLError } from '../errors.js';
+import type { StepSeries } from '../value.js';
+import type { EvalContext } from './context.js';
+
+export const SAME_LABELSET = 'vector cannot contain metrics with the same labelset';
+
+/** Marks `__name__` for removal: at the end with delayed name removal, otherwise right away. */
+export function dropName(ctx: EvalContext, s: StepSeries): void {
+  if (ctx.delayedNameRemoval) s.dropName = true;
+  else s.labels = dropMetricName(s.labels);
+}
+
+/**
+ * Merges series whose label sets became equal (after name removal or relabelling). They may share
+ * a label set as long as they never have a sample at the same step; otherwise Prometheus fails.
+ */
+export function mergeSameLabels(series: StepSeries[]): StepSeries[] {
+  if (series.length < 2) return series;
+  const byKey = new Map<string, StepSeries>();
+  const out: StepSeries[] = [];
+  let merged = false;
+  for (const s of series) {
+    const key = labelsKey(s.labels);
+    const prev = byKey.get(key);
+    if (prev === undefined) {
+      byKey.set(key, s);
+      out.push(s);
+      continue;
+    }
+    merged = true;
+    const p = s.present;
+    for (let i = 0; i < p.length; i++) {
+      if (p[i] === 0) continue;
+      if (prev.present[i] !== 0) throw new PromQLError('execution', SAME_LABELSET);
+      prev.present[i] = 1;
+      prev.values[i] = s.values[i]!;
+    }
+    prev.dropName = prev.dropName || s.dropName;
+  }
+  return merged ? out : series;
+}
+
+/** Drops series that ended up with no sample at any step. */
+export function nonEmpty(series: StepSeries[]): StepSeries[] {
+  return series.filter((s) => s.present.indexOf(1) !== -1);
+}
+
+export function presentTotal(series: readonly StepSeries[]): number {
+  let n = 0;
+  for (const s of series) {
+    const p = s.present;
+    for (let i = 0; i < p.length; i++) n += p[i]!;
+  }
+  return n;
+}

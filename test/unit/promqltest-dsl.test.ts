@@ -2,7 +2,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { LabelMatcher } from '../../src/model/matcher.js';
+import type { Expr } from '../../src/promql/ast.js';
+import { PromQLError } from '../../src/promql/errors.js';
+import type { VectorSample } from '../../src/promql/types.js';
+import type { Querier } from '../../src/storage/querier.js';
 import { parseDuration } from '../support/promqltest/duration.js';
+import { runScript, type PromqlImpl } from '../support/promqltest/run.js';
 import { DslError, parseTestScript, type EvalCmd, type LoadCmd, type SeqValue } from '../support/promqltest/parse.js';
 import { parseSeriesLabels } from '../support/promqltest/series-labels.js';
 import { unquote } from '../support/promqltest/strings.js';
@@ -196,5 +202,99 @@ describe.skipIf(!existsSync(DATA))('conformance scripts', () => {
       n += script.commands.filter((c) => c.kind === 'eval').length;
     }
     expect(n).toBeGreaterThan(2000);
+  });
+});
+
+describe('runner (with a toy engine)', () => {
+  // A toy engine that understands only bare metric names: last sample within 5m, no staleness.
+  const toy: PromqlImpl = {
+    parseExpr(q: string): Expr {
+      if (!/^[a-z_]+$/.test(q)) throw new Error(`1:1: parse error: unexpected ${q}`);
+      return {
+        kind: 'VectorSelector',
+        name: q,
+        matchers: [new LabelMatcher('=', '__name__', q)],
+        offset: 0,
+        at: null,
+        pos: { start: 0, end: q.length },
+      };
+    },
+    engine: {
+      async instantQuery(querier, query, t) {
+        const samples = await pick(querier, query, t);
+        if (query === 'boom') throw new PromQLError('execution', 'boom happened');
+        return { value: { type: 'vector', samples }, warnings: query === 'warny' ? ['PromQL warning: w (1:1)'] : [], infos: [] };
+      },
+      async rangeQuery(querier, query, start, end, step) {
+        const bySeries = new Map<string, { labels: VectorSample['labels']; ts: number[]; vs: number[] }>();
+        for (let t = start; t <= end; t += step) {
+          for (const s of await pick(querier, query, t)) {
+            const k = JSON.stringify(s.labels);
+            const e = bySeries.get(k) ?? { labels: s.labels, ts: [], vs: [] };
+            e.ts.push(t);
+            e.vs.push(s.v);
+            bySeries.set(k, e);
+          }
+        }
+        const series = [...bySeries.values()].map((e) => ({
+          labels: e.labels,
+          timestamps: Float64Array.from(e.ts),
+          values: Float64Array.from(e.vs),
+        }));
+        return { value: { type: 'matrix', series }, warnings: [], infos: [] };
+      },
+    },
+  };
+  async function pick(querier: Querier, name: string, t: number): Promise<VectorSample[]> {
+    const hints = { start: t - 300_000 + 1, end: t, step: 0, func: '', range: 0, grouping: [], by: false };
+    const r = await querier.select([new LabelMatcher('=', '__name__', name)], hints, new AbortController().signal);
+    return r.series.map((s) => ({ labels: s.labels, t, v: s.samples.values[s.samples.values.length - 1]! }));
+  }
+  const run = (text: string) => runScript(parseTestScript(text), toy, { atPinning: false });
+
+  it('classifies pass, fail and skip', async () => {
+    const out = await run(`load 1m
+  foo{a="1"} 1 2 3
+  h {{schema:0 sum:1 count:1}}
+
+eval instant at 2m foo
+  foo{a="1"} 3
+
+eval instant at 2m foo
+  foo{a="1"} 4
+
+eval instant at 2m h
+  h 1
+
+eval range from 0 to 2m step 1m foo
+  foo{a="1"} 1 2 3
+
+eval instant at 0 sum(
+`);
+    expect(out.map((o) => o.status)).toEqual(['pass', 'fail', 'skip', 'pass', 'fail']);
+    expect(out[1]).toMatchObject({ phase: 'instant' });
+    expect(out[2]).toMatchObject({ reason: 'native histogram' });
+    expect(out[4]).toMatchObject({ phase: 'parse' });
+  });
+  it('checks expected failures and annotations', async () => {
+    const out = await run(`load 1m
+  boom 1
+  warny 1
+
+eval instant at 0 boom
+  expect fail msg: boom happened
+
+eval instant at 0 boom
+  expect fail msg: other
+
+eval instant at 0 warny
+  expect warn msg: PromQL warning: w
+  warny 1
+
+eval instant at 0 warny
+  expect no_warn
+  warny 1
+`);
+    expect(out.map((o) => o.status)).toEqual(['pass', 'fail', 'pass', 'fail']);
   });
 });

@@ -42,7 +42,7 @@ async function loadImpl(): Promise<PromqlImpl | string> {
     } catch {
       formatExpr = undefined;
     }
-    return { engine: new Engine(TEST_ENGINE_OPTIONS), parseExpr: (q: string) => parseExpr(q), formatExpr };
+    return { engine: new Engine(TEST_ENGINE_OPTIONS), parseExpr: (q: string) => parseExpr(q, { compat: '3', enableExperimentalFunctions: true }), formatExpr };
   } catch (err) {
     return `engine/parser not available: ${(err as Error).message}`;
   }

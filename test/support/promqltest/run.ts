@@ -5,6 +5,7 @@
  */
 import { compareLabels, formatLabels } from '../../../src/model/labels.js';
 import type { Expr } from '../../../src/promql/ast.js';
+import { PromQLError } from '../../../src/promql/errors.js';
 import type { EngineOptions, QueryOptions, QueryResult, QueryValue, VectorSample } from '../../../src/promql/types.js';
 import { MemoryQuerier } from '../../../src/storage/memory.js';
 import type { Querier } from '../../../src/storage/querier.js';
@@ -71,7 +72,9 @@ class CheckFailure extends Error {
   }
 }
 
+/** A JS runtime error (or an engine 'internal' error wrapping one) is a bug, never an expected failure. */
 function isCrash(err: unknown): boolean {
+  if (err instanceof PromQLError) return err.kind === 'internal';
   return err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || !(err instanceof Error);
 }
 

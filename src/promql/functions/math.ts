@@ -1,6 +1,11 @@
 /**
  * Scalar math of PromQL: the one-argument math functions, round/clamp, date functions, and
  * binary arithmetic/comparison with Go semantics.
+ *
+ * Checked against Prometheus 2.42 (linux/amd64): ln, log2, log10, sqrt, asin, acos, atan, atan2,
+ * asinh, acosh, atanh and ^ with integer exponents are bit-identical. exp, sin, cos, tan, sinh,
+ * cosh, tanh (JS built-ins) and ^ with fractional exponents (uses exp) can differ in the last ulp:
+ * Go uses its own Cephes-style code and an amd64 assembly Exp.
  */
 import { goLog10, goLog2, goPow } from './gomath.js';
 import { goAcos, goAsin, goAtan, goAtan2 } from './gotrig.js';

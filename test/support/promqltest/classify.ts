@@ -29,8 +29,10 @@ export function failureCause(f: Failure): string {
   const msg = f.message.replace(/^[^:]*(query|mode)[^:]*: /, '');
   if (f.phase === 'parse') return `parse: ${normalise(f.message)}`;
   if (f.phase === 'crash') return `crash: ${normalise(msg)}`;
-  const fn = /unknown function with name "([^"]+)"/.exec(msg);
-  if (fn) return `missing function ${fn[1]}`;
+  const fn = /(?:unknown function with name|function) "([^"]+)"(?: is not supported)?/.exec(msg);
+  if (fn && /unknown function|is not supported/.test(msg)) return `missing function ${fn[1]}`;
+  const feature = /([a-z_]+) is not supported by this engine/.exec(msg);
+  if (feature) return `unsupported by engine: ${feature[1]}`;
   const prefix = f.phase === 'instant' || f.phase === 'range' ? '' : `${f.phase}: `;
   const rules: Array<[RegExp, string]> = [
     [/^unexpected error: (.*)$/, 'unexpected error: $1'],

@@ -1,0 +1,124 @@
+/**
+ * Prints an AST back to PromQL in the style of Prometheus' printer.go (`sum by (job) (rate(x[5m]))`,
+ * `a + on (b) group_left (c) d`, `x @ 10.000 offset 5m`). Parsing the output yields the same AST
+ * (positions aside). Differences from Prometheus, both for exact round trips: matchers keep their
+ * written order, and group_left/group_right print even after an empty `ignoring ()`.
+ */
+import type { AtModifier, BinaryExpr, Expr, VectorMatching, VectorSelector } from './ast.js';
+import { METRIC_NAME } from '../model/labels.js';
+import { goQuote } from './parser/quote.js';
+
+const LEGACY_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+export function formatExpr(e: Expr): string {
+  switch (e.kind) {
+    case 'NumberLiteral':
+      return formatNumber(e.value);
+    case 'StringLiteral':
+      return goQuote(e.value);
+    case 'VectorSelector':
+      return formatSelector(e) + formatAt(e.at) + formatOffset(e.offset);
+    case 'MatrixSelector':
+      return `${formatSelector(e.vector)}[${formatDuration(e.range)}]${formatAt(e.vector.at)}${formatOffset(e.vector.offset)}`;
+    case 'SubqueryExpr':
+      return `${formatExpr(e.expr)}[${formatDuration(e.range)}:${e.step ? formatDuration(e.step) : ''}]${formatAt(e.at)}${formatOffset(e.offset)}`;
+    case 'ParenExpr':
+      return `(${formatExpr(e.expr)})`;
+    case 'UnaryExpr':
+      return `${e.op}${formatExpr(e.expr)}`;
+    case 'BinaryExpr':
+      return `${formatExpr(e.lhs)} ${e.op}${e.returnBool ? ' bool' : ''}${formatMatching(e)} ${formatExpr(e.rhs)}`;
+    case 'AggregateExpr': {
+      let op: string = e.op;
+      if (e.without) op += ` without (${formatLabels(e.grouping)}) `;
+      else if (e.grouping.length > 0) op += ` by (${formatLabels(e.grouping)}) `;
+      const param = e.param ? `${formatExpr(e.param)}, ` : '';
+      return `${op}(${param}${formatExpr(e.expr)})`;
+    }
+    case 'Call':
+      return `${e.func.name}(${e.args.map(formatExpr).join(', ')})`;
+  }
+}
+
+function formatMatching(e: BinaryExpr): string {
+  const vm: VectorMatching | null = e.matching;
+  if (!vm) return '';
+  const grouped = vm.card === 'many-to-one' || vm.card === 'one-to-many';
+  if (vm.matchingLabels.length === 0 && !vm.on && !grouped) return '';
+  let s = ` ${vm.on ? 'on' : 'ignoring'} (${formatLabels(vm.matchingLabels)})`;
+  if (grouped) s += ` ${vm.card === 'many-to-one' ? 'group_left' : 'group_right'} (${formatLabels(vm.include)})`;
+  return s;
+}
+
+function formatLabelName(name: string): string {
+  return LEGACY_NAME.test(name) ? name : goQuote(name);
+}
+
+function formatLabels(names: readonly string[]): string {
+  return names.map(formatLabelName).join(', ');
+}
+
+function formatSelector(vs: VectorSelector): string {
+  const parts: string[] = [];
+  for (const m of vs.matchers) {
+    // The matcher implied by the name outside the braces is not repeated.
+    if (m.name === METRIC_NAME && m.type === '=' && m.value === vs.name && m.value !== '') continue;
+    parts.push(`${formatLabelName(m.name)}${m.type}${goQuote(m.value)}`);
+  }
+  if (parts.length === 0) return vs.name;
+  return `${vs.name}{${parts.join(',')}}`;
+}
+
+function formatAt(at: AtModifier | null): string {
+  if (!at) return '';
+  if (at.kind !== 'time') return ` @ ${at.kind}()`;
+  return ` @ ${(at.ms / 1000).toFixed(3)}`;
+}
+
+function formatOffset(ms: number): string {
+  if (ms > 0) return ` offset ${formatDuration(ms)}`;
+  if (ms < 0) return ` offset -${formatDuration(-ms)}`;
+  return '';
+}
+
+const DURATION_UNITS: readonly (readonly [string, number, boolean])[] = [
+  ['y', 365 * 24 * 3600 * 1000, true],
+  ['w', 7 * 24 * 3600 * 1000, true],
+  ['d', 24 * 3600 * 1000, false],
+  ['h', 3600 * 1000, false],
+  ['m', 60 * 1000, false],
+  ['s', 1000, false],
+  ['ms', 1, false],
+];
+
+/** prometheus/common model.Duration.String(): years and weeks only when exact. */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  let rest = ms;
+  let out = '';
+  for (const [unit, mult, exact] of DURATION_UNITS) {
+    if (exact && rest % mult !== 0) continue;
+    const v = Math.floor(rest / mult);
+    if (v > 0) {
+      out += `${v}${unit}`;
+      rest -= v * mult;
+    }
+  }
+  return out;
+}
+
+/** Go's `%v` of a float64: shortest round-trip digits, exponent form below 1e-4 and from 1e6. */
+export function formatNumber(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  const [mantissa, expText] = v.toExponential().split('e') as [string, string];
+  const exp = Number(expText);
+  // strconv 'g' with shortest precision switches to %e when exp < -4 || exp >= 6.
+  if (exp < -4 || exp >= 6) {
+    const sign = exp < 0 ? '-' : '+';
+    return `${mantissa}e${sign}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  return String(v);
+}

@@ -8,6 +8,7 @@ import { PromQLError } from '../../src/promql/errors.js';
 import type { VectorSample } from '../../src/promql/types.js';
 import type { Querier } from '../../src/storage/querier.js';
 import { parseDuration } from '../support/promqltest/duration.js';
+import { pinExpr, pinnedEvalTimes } from '../support/promqltest/pin.js';
 import { runScript, type PromqlImpl } from '../support/promqltest/run.js';
 import { DslError, parseTestScript, type EvalCmd, type LoadCmd, type SeqValue } from '../support/promqltest/parse.js';
 import { parseSeriesLabels } from '../support/promqltest/series-labels.js';
@@ -296,5 +297,43 @@ eval instant at 0 warny
   warny 1
 `);
     expect(out.map((o) => o.status)).toEqual(['pass', 'fail', 'pass', 'fail']);
+  });
+});
+
+describe('@-pinning', () => {
+  const sel = (name: string, at: VectorSelectorAt = null): Expr => ({
+    kind: 'VectorSelector',
+    name,
+    matchers: [new LabelMatcher('=', '__name__', name)],
+    offset: 0,
+    at,
+    pos: { start: 0, end: name.length },
+  });
+  type VectorSelectorAt = { kind: 'time'; ms: number } | { kind: 'start' } | { kind: 'end' } | null;
+  const pos = { start: 0, end: 1 };
+
+  it('pins selectors (also @ start()), keeps explicit @ times, leaves subquery insides alone', () => {
+    const sub: Expr = { kind: 'SubqueryExpr', expr: sel('c'), range: 60_000, step: 0, offset: 0, at: null, pos };
+    const e: Expr = {
+      kind: 'BinaryExpr',
+      op: '+',
+      lhs: sel('a', { kind: 'start' }),
+      rhs: { kind: 'Call', func: { name: 'max_over_time', argTypes: ['matrix'], variadic: 0, returnType: 'vector' }, args: [sub], pos },
+      returnBool: false,
+      matching: null,
+      pos,
+    };
+    const p = pinExpr(e, 5000) as Extract<Expr, { kind: 'BinaryExpr' }>;
+    expect((p.lhs as Extract<Expr, { kind: 'VectorSelector' }>).at).toEqual({ kind: 'time', ms: 5000 });
+    const psub = (p.rhs as Extract<Expr, { kind: 'Call' }>).args[0] as Extract<Expr, { kind: 'SubqueryExpr' }>;
+    expect(psub.at).toEqual({ kind: 'time', ms: 5000 });
+    expect((psub.expr as Extract<Expr, { kind: 'VectorSelector' }>).at).toBeNull();
+    expect(pinExpr(sel('x', { kind: 'time', ms: 1 }), 5000)).toMatchObject({ at: { kind: 'time', ms: 1 } });
+  });
+  it('refuses @-unsafe functions and picks the reference eval times', () => {
+    const call: Expr = { kind: 'Call', func: { name: 'time', argTypes: [], variadic: 0, returnType: 'scalar' }, args: [], pos };
+    expect(pinExpr(call, 1000)).toBeNull();
+    expect(pinnedEvalTimes(0)).toEqual([-1000, 0, 1000]);
+    expect(pinnedEvalTimes(60_000)).toEqual([-600_000, 0, 12_000, 60_000, 600_000]);
   });
 });

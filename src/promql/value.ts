@@ -33,8 +33,40 @@ export interface StepSeries {
   dropName: boolean;
 }
 
+/**
+ * Step columns are carved out of shared slabs: one small typed-array allocation per series costs
+ * more than the evaluation itself at thousands of series.
+ */
+const SLAB = 1 << 16;
+let valueSlab = new Float64Array(SLAB);
+let valueUsed = 0;
+let presentSlab = new Uint8Array(SLAB);
+let presentUsed = 0;
+
+function takeValues(n: number): Float64Array {
+  if (n > SLAB / 8) return new Float64Array(n);
+  if (valueUsed + n > SLAB) {
+    valueSlab = new Float64Array(SLAB);
+    valueUsed = 0;
+  }
+  const a = valueSlab.subarray(valueUsed, valueUsed + n);
+  valueUsed += n;
+  return a;
+}
+
+function takePresent(n: number): Uint8Array {
+  if (n > SLAB / 8) return new Uint8Array(n);
+  if (presentUsed + n > SLAB) {
+    presentSlab = new Uint8Array(SLAB);
+    presentUsed = 0;
+  }
+  const a = presentSlab.subarray(presentUsed, presentUsed + n);
+  presentUsed += n;
+  return a;
+}
+
 export function newStepSeries(labels: Labels, n: number, dropName = false): StepSeries {
-  return { labels, values: new Float64Array(n), present: new Uint8Array(n), dropName };
+  return { labels, values: takeValues(n), present: takePresent(n), dropName };
 }
 
 export function countPresent(s: StepSeries): number {

@@ -7,7 +7,6 @@ import type { Window } from '../functions/window.js';
 import { gridTime, newStepSeries, type Grid, type RangeInput, type StepSeries } from '../value.js';
 import { checkAbort, holdSamples, type EvalContext } from './context.js';
 import { mergeSameLabels } from './series.js';
-import { windowBounds } from './selector.js';
 
 /** Kernel for one window; `step` indexes per-step scalar arguments. */
 export type RangeKernel = (w: Window, step: number) => number | null;
@@ -36,13 +35,19 @@ export function applyRangeKernel(
   for (const s of input.series) {
     checkAbort(ctx.signal);
     const w: MutableWindow = { t: s.t, v: s.v, from: 0, to: 0, rangeStart: 0, rangeEnd: 0, evalTime: 0 };
+    const t = s.t;
+    const len = t.length;
     let from = 0;
     let to = 0;
     let r: StepSeries | null = null;
     for (let i = 0; i < grid.n; i++) {
       const T = gridTime(grid, i);
       const ref = (input.at ?? T) - input.offset;
-      [from, to] = windowBounds(s.t, ref, input.range, closed, from, to);
+      const lo = ref - input.range;
+      if (closed) while (from < len && t[from]! < lo) from++;
+      else while (from < len && t[from]! <= lo) from++;
+      if (to < from) to = from;
+      while (to < len && t[to]! <= ref) to++;
       if (to === from) continue;
       w.from = from;
       w.to = to;

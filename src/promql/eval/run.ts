@@ -123,10 +123,17 @@ function finalNames(ctx: EvalContext, series: StepSeries[]): StepSeries[] {
 
 function toMatrix(series: StepSeries[], grid: Grid): MatrixSeries[] {
   const out: MatrixSeries[] = [];
+  let allSteps: Float64Array | null = null;
   for (const s of series) {
     let n = 0;
     for (let i = 0; i < grid.n; i++) n += s.present[i]!;
     if (n === 0) continue;
+    if (n === grid.n) {
+      // Series present at every step share one timestamp column.
+      allSteps ??= Float64Array.from({ length: grid.n }, (_, i) => gridTime(grid, i));
+      out.push({ labels: s.labels, timestamps: allSteps, values: s.values });
+      continue;
+    }
     const timestamps = new Float64Array(n);
     const values = new Float64Array(n);
     for (let i = 0, k = 0; i < grid.n; i++) {

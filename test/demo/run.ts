@@ -1,0 +1,120 @@
+/**
+ * `npm run demo`: two real Prometheus replicas (external labels cluster=demo, replica=a/b) loaded with
+ * three hours of generated history in which each replica has outages, the promdedup querier over them
+ * (port 10902 when free), and three example requests to try. Runs until Ctrl-C, then stops everything.
+ *
+ * `--check` (or DEMO_CHECK=1): run the three examples itself, print a summary, stop, exit 0 (1 when an
+ * answer does not look as described) — CI uses it to prove the demo works.
+ */
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { generateHaData } from '../support/hadata.js';
+import { prometheusAvailable, startPrometheus } from '../support/prometheus.js';
+import { querierEntryPoint, startQuerier } from '../support/querier-process.js';
+import { examples, iso } from './examples.js';
+
+const PREFERRED_PORT = 10902;
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+function installHelp(): string {
+  return [
+    'The demo needs Prometheus: the `prometheus` and `promtool` binaries must be on PATH.',
+    '',
+    '  Debian/Ubuntu:  sudo apt-get install -y prometheus',
+    '  Elsewhere:      download a release from https://prometheus.io/download/, unpack it and put',
+    '                  `prometheus` and `promtool` on PATH (e.g. copy them to /usr/local/bin).',
+    '',
+    'Then run `npm run demo` again.',
+  ].join('\n');
+}
+
+async function main(): Promise<number> {
+  const check = process.argv.includes('--check') || process.env.DEMO_CHECK === '1';
+  if (!prometheusAvailable()) {
+    console.error(installHelp());
+    return 1;
+  }
+  if (!existsSync(querierEntryPoint())) {
+    console.error(`${querierEntryPoint()} is missing: run \`npm run build\` first.`);
+    return 1;
+  }
+
+  const data = generateHaData({ cluster: 'demo' });
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    stops.length = 0;
+  };
+
+  try {
+    console.log(`Generating history ${iso(data.startMs)} – ${iso(data.endMs)} and starting two Prometheus replicas…`);
+    const [a, b] = await Promise.all(
+      (['a', 'b'] as const).map(async (r) => {
+        const p = await startPrometheus({ externalLabels: { cluster: 'demo', replica: r }, openMetrics: data.openMetrics[r] });
+        stops.push(() => p.stop());
+        return p;
+      }),
+    );
+    const port = (await portFree(PREFERRED_PORT)) ? PREFERRED_PORT : undefined;
+    const querier = await startQuerier({ endpoints: [a!.url, b!.url], replicaLabels: ['replica'], ...(port ? { httpPort: port } : {}) });
+    stops.push(() => querier.stop());
+
+    console.log('');
+    console.log(`  replica a  ${a!.url}  (external labels cluster="demo", replica="a")`);
+    console.log(`  replica b  ${b!.url}  (external labels cluster="demo", replica="b")`);
+    console.log(`  promdedup  ${querier.url}  (--query.replica-label=replica)`);
+    console.log('');
+    console.log('Outages (each replica recorded nothing in these windows; never both at once):');
+    for (const o of data.outages) console.log(`  replica ${o.replica}: ${iso(o.fromMs)} – ${iso(o.toMs)}`);
+    console.log('');
+
+    const list = examples(querier.url, data);
+    let allOk = true;
+    for (const [i, ex] of list.entries()) {
+      console.log(`${i + 1}. ${ex.title}`);
+      for (const c of ex.curls) console.log(`   ${c}`);
+      console.log(`   Look for: ${ex.lookFor}`);
+      if (check) {
+        const { lines, ok } = await ex.check();
+        for (const l of lines) console.log(`   → ${l}`);
+        console.log(`   ${ok ? 'OK' : 'NOT AS DESCRIBED'}`);
+        allOk &&= ok;
+      }
+      console.log('');
+    }
+
+    if (check) {
+      await stopAll();
+      console.log(allOk ? 'demo check passed' : 'demo check FAILED');
+      return allOk ? 0 : 1;
+    }
+
+    console.log('(pipe the curl output through `jq` for readability) — press Ctrl-C to stop everything.');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    console.log('\nstopping…');
+    await stopAll();
+    return 0;
+  } catch (err) {
+    console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+    await stopAll();
+    return 1;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,202 @@
+/**
+ * Runs the promdedup querier (`node dist/src/cli/main.js query …`) as a child process for end-to-end
+ * tests and the demo: free loopback ports, wait for `GET /-/ready` = 200, stop() with SIGTERM then
+ * SIGKILL. A process-exit hook kills anything still running.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './prometheus.js';
+
+export interface QuerierOptions {
+  /** Prometheus base URLs, one `--endpoint` each. */
+  endpoints: readonly string[];
+  /** `--query.replica-label` values, default ["replica"]. */
+  replicaLabels?: readonly string[];
+  /** HTTP port, default a free one. */
+  httpPort?: number;
+  /** gRPC port, default a free one. */
+  grpcPort?: number;
+  /** More flags, e.g. ["--store.response-timeout=2s"]. */
+  extraArgs?: readonly string[];
+  /** How long to wait for /-/ready, default 30 s. */
+  readyTimeoutMs?: number;
+}
+
+export interface QuerierProcess {
+  /** e.g. http://127.0.0.1:10902 */
+  readonly url: string;
+  readonly port: number;
+  readonly grpcPort: number;
+  readonly pid: number;
+  /** Last ~16 kB of the process' stdout+stderr. */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/** The repository root (the directory holding package.json), from src or dist. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('repoRoot: package.json not found');
+    dir = up;
+  }
+  return dir;
+}
+
+export function querierEntryPoint(): string {
+  return join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+}
+
+/** True when src/cli/main.ts exists (the querier has landed). */
+export function querierSourcePresent(): boolean {
+  return existsSync(join(repoRoot(), 'src', 'cli', 'main.ts'));
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Compiles the project (`tsc -p tsconfig.json`) when dist/src/cli/main.js is missing or older than
+ * any file under src/. tsc emits JavaScript even when a colleague's file has type errors.
+ */
+export function ensureQuerierBuilt(): void {
+  const root = repoRoot();
+  const entry = querierEntryPoint();
+  if (existsSync(entry) && statSync(entry).mtimeMs >= newestMtime(join(root, 'src'))) return;
+  try {
+    execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: root, stdio: 'pipe', timeout: 300_000 });
+  } catch (err) {
+    if (!existsSync(entry)) throw new Error(`building the querier failed: ${(err as Error).message}`);
+  }
+}
+
+const live = new Set<ChildProcess>();
+let hookInstalled = false;
+function installExitHook(): void {
+  if (hookInstalled) return;
+  hookInstalled = true;
+  process.on('exit', () => {
+    for (const child of live) {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (exited(child)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.off('exit', onExit);
+      resolve(false);
+    }, ms);
+    const onExit = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    child.once('exit', onExit);
+  });
+}
+
+async function ready(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+export async function startQuerier(opts: QuerierOptions): Promise<QuerierProcess> {
+  let lastErr: Error | null = null;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await launch(opts, opts.httpPort ?? (await freePort()), opts.grpcPort ?? (await freePort()));
+    } catch (err) {
+      lastErr = err as Error;
+      const portGiven = opts.httpPort !== undefined && opts.grpcPort !== undefined;
+      if (portGiven || !/EADDRINUSE|address already in use/i.test(lastErr.message)) break;
+    }
+  }
+  throw lastErr ?? new Error('startQuerier failed');
+}
+
+async function launch(opts: QuerierOptions, port: number, grpcPort: number): Promise<QuerierProcess> {
+  installExitHook();
+  const entry = querierEntryPoint();
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build`);
+  const args = [
+    entry,
+    'query',
+    `--http-address=127.0.0.1:${port}`,
+    `--grpc-address=127.0.0.1:${grpcPort}`,
+    ...opts.endpoints.map((e) => `--endpoint=${e}`),
+    ...(opts.replicaLabels ?? ['replica']).map((l) => `--query.replica-label=${l}`),
+    ...(opts.extraArgs ?? []),
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  let out = '';
+  const keep = (d: Buffer) => {
+    out = (out + d.toString('utf8')).slice(-16_384);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let spawnError: Error | null = null;
+  child.on('error', (e) => (spawnError = e));
+  child.on('exit', () => live.delete(child));
+
+  const url = `http://127.0.0.1:${port}`;
+  const kill = async () => {
+    if (!exited(child)) {
+      child.kill('SIGTERM');
+      if (!(await waitExit(child, 5000))) {
+        child.kill('SIGKILL');
+        await waitExit(child, 5000);
+      }
+    }
+    live.delete(child);
+  };
+
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
+  for (;;) {
+    if (spawnError !== null) throw new Error(`querier failed to start: ${(spawnError as Error).message}`);
+    if (exited(child)) throw new Error(`querier exited (code ${child.exitCode}, signal ${child.signalCode}) before ready:\n${out}`);
+    if (await ready(url)) break;
+    if (Date.now() > deadline) {
+      await kill();
+      throw new Error(`querier at ${url} not ready after ${opts.readyTimeoutMs ?? 30_000} ms:\n${out}`);
+    }
+    await sleep(100);
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    grpcPort,
+    pid: child.pid ?? -1,
+    logs: () => out,
+    stop: () => (stopping ??= kill()),
+  };
+}

@@ -185,7 +185,6 @@ async function launch(
     `--web.listen-address=127.0.0.1:${port}`,
     `--storage.tsdb.retention.time=${opts.retention ?? '100y'}`,
     '--web.enable-lifecycle',
-    '--storage.remote.read-concurrent-limit=0',
     '--log.level=warn',
     ...(opts.extraArgs ?? []),
   ];

@@ -66,7 +66,7 @@ describe.skipIf(!promOk || !querierOk)('promdedup vs Prometheus on deduplicated 
     ];
     querier = await startQuerier({ endpoints: [a.url, b.url], replicaLabels: ['replica'] });
     servers.push(querier);
-  });
+  }, 300_000);
 
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.stop()));

@@ -37,7 +37,7 @@ describe.skipIf(!promOk || !querierOk)('partial response when a replica dies', (
     [a, b] = started.map((s) => (s as PromiseFulfilledResult<PrometheusServer>).value) as [PrometheusServer, PrometheusServer];
     querier = await startQuerier({ endpoints: [a.url, b.url], extraArgs: ['--store.response-timeout=5s'] });
     servers.push(querier);
-  });
+  }, 300_000);
 
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.stop()));

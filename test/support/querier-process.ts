@@ -4,7 +4,9 @@
  * SIGKILL. A process-exit hook kills anything still running.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './prometheus.js';
@@ -72,11 +74,29 @@ function newestMtime(dir: string): number {
 export function ensureQuerierBuilt(): void {
   const root = repoRoot();
   const entry = querierEntryPoint();
-  if (existsSync(entry) && statSync(entry).mtimeMs >= newestMtime(join(root, 'src'))) return;
+  const fresh = () => existsSync(entry) && statSync(entry).mtimeMs >= newestMtime(join(root, 'src'));
+  if (fresh()) return;
+  // Test files run in parallel workers: one build at a time (a lock directory), then re-check.
+  const lock = join(tmpdir(), `promdedup-build-${createHash('sha1').update(root).digest('hex').slice(0, 12)}.lock`);
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 600_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`ensureQuerierBuilt: lock ${lock} held for too long`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
   try {
+    if (fresh()) return;
     execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: root, stdio: 'pipe', timeout: 300_000 });
   } catch (err) {
+    // tsc exits non-zero on type errors but still emits; only a missing entry point is fatal.
     if (!existsSync(entry)) throw new Error(`building the querier failed: ${(err as Error).message}`);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
   }
 }
 

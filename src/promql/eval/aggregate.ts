@@ -249,8 +249,8 @@ function aggregateK(ctx: EvalContext, e: AggregateExpr, input: StepSeries[], par
     if (k > max) max = k;
     if (k < min) min = k;
   }
-  if (max < 1) return [];
   if (nan) throw new PromQLError('execution', 'Parameter value is NaN');
+  if (max < 1) return [];
   if (min <= MIN_INT64) throw new PromQLError('execution', `Scalar value ${goFloatG(min)} underflows int64`);
   if (max >= MAX_INT64) throw new PromQLError('execution', `Scalar value ${goFloatG(max)} overflows int64`);
   void ctx;

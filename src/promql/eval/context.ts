@@ -15,6 +15,8 @@ export interface EvalContext {
   /** Query start/end in ms, for `@ start()` / `@ end()`. */
   readonly queryStart: number;
   readonly queryEnd: number;
+  /** Query step in ms, 0 for instant queries. */
+  readonly queryStep: number;
   /** Prometheus 3.x delayed `__name__` removal (the behaviour its test suite pins). */
   readonly delayedNameRemoval: boolean;
   /** Series fetched for each selector node during planning. */

@@ -9,7 +9,7 @@ import { clamp, clampMax, clampMin, DATE_FUNCTIONS, MATH_FUNCTIONS, round } from
 import type { Window } from '../functions/window.js';
 import { gridTime, newStepSeries, type EvalValue, type Grid, type StepSeries } from '../value.js';
 import { annotationText } from './annotations.js';
-import { holdSamples } from './context.js';
+import { holdSamples, type EvalContext } from './context.js';
 import { applyRangeKernel, nonCounterName, type RangeKernel } from './range-apply.js';
 import { dropName, mergeSameLabels } from './series.js';
 import { SPECIAL_FUNCTIONS } from './special.js';
@@ -85,6 +85,22 @@ function scalarConstant(f: (t: number, grid: Grid) => number): FunctionImpl {
     return { kind: 'scalar', values };
   };
 }
+
+function queryParam(f: (c: EvalContext) => number): FunctionImpl {
+  return (ev, _call, grid) => ({ kind: 'scalar', values: new Float64Array(grid.n).fill(f(ev.ctx)) });
+}
+
+function scalarPair(f: (a: number, b: number) => number): FunctionImpl {
+  return (ev, call, grid) => {
+    const a = ev.scalar(call.args[0]!, grid);
+    const b = ev.scalar(call.args[1]!, grid);
+    return { kind: 'scalar', values: a.map((x, i) => f(x, b[i]!)) };
+  };
+}
+
+/** Go math.Min / math.Max: NaN wins, and -0 is below +0 (as Math.min/max). */
+const goMin = (a: number, b: number): number => Math.min(a, b);
+const goMax = (a: number, b: number): number => Math.max(a, b);
 
 /** Date functions: `f()` means `f(vector(time()))`. */
 function dateFunction(f: (s: number) => number): FunctionImpl {
@@ -175,11 +191,13 @@ const TABLE = new Map<string, FunctionImpl>([
   ['clamp_max', mapFunction((v, i, [hi]) => clampMax(v, hi![i]!), (ev, call, grid) => [scalarArg(ev, call, 1, grid)])],
   ['time', scalarConstant((t) => t / 1000)],
   ['pi', scalarConstant(() => Math.PI)],
-  // Experimental 3.12 query-parameter functions: all steps of the query grid.
-  ['start', scalarConstant((_t, g) => g.start / 1000)],
-  ['end', scalarConstant((_t, g) => g.end / 1000)],
-  ['step', scalarConstant((_t, g) => g.step / 1000)],
-  ['range', scalarConstant((_t, g) => (g.end - g.start) / 1000)],
+  // Experimental 3.12 query-parameter functions: the outer query's parameters, at every step.
+  ['start', queryParam((c) => c.queryStart / 1000)],
+  ['end', queryParam((c) => c.queryEnd / 1000)],
+  ['step', queryParam((c) => c.queryStep / 1000)],
+  ['range', queryParam((c) => (c.queryEnd - c.queryStart) / 1000)],
+  ['min_of', scalarPair(goMin)],
+  ['max_of', scalarPair(goMax)],
 ]);
 
 for (const [name, f] of MATH_FUNCTIONS) TABLE.set(name, mapFunction((v) => f(v)));

@@ -70,6 +70,7 @@ export async function runQuery(p: RunParams): Promise<QueryResult> {
     signal,
     queryStart: p.start,
     queryEnd: p.end,
+    queryStep: p.step,
     delayedNameRemoval: p.delayedNameRemoval,
     data: fetched.data,
     annotations: new Annotations(p.query),

@@ -255,3 +255,18 @@ describe('limits and cancellation', () => {
     });
   });
 });
+
+describe('Engine with the parser', () => {
+  it('parses, evaluates and positions annotations', async () => {
+    const { Engine } = await import('../../src/promql/engine.js');
+    const engine = new Engine(ENGINE);
+    const q = new MemoryQuerier([ramp({ __name__: 'g' }, 60 * S, 11)]);
+    const opts = { compat: '3' as const, lookbackDelta: 0, signal: new AbortController().signal };
+    const r = await engine.instantQuery(q, 'sum(rate(g[5m]))', 10 * M, opts);
+    expect(vec(r)).toEqual([[{}, 1 / 60]]);
+    expect(r.infos).toEqual(['PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "g" (1:10)']);
+    await expect(engine.rangeQuery(q, 'g[5m]', 0, 60 * S, 15 * S, opts)).rejects.toThrow(
+      'invalid expression type "range vector" for range query, must be Scalar or instant Vector',
+    );
+  });
+});

@@ -26,7 +26,8 @@ import { copyRun, scratchPair, tightSamples } from './scratch.js';
 
 /**
  * Merges run A = [a, aEnd) and run B = [b, bEnd) into the output columns from index `o`; returns the
- * index after the last sample written. `oS` must be non-null when either input has stale flags.
+ * index after the last sample written. `oS` must be non-null when either input has stale flags
+ * (counter mode ignores flags: its inputs are NaN-free, so they hold no marker).
  * The output needs room for (aEnd − a) + (bEnd − b) samples.
  */
 export function penalty2(
@@ -46,93 +47,169 @@ export function penalty2(
   oS: Uint8Array | null,
   o: number,
 ): number {
-  let aLive = a < aEnd;
-  let bLive = b < bEnd;
-  let useA = true;
-  let started = false;
-  let lastT = 0;
-  let penA = 0;
-  let penB = 0;
+  if (a >= aEnd) return copyRun(tB, vB, sB, b, bEnd, 0, oT, oV, oS, o);
+  if (b >= bEnd) return copyRun(tA, vA, sA, a, aEnd, 0, oT, oV, oS, o);
+  return counter ? penaltyCounter2(tA, vA, a, aEnd, tB, vB, b, bEnd, oT, oV, oS, o) : penaltyPlain2(tA, vA, sA, a, aEnd, tB, vB, sB, b, bEnd, oT, oV, oS, o);
+}
+
+// The loops below are the dedup iterator unrolled for two non-empty runs. Each pass emits the sample
+// picked last, then performs one Next(): seek both sides (a side that runs out ends the loop, the
+// other one is emitted to its end), pick the earlier timestamp, set the penalties.
+
+function penaltyPlain2(
+  tA: Float64Array,
+  vA: Float64Array,
+  sA: Uint8Array | null,
+  a: number,
+  aEnd: number,
+  tB: Float64Array,
+  vB: Float64Array,
+  sB: Uint8Array | null,
+  b: number,
+  bEnd: number,
+  oT: Float64Array,
+  oV: Float64Array,
+  oS: Uint8Array | null,
+  o: number,
+): number {
+  let ta = tA[a]!;
+  let tb = tB[b]!;
+  let useA = ta <= tb;
+  let lastT = useA ? ta : tb;
+  let penA = useA ? 0 : INITIAL_PENALTY;
+  let penB = useA ? INITIAL_PENALTY : 0;
+  for (;;) {
+    if (useA) {
+      oT[o] = ta;
+      oV[o] = vA[a]!;
+      if (oS !== null) oS[o] = sA !== null ? sA[a]! : 0;
+    } else {
+      oT[o] = tb;
+      oV[o] = vB[b]!;
+      if (oS !== null) oS[o] = sB !== null ? sB[b]! : 0;
+    }
+    o++;
+    const base = lastT + 1;
+    let target = base + penA;
+    while (ta < target) {
+      if (++a === aEnd) return copyFrom(tB, vB, sB, b, bEnd, base + penB, 0, oT, oV, oS, o);
+      ta = tA[a]!;
+    }
+    target = base + penB;
+    while (tb < target) {
+      if (++b === bEnd) return copyRun(tA, vA, sA, a, aEnd, 0, oT, oV, oS, o);
+      tb = tB[b]!;
+    }
+    if (ta <= tb) {
+      useA = true;
+      penB = 2 * (ta - lastT);
+      penA = 0;
+      lastT = ta;
+    } else {
+      useA = false;
+      penA = 2 * (tb - lastT);
+      penB = 0;
+      lastT = tb;
+    }
+  }
+}
+
+function penaltyCounter2(
+  tA: Float64Array,
+  vA: Float64Array,
+  a: number,
+  aEnd: number,
+  tB: Float64Array,
+  vB: Float64Array,
+  b: number,
+  bEnd: number,
+  oT: Float64Array,
+  oV: Float64Array,
+  oS: Uint8Array | null,
+  o: number,
+): number {
+  let ta = tA[a]!;
+  let tb = tB[b]!;
   let adjA = 0;
   let adjB = 0;
+  // Before the first Next the iterator "uses" A, so the first pick compares against A's first value.
+  let lastV = vA[a]!;
+  let useA = ta <= tb;
+  let lastT = useA ? ta : tb;
+  let penA = useA ? 0 : INITIAL_PENALTY;
+  let penB = useA ? INITIAL_PENALTY : 0;
+  if (!useA && lastV > vB[b]!) adjB = lastV - vB[b]!;
   for (;;) {
-    const lastUseA: boolean = useA;
-    let hasLast = false;
-    let lastV = 0;
-    if (counter) {
-      if (useA) {
-        if (aLive) {
-          hasLast = true;
-          lastV = vA[a]! + adjA;
-        }
-      } else if (bLive) {
-        hasLast = true;
-        lastV = vB[b]! + adjB;
-      }
+    if (useA) {
+      oT[o] = ta;
+      lastV = oV[o] = vA[a]! + adjA;
+    } else {
+      oT[o] = tb;
+      lastV = oV[o] = vB[b]! + adjB;
     }
-    if (started) {
-      if (aLive) {
-        const target = lastT + 1 + penA;
-        while (a < aEnd && tA[a]! < target) a++;
-        aLive = a < aEnd;
-      }
-      if (bLive) {
-        const target = lastT + 1 + penB;
+    if (oS !== null) oS[o] = 0;
+    o++;
+    const base = lastT + 1;
+    let target = base + penA;
+    while (ta < target) {
+      if (++a === aEnd) {
+        target = base + penB;
         while (b < bEnd && tB[b]! < target) b++;
-        bLive = b < bEnd;
+        if (b === bEnd) return o;
+        if (useA) adjB = raise(adjB, vB[b]!, lastV);
+        return copyRun(tB, vB, null, b, bEnd, adjB, oT, oV, oS, o);
       }
+      ta = tA[a]!;
     }
-    if (aLive && bLive) {
-      const ta = tA[a]!;
-      const tb = tB[b]!;
-      if (ta <= tb) {
-        useA = true;
-        penB = started ? 2 * (ta - lastT) : INITIAL_PENALTY;
-        penA = 0;
-        lastT = ta;
-      } else {
-        useA = false;
-        penA = started ? 2 * (tb - lastT) : INITIAL_PENALTY;
-        penB = 0;
-        lastT = tb;
+    target = base + penB;
+    while (tb < target) {
+      if (++b === bEnd) {
+        if (!useA) adjA = raise(adjA, vA[a]!, lastV);
+        return copyRun(tA, vA, null, a, aEnd, adjA, oT, oV, oS, o);
       }
-      started = true;
-      if (counter && useA !== lastUseA && hasLast) {
-        const xa = vA[a]! + adjA;
-        if (lastV > xa) adjA += lastV - xa;
-        const xb = vB[b]! + adjB;
-        if (lastV > xb) adjB += lastV - xb;
-      }
-      if (useA) {
-        oT[o] = ta;
-        oV[o] = counter ? vA[a]! + adjA : vA[a]!;
-        if (oS !== null) oS[o] = sA !== null ? sA[a]! : 0;
-      } else {
-        oT[o] = tb;
-        oV[o] = counter ? vB[b]! + adjB : vB[b]!;
-        if (oS !== null) oS[o] = sB !== null ? sB[b]! : 0;
-      }
-      o++;
-      continue;
+      tb = tB[b]!;
     }
-    // One side is gone for good: every remaining sample of the other one is emitted in turn (its
-    // penalty is 0 from now on and no switch can happen after this one).
-    if (aLive) {
-      if (counter && !lastUseA && hasLast) {
-        const xa = vA[a]! + adjA;
-        if (lastV > xa) adjA += lastV - xa;
-      }
-      return copyRun(tA, vA, sA, a, aEnd, counter ? adjA : 0, oT, oV, oS, o);
+    const wasA = useA;
+    if (ta <= tb) {
+      useA = true;
+      penB = 2 * (ta - lastT);
+      penA = 0;
+      lastT = ta;
+    } else {
+      useA = false;
+      penA = 2 * (tb - lastT);
+      penB = 0;
+      lastT = tb;
     }
-    if (bLive) {
-      if (counter && lastUseA && hasLast) {
-        const xb = vB[b]! + adjB;
-        if (lastV > xb) adjB += lastV - xb;
-      }
-      return copyRun(tB, vB, sB, b, bEnd, counter ? adjB : 0, oT, oV, oS, o);
+    if (useA !== wasA) {
+      adjA = raise(adjA, vA[a]!, lastV);
+      adjB = raise(adjB, vB[b]!, lastV);
     }
-    return o;
   }
+}
+
+/** counterErrAdjust: the adjustment that keeps raw value `v` (+ `adj`) from dropping below `last`. */
+function raise(adj: number, v: number, last: number): number {
+  const x = v + adj;
+  return last > x ? adj + (last - x) : adj;
+}
+
+/** Seeks run [b, bEnd) to `target`, then copies the rest. */
+function copyFrom(
+  t: Float64Array,
+  v: Float64Array,
+  s: Uint8Array | null,
+  b: number,
+  bEnd: number,
+  target: number,
+  adj: number,
+  oT: Float64Array,
+  oV: Float64Array,
+  oS: Uint8Array | null,
+  o: number,
+): number {
+  while (b < bEnd && t[b]! < target) b++;
+  return copyRun(t, v, s, b, bEnd, adj, oT, oV, oS, o);
 }
 
 /**
@@ -196,7 +273,7 @@ export function mergePenalty(replicas: readonly Samples[], counter: boolean): Sa
     start.push(0);
     end.push(r.timestamps.length);
     total += r.timestamps.length;
-    if (r.stale !== null) withStale = true;
+    if (r.stale !== null && !counter) withStale = true;
   }
   const oT = new Float64Array(total);
   const oV = new Float64Array(total);

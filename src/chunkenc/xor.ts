@@ -11,7 +11,7 @@
  * Pure, no I/O; malformed input throws ChunkDecodeError.
  */
 import { STALE_NAN_HI, STALE_NAN_LO, type Samples } from '../model/samples.js';
-import { BitReader, BitWriter, ChunkDecodeError, int64Words, wordsToInt64 } from './bstream.js';
+import { BitWriter, ChunkDecodeError, int64Words, wordsToInt64 } from './bstream.js';
 import { SampleBuffer } from './buffer.js';
 
 export { ChunkDecodeError } from './bstream.js';
@@ -33,6 +33,46 @@ export function xorChunkNumSamples(data: Uint8Array): number {
   return (data[0]! << 8) | data[1]!;
 }
 
+/** Zero-padded copy of the chunk being decoded, so 32-bit peeks never leave the array. */
+let pad = new Uint8Array(1024);
+/** A sample reads at most 4+64 (timestamp) + 2+5+6+64 (value) bits; varints at most 80. */
+const PAD_BYTES = 24;
+
+/** The 32 bits starting at bit `pos` of `b` (most significant first), as an int32. */
+function peek32(b: Uint8Array, pos: number): number {
+  const i = pos >>> 3;
+  const o = pos & 7;
+  const w = (b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!;
+  return o === 0 ? w : (w << o) | (b[i + 4]! >>> (8 - o));
+}
+
+/** Reads a (byte-aligned) uvarint at bit `pos` into scratch [hi, lo]; returns the new bit position. */
+function readUvarintAt(b: Uint8Array, pos: number): number {
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < 10; i++) {
+    const byte = peek32(b, pos) >>> 24;
+    pos += 8;
+    const v = byte & 0x7f;
+    const shift = i * 7;
+    if (i === 9 && byte > 1) throw new ChunkDecodeError('varint overflows 64 bits');
+    if (shift < 32) {
+      lo |= v << shift;
+      if (shift + 7 > 32) hi |= v >>> (32 - shift);
+    } else hi |= v << (shift - 32);
+    if (byte < 0x80) {
+      scratch[0] = hi;
+      scratch[1] = lo;
+      return pos;
+    }
+  }
+  throw new ChunkDecodeError('varint overflows 64 bits');
+}
+
+function truncated(): never {
+  throw new ChunkDecodeError('unexpected end of chunk data');
+}
+
 /**
  * Decodes `data` and appends its samples with mint <= t <= maxt to `out`. Decoding stops at the
  * first sample after maxt. Returns the number of samples appended.
@@ -41,7 +81,12 @@ export function decodeXorChunkInto(data: Uint8Array, out: SampleBuffer, mint = -
   const total = xorChunkNumSamples(data);
   if (total === 0) return 0;
   out.reserve(total);
-  const br = new BitReader(data, 2);
+  if (pad.length < data.length + PAD_BYTES) pad = new Uint8Array(Math.max(pad.length * 2, data.length + PAD_BYTES));
+  const b = pad;
+  b.set(data);
+  b.fill(0, data.length, data.length + PAD_BYTES);
+  const endBit = data.length * 8;
+
   const ts = out.timestamps;
   const words = out.words;
   let len = out.length;
@@ -50,8 +95,8 @@ export function decodeXorChunkInto(data: Uint8Array, out: SampleBuffer, mint = -
   let unordered = false;
 
   // Sample 0: zigzag varint timestamp, raw value.
+  let pos = readUvarintAt(b, 16);
   let t: number;
-  br.readUvarint64(scratch);
   {
     const uh = scratch[0]!;
     const ul = scratch[1]!;
@@ -63,12 +108,13 @@ export function decodeXorChunkInto(data: Uint8Array, out: SampleBuffer, mint = -
     }
     t = checkTimestamp(wordsToInt64(sh, sl));
   }
-  let vhi = br.readBits(32);
-  let vlo = br.readBits(32);
+  let vhi = peek32(b, pos) >>> 0;
+  let vlo = peek32(b, pos + 32) >>> 0;
+  pos += 64;
+  if (pos > endBit) truncated();
   let tDelta = 0;
-  let leading = 0;
-  let trailing = 0;
-  // Precomputed split of the significant bits between the high and low words.
+  // Split of the significant value bits between the high and low words (initially 64 bits, as
+  // Go's iterator starts with leading = trailing = 0).
   let nh = 32;
   let shHi = 0;
   let nl = 32;
@@ -90,44 +136,55 @@ export function decodeXorChunkInto(data: Uint8Array, out: SampleBuffer, mint = -
 
     // Timestamp of sample i.
     if (i === 1) {
-      br.readUvarint64(scratch);
+      pos = readUvarintAt(b, pos);
       tDelta = wordsToInt64(scratch[0]!, scratch[1]!);
       t = checkTimestamp(t + tDelta);
-    } else if (br.readBit() === 0) {
-      t += tDelta;
-    } else if (br.readBit() === 0) {
-      let d = br.readBits(14);
-      if (d > 8192) d -= 16384;
-      tDelta += d;
-      t += tDelta;
-    } else if (br.readBit() === 0) {
-      let d = br.readBits(17);
-      if (d > 65536) d -= 131072;
-      tDelta += d;
-      t += tDelta;
-    } else if (br.readBit() === 0) {
-      let d = br.readBits(20);
-      if (d > 524288) d -= 1048576;
-      tDelta += d;
-      t += tDelta;
     } else {
-      const hi = br.readBits(32);
-      const lo = br.readBits(32);
-      tDelta = checkTimestamp(tDelta + wordsToInt64(hi, lo));
-      t = checkTimestamp(t + tDelta);
+      const w = peek32(b, pos);
+      if (w >= 0) {
+        pos += 1; // '0': same delta
+      } else if ((w & 0x40000000) === 0) {
+        let d = (w >>> 16) & 0x3fff; // '10' + 14 bits
+        if (d > 8192) d -= 16384;
+        tDelta += d;
+        pos += 16;
+      } else if ((w & 0x20000000) === 0) {
+        let d = (w >>> 12) & 0x1ffff; // '110' + 17 bits
+        if (d > 65536) d -= 131072;
+        tDelta += d;
+        pos += 20;
+      } else if ((w & 0x10000000) === 0) {
+        let d = (w >>> 8) & 0xfffff; // '1110' + 20 bits
+        if (d > 524288) d -= 1048576;
+        tDelta += d;
+        pos += 24;
+      } else {
+        const hi = peek32(b, pos + 4);
+        const lo = peek32(b, pos + 36);
+        pos += 68;
+        tDelta = checkTimestamp(tDelta + wordsToInt64(hi, lo));
+      }
+      t += tDelta;
+      if (tDelta > 0x100000 || tDelta < -0x100000) t = checkTimestamp(t);
     }
 
     // Value of sample i.
-    if (br.readBit() !== 0) {
-      if (br.readBit() !== 0) {
-        leading = br.readBits(5);
-        let mbits = br.readBits(6);
+    const w = peek32(b, pos);
+    if (w >= 0) {
+      pos += 1; // '0': same value
+    } else {
+      if ((w & 0x40000000) === 0) {
+        pos += 2; // '10': reuse leading/trailing
+      } else {
+        const leading = (w >>> 25) & 31;
+        let mbits = (w >>> 19) & 63;
+        pos += 13;
         if (mbits === 0) mbits = 64;
         if (leading + mbits > 64) {
           throw new ChunkDecodeError(`corrupt XOR chunk: ${leading} leading zeros + ${mbits} significant bits > 64`);
         }
-        trailing = 64 - leading - mbits;
-        const p1 = 63 - trailing; // last significant bit position, counted from the MSB
+        const trailing = 64 - leading - mbits;
+        const p1 = 63 - trailing; // last significant bit, counted from the MSB
         if (p1 <= 31) {
           nh = mbits;
           shHi = 31 - p1;
@@ -139,11 +196,14 @@ export function decodeXorChunkInto(data: Uint8Array, out: SampleBuffer, mint = -
           shLo = trailing;
         }
       }
-      vhi ^= br.readBits(nh) << shHi;
-      if (nl !== 0) vlo ^= br.readBits(nl) << shLo;
-      vhi >>>= 0;
-      vlo >>>= 0;
+      vhi = (vhi ^ ((peek32(b, pos) >>> (32 - nh)) << shHi)) >>> 0;
+      pos += nh;
+      if (nl !== 0) {
+        vlo = (vlo ^ ((peek32(b, pos) >>> (32 - nl)) << shLo)) >>> 0;
+        pos += nl;
+      }
     }
+    if (pos > endBit) truncated();
   }
 
   out.length = len;

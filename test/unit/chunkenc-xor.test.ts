@@ -201,6 +201,24 @@ describe('XOR chunk codec', () => {
     expect(Array.from(s.values)).toEqual([1, 9, 2, 3, 4]);
   });
 
+  it('decodes and re-encodes bit-exactly a chunk written by Prometheus 2.42', () => {
+    // Captured via remote read (test/integration/prometheus-store.test.ts, PRINT_CHUNK=1):
+    // test_metric{instance="i1",job="a"}, 120 samples every 15 s, value i*3 + i%7.
+    const real = fromHex(
+      '007880b0f4d1bf6800000000000000009875c25c01400db01b585b6836c0b6c1356246923ed0220c40881d0221c4088310223f47cd63fd4110c4111c41103431044f104431044150447104431046a27f6bfabfc80881880883880880a8088188088788088188068088388088188088f88fa8f880881880883880880e80881880887880881881a8188088388088188088069f880480c80481c804e21d51c02d2dc27a146e027ac48de1f45345c43aa368bf41434147720b7106e01696e13d0a370134',
+    );
+    const s = decodeXorChunk(real);
+    expect(s.timestamps.length).toBe(120);
+    const t0 = s.timestamps[0]!;
+    expect(t0 % 3_600_000).toBe(0);
+    for (let i = 0; i < 120; i++) {
+      expect(s.timestamps[i]).toBe(t0 + i * 15000);
+      expect(s.values[i]).toBe(i * 3 + (i % 7));
+    }
+    expect(s.stale).toBeNull();
+    expect(hex(encodeXorChunk(s.timestamps, s.values))).toBe(hex(real));
+  });
+
   it('rejects over-long input', () => {
     expect(() => encodeXorChunk(new Array(65536).fill(0).map((_, i) => i), new Float64Array(65536))).toThrow(RangeError);
   });

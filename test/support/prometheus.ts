@@ -68,20 +68,30 @@ export function freePort(): Promise<number> {
 const live = new Set<{ child: ChildProcess; tempDirs: string[] }>();
 let exitHookInstalled = false;
 
+function killAllNow(): void {
+  for (const entry of live) {
+    try {
+      entry.child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+    for (const dir of entry.tempDirs) rmSync(dir, { recursive: true, force: true });
+  }
+  live.clear();
+}
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const entry of live) {
-      try {
-        entry.child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-      for (const dir of entry.tempDirs) rmSync(dir, { recursive: true, force: true });
-    }
-    live.clear();
-  });
+  process.on('exit', killAllNow);
+  // On SIGINT/SIGTERM with nobody else listening, clean up and die of the same signal as before.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    if (process.listenerCount(sig) > 0) continue;
+    process.once(sig, () => {
+      killAllNow();
+      process.kill(process.pid, sig);
+    });
+  }
 }
 
 // ---- helpers -----------------------------------------------------------------------------------

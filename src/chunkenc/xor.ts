@@ -35,8 +35,8 @@ export function xorChunkNumSamples(data: Uint8Array): number {
 
 /** Zero-padded copy of the chunk being decoded, so 32-bit peeks never leave the array. */
 let pad = new Uint8Array(1024);
-/** A sample reads at most 4+64 (timestamp) + 2+5+6+64 (value) bits; varints at most 80. */
-const PAD_BYTES = 24;
+/** A sample reads at most 80 (varint) or 68 (timestamp) + 77 (value) bits, plus a 5-byte peek. */
+const PAD_BYTES = 32;
 
 /** The 32 bits starting at bit `pos` of `b` (most significant first), as an int32. */
 function peek32(b: Uint8Array, pos: number): number {

@@ -16,20 +16,26 @@ export interface ReplicaGroup {
   readonly replicas: readonly Series[];
 }
 
-interface Entry {
-  readonly series: Series;
-  /** Values of the replica labels in list order; '' for a missing label. */
-  readonly replicaValues: readonly string[];
+interface Pending {
+  readonly labels: Labels;
+  readonly series: Series[];
 }
 
-function compareReplicaValues(a: Entry, b: Entry): number {
-  const x = a.replicaValues;
-  const y = b.replicaValues;
-  for (let i = 0; i < x.length; i++) {
-    const c = compareStrings(x[i]!, y[i]!);
-    if (c !== 0) return c;
-  }
-  return 0;
+/** labelsKey of `ls` without the replica labels, built without an intermediate label array. */
+function keyWithout(ls: Labels, drop: ReadonlySet<string>): string {
+  let key = '';
+  for (const l of ls) if (!drop.has(l.name)) key += l.name + '\xff' + l.value + '\xfe';
+  return key;
+}
+
+function replicaOrder(names: readonly string[]): (a: Series, b: Series) => number {
+  return (a, b) => {
+    for (const n of names) {
+      const c = compareStrings(getLabel(a.labels, n), getLabel(b.labels, n));
+      if (c !== 0) return c;
+    }
+    return 0;
+  };
 }
 
 /**
@@ -38,21 +44,21 @@ function compareReplicaValues(a: Entry, b: Entry): number {
  * order, a missing label first; full ties keep input order), and returns the groups sorted by labels.
  */
 export function groupReplicas(series: readonly Series[], replicaLabels: ReadonlySet<string>): ReplicaGroup[] {
-  const names = [...replicaLabels];
-  const byKey = new Map<string, { labels: Labels; entries: Entry[] }>();
+  const byKey = new Map<string, Pending>();
   for (const s of series) {
-    const labels = dropLabels(s.labels, replicaLabels);
-    const key = labelsKey(labels);
-    const replicaValues = labels === s.labels ? names.map(() => '') : names.map((n) => getLabel(s.labels, n));
-    const entry: Entry = { series: s, replicaValues };
+    const key = replicaLabels.size === 0 ? labelsKey(s.labels) : keyWithout(s.labels, replicaLabels);
     const group = byKey.get(key);
-    if (group === undefined) byKey.set(key, { labels, entries: [entry] });
-    else group.entries.push(entry);
+    if (group === undefined) byKey.set(key, { labels: dropLabels(s.labels, replicaLabels), series: [s] });
+    else group.series.push(s);
   }
+  const order = replicaOrder([...replicaLabels]);
   const out: ReplicaGroup[] = [];
+  let sorted = true;
   for (const g of byKey.values()) {
-    if (g.entries.length > 1) g.entries.sort(compareReplicaValues);
-    out.push({ labels: g.labels, replicas: g.entries.map((e) => e.series) });
+    if (g.series.length > 1) g.series.sort(order);
+    if (sorted && out.length > 0 && compareLabels(out[out.length - 1]!.labels, g.labels) > 0) sorted = false;
+    out.push({ labels: g.labels, replicas: g.series });
   }
-  return out.sort((a, b) => compareLabels(a.labels, b.labels));
+  // Inputs usually arrive sorted (store order), so the check above often saves the sort.
+  return sorted ? out : out.sort((a, b) => compareLabels(a.labels, b.labels));
 }

@@ -1,0 +1,274 @@
+/**
+ * Dedup merge throughput. Data: SERIES series × SAMPLES samples per replica, 15 s scrapes with
+ * ±200 ms jitter, a per-series replica offset, counters with rare resets, and outages (2% of the
+ * replica series lose 5–40 scrapes). Figures are input samples per second:
+ * - merge: the pure packed merge (mergePacked, what one worker runs) on one thread, input samples ÷
+ *   CPU seconds of that thread (Linux /proc/thread-self, summed over the rounds; elsewhere process
+ *   CPU), and ÷ wall seconds of the best round;
+ * - pool: one task through a 1-thread pool, packing + transfer both ways + merge + unpack (wall);
+ * - dedup: Deduplicator.dedup end to end (grouping, packing, tasks on all threads, unpacking; wall).
+ * Also the inline/worker crossover behind INLINE_MAX_SAMPLES.
+ *
+ * Standalone: `node dist/test/bench/dedup.js` prints the tables.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Deduplicator, INLINE_MAX_SAMPLES } from '../../src/dedup/index.js';
+import { mergePacked } from '../../src/dedup/merge-packed.js';
+import { packGroups, unpackOutput } from '../../src/dedup/packing.js';
+import { DedupPool } from '../../src/dedup/pool.js';
+import type { DedupOptions } from '../../src/dedup/types.js';
+import { labelsFromRecord } from '../../src/model/labels.js';
+import type { Samples, Series } from '../../src/model/samples.js';
+
+export interface DedupBenchRow {
+  readonly name: string;
+  readonly replicas: number;
+  readonly func: DedupOptions['func'];
+  readonly counter: boolean;
+  readonly inputSamples: number;
+  readonly outputSamples: number;
+  /** Pure merge, one thread: input samples per CPU second. */
+  readonly mergeSamplesPerCpuSec: number;
+  /** The same, per wall second (best round). */
+  readonly mergeSamplesPerWallSec: number;
+  /** One task through a 1-thread pool incl. packing and transfers. */
+  readonly poolSamplesPerSec: number;
+  /** Deduplicator.dedup end to end with `threads` workers. */
+  readonly dedupSamplesPerSec: number;
+}
+
+export interface CrossoverRow {
+  readonly samples: number;
+  readonly inlineMs: number;
+  readonly workerMs: number;
+}
+
+export interface DedupBenchResult {
+  readonly series: number;
+  readonly samplesPerReplica: number;
+  readonly threads: number;
+  readonly inlineMaxSamples: number;
+  readonly rows: DedupBenchRow[];
+  readonly crossover: CrossoverRow[];
+}
+
+const SCRAPE_MS = 15_000;
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Replica columns of one series: `n` scrapes from `start`, jittered, maybe with an outage. */
+function replicaSamples(rand: () => number, start: number, n: number): Samples {
+  const t = new Float64Array(n);
+  const v = new Float64Array(n);
+  let value = Math.floor(rand() * 1e6);
+  let outageAt = -1;
+  let outageLen = 0;
+  if (rand() < 0.02) {
+    outageAt = Math.floor(rand() * n);
+    outageLen = 5 + Math.floor(rand() * 36);
+  }
+  let time = start;
+  let shift = 0;
+  for (let i = 0; i < n; i++) {
+    if (i === outageAt) shift += outageLen * SCRAPE_MS;
+    t[i] = time + shift + Math.floor((rand() - 0.5) * 400);
+    value = rand() < 0.001 ? 0 : value + Math.floor(rand() * 100);
+    v[i] = value;
+    time += SCRAPE_MS;
+  }
+  return { timestamps: t, values: v, stale: null };
+}
+
+/** `series` × `replicas` series, labels {__name__, instance, job, replica}. */
+export function benchSeries(series: number, replicas: number, perReplica: number, seed = 1): Series[] {
+  const rand = prng(seed);
+  const out: Series[] = [];
+  const t0 = 1_700_000_000_000;
+  for (let s = 0; s < series; s++) {
+    const phase = Math.floor(rand() * SCRAPE_MS);
+    for (let r = 0; r < replicas; r++) {
+      const offset = Math.floor(rand() * SCRAPE_MS); // replicas scrape at independent phases
+      out.push({
+        labels: labelsFromRecord({ __name__: 'http_requests_total', instance: `host-${s}`, job: 'bench', replica: `r${r}` }),
+        samples: replicaSamples(rand, t0 + phase + offset, perReplica),
+      });
+    }
+  }
+  return out;
+}
+
+function groupsOf(series: readonly Series[], replicas: number): Samples[][] {
+  const groups: Samples[][] = [];
+  for (let i = 0; i < series.length; i += replicas) groups.push(series.slice(i, i + replicas).map((s) => s.samples));
+  return groups;
+}
+
+/** CPU seconds used by the calling thread so far (10 ms ticks on Linux; process CPU elsewhere). */
+function threadCpuSeconds(): number {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ = 100
+  } catch {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  }
+}
+
+function countOut(out: readonly Samples[]): number {
+  let n = 0;
+  for (const s of out) n += s.timestamps.length;
+  return n;
+}
+
+async function measureCase(
+  name: string,
+  replicas: number,
+  opts: DedupOptions,
+  series: number,
+  perReplica: number,
+  dedup: Deduplicator,
+  pool: DedupPool,
+  rounds: number,
+): Promise<DedupBenchRow> {
+  const data = benchSeries(series, replicas, perReplica, 7 + replicas);
+  const groups = groupsOf(data, replicas);
+  const inputSamples = series * replicas * perReplica;
+  // Pure merge: warm up, then sum thread CPU over the rounds (packing is outside the timed region).
+  let outputSamples = 0;
+  let bestWall = Infinity;
+  let cpuTotal = 0;
+  const cpuRounds = rounds * 2;
+  for (let i = 0; i < cpuRounds + 2; i++) {
+    const input = packGroups(groups);
+    const cpu0 = threadCpuSeconds();
+    const w0 = performance.now();
+    const out = mergePacked(input, opts);
+    const wall = (performance.now() - w0) / 1000;
+    const cpu = threadCpuSeconds() - cpu0;
+    outputSamples = out.offsets[out.offsets.length - 1]!;
+    if (i < 2) continue;
+    bestWall = Math.min(bestWall, wall);
+    cpuTotal += cpu;
+  }
+  // One task through a 1-thread pool, packing and unpacking included.
+  let bestPool = Infinity;
+  for (let i = 0; i < rounds + 1; i++) {
+    const w0 = performance.now();
+    const out = unpackOutput(await pool.run({ opts, input: packGroups(groups) }));
+    const wall = (performance.now() - w0) / 1000;
+    if (countOut(out) !== outputSamples) throw new Error(`${name}: pool output ${countOut(out)} != ${outputSamples}`);
+    if (i > 0) bestPool = Math.min(bestPool, wall);
+  }
+  // Deduplicator end to end.
+  let bestDedup = Infinity;
+  const replicaLabels = new Set(['replica']);
+  for (let i = 0; i < rounds + 1; i++) {
+    const w0 = performance.now();
+    const out = await dedup.dedup(data, replicaLabels, opts);
+    const wall = (performance.now() - w0) / 1000;
+    if (countOut(out.map((s) => s.samples)) !== outputSamples) throw new Error(`${name}: dedup output differs`);
+    if (i > 0) bestDedup = Math.min(bestDedup, wall);
+  }
+  return {
+    name,
+    replicas,
+    func: opts.func,
+    counter: opts.counter,
+    inputSamples,
+    outputSamples,
+    mergeSamplesPerCpuSec: (inputSamples * cpuRounds) / cpuTotal,
+    mergeSamplesPerWallSec: inputSamples / bestWall,
+    poolSamplesPerSec: inputSamples / bestPool,
+    dedupSamplesPerSec: inputSamples / bestDedup,
+  };
+}
+
+/** Inline merge vs one worker round trip for small requests (2 replicas, 240 samples each). */
+async function measureCrossover(pool: DedupPool): Promise<CrossoverRow[]> {
+  const rows: CrossoverRow[] = [];
+  const opts: DedupOptions = { func: 'penalty', counter: false };
+  for (const groupsN of [2, 8, 32, 128, 512]) {
+    const groups = groupsOf(benchSeries(groupsN, 2, 240, 3), 2);
+    const reps = 30;
+    const time = async (f: () => Promise<unknown> | unknown): Promise<number> => {
+      for (let i = 0; i < 5; i++) await f();
+      const ts: number[] = [];
+      for (let i = 0; i < reps; i++) {
+        const w0 = performance.now();
+        await f();
+        ts.push(performance.now() - w0);
+      }
+      ts.sort((a, b) => a - b);
+      return ts[Math.floor(reps / 2)]!;
+    };
+    const inlineMs = await time(() => unpackOutput(mergePacked(packGroups(groups), opts)));
+    const workerMs = await time(async () => unpackOutput(await pool.run({ opts, input: packGroups(groups) })));
+    rows.push({ samples: groupsN * 2 * 240, inlineMs, workerMs });
+  }
+  return rows;
+}
+
+export async function benchDedup(options: { series?: number; samples?: number; threads?: number; rounds?: number } = {}): Promise<DedupBenchResult> {
+  const series = options.series ?? 10_000;
+  const perReplica = options.samples ?? 240;
+  const threads = options.threads ?? 2;
+  const rounds = options.rounds ?? 5;
+  const dedup = new Deduplicator({ threads });
+  const pool = new DedupPool(1);
+  try {
+    const cases: Array<[string, number, DedupOptions]> = [
+      ['penalty 2 replicas', 2, { func: 'penalty', counter: false }],
+      ['penalty 2 replicas, counter', 2, { func: 'penalty', counter: true }],
+      ['penalty 3 replicas', 3, { func: 'penalty', counter: false }],
+      ['penalty 3 replicas, counter', 3, { func: 'penalty', counter: true }],
+      ['chain 2 replicas', 2, { func: 'chain', counter: false }],
+    ];
+    const rows: DedupBenchRow[] = [];
+    for (const [name, replicas, opts] of cases) rows.push(await measureCase(name, replicas, opts, series, perReplica, dedup, pool, rounds));
+    const crossover = await measureCrossover(pool);
+    return { series, samplesPerReplica: perReplica, threads, inlineMaxSamples: INLINE_MAX_SAMPLES, rows, crossover };
+  } finally {
+    await Promise.all([dedup.close(), pool.close()]);
+  }
+}
+
+function printResult(r: DedupBenchResult): void {
+  const m = (x: number) => (x / 1e6).toFixed(1).padStart(8);
+  console.log(`dedup bench: ${r.series} series × ${r.samplesPerReplica} samples per replica, dedup threads ${r.threads}`);
+  console.log('case                             input    output   merge M/s CPU  merge M/s wall  pool(1) M/s  dedup M/s');
+  for (const row of r.rows) {
+    console.log(
+      `${row.name.padEnd(30)} ${String(row.inputSamples).padStart(8)} ${String(row.outputSamples).padStart(9)}  ${m(row.mergeSamplesPerCpuSec)}       ${m(row.mergeSamplesPerWallSec)}       ${m(row.poolSamplesPerSec)}    ${m(row.dedupSamplesPerSec)}`,
+    );
+  }
+  console.log(`inline vs worker (INLINE_MAX_SAMPLES = ${r.inlineMaxSamples}), median ms:`);
+  console.log('samples   inline   worker');
+  for (const c of r.crossover) console.log(`${String(c.samples).padStart(7)} ${c.inlineMs.toFixed(3).padStart(8)} ${c.workerMs.toFixed(3).padStart(8)}`);
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const arg = (name: string): number | undefined => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? Number(process.argv[i + 1]) : undefined;
+  };
+  const opts: { series?: number; samples?: number; threads?: number } = {};
+  const series = arg('series');
+  const samples = arg('samples');
+  const threads = arg('threads');
+  if (series !== undefined) opts.series = series;
+  if (samples !== undefined) opts.samples = samples;
+  if (threads !== undefined) opts.threads = threads;
+  printResult(await benchDedup(opts));
+}

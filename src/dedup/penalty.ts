@@ -15,11 +15,12 @@
  * - N > 2 replicas fold left: dedup(dedup(r0, r1), r2)… Without counter mode the inner merge's output
  *   does not depend on how it is driven (its Seek is repeated Next), so we materialise it into scratch
  *   columns and merge again. Counter mode needs the live nesting (adjustments reach the inner
- *   replicas), see nested.ts.
+ *   replicas): nested.ts models it for any N, counter3.ts is the same flattened for three.
  */
 import type { Samples } from '../model/samples.js';
 import { dropNaN } from './counter.js';
 import { INITIAL_PENALTY_MS as INITIAL_PENALTY } from './constants.js';
+import { penaltyCounter3 } from './counter3.js';
 import { penaltyNested } from './nested.js';
 import { copyRun, scratchPair, tightSamples } from './scratch.js';
 
@@ -234,7 +235,12 @@ export function penaltyRuns(
   if (n === 2) {
     return penalty2(t[0]!, v[0]!, s[0]!, start[0]!, end[0]!, t[1]!, v[1]!, s[1]!, start[1]!, end[1]!, counter, oT, oV, oS, o);
   }
-  if (counter) return penaltyNested(t, v, s, start, end, n, counter, oT, oV, oS, o);
+  if (counter) {
+    if (n === 3) {
+      return penaltyCounter3(t[0]!, v[0]!, start[0]!, end[0]!, t[1]!, v[1]!, start[1]!, end[1]!, t[2]!, v[2]!, start[2]!, end[2]!, oT, oV, oS, o);
+    }
+    return penaltyNested(t, v, s, start, end, n, counter, oT, oV, oS, o);
+  }
   // Fold left through two scratch column sets: X = dedup(r0, r1); X = dedup(X, r_k)…
   let total = 0;
   for (let r = 0; r < n; r++) total += end[r]! - start[r]!;

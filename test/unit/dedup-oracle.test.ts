@@ -268,6 +268,32 @@ describe('penalty kernels against the Thanos-structured model', () => {
     }
   });
 
+  it('generic nested model equals the Thanos-structured model in counter mode', () => {
+    const rand = rng(11);
+    for (let round = 0; round < ROUNDS; round++) {
+      const group = randomGroup(rand).map(dropNaN);
+      if (group.length < 2) continue;
+      const total = group.reduce((n, r) => n + r.timestamps.length, 0);
+      const oT = new Float64Array(total);
+      const oV = new Float64Array(total);
+      const n = penaltyNested(
+        group.map((r) => r.timestamps),
+        group.map((r) => r.values),
+        group.map(() => null),
+        group.map(() => 0),
+        group.map((r) => r.timestamps.length),
+        group.length,
+        true,
+        oT,
+        oV,
+        null,
+        0,
+      );
+      const got = { timestamps: oT.subarray(0, n), values: oV.subarray(0, n), stale: null };
+      expect(plain(got), `round ${round}`).toEqual(plain(modelPenalty(group, true)));
+    }
+  });
+
   it('packed multi-group tasks equal per-group merges', () => {
     const rand = rng(99);
     for (let round = 0; round < 50; round++) {

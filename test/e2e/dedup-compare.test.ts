@@ -4,6 +4,7 @@
  * holds every replica series with its replica label ("all", for dedup=false).
  * Comparison rules: test/support/compare.ts. Timing rules: test/e2e/queries.ts.
  */
+import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiGet, diffAnswers, diffLabelSets, type ApiAnswer, type Params } from '../support/compare.js';
 import { generateHaData, MINUTE_MS, type HaData } from '../support/hadata.js';
@@ -15,6 +16,12 @@ const promOk = prometheusAvailable();
 const querierOk = querierSourcePresent();
 if (!promOk) console.warn('e2e: prometheus/promtool not on PATH (sudo apt-get install -y prometheus): skipping');
 else if (!querierOk) console.warn('e2e: src/cli/main.ts not present yet: skipping');
+
+/** Fails with the first differences in the message; E2E_REPORT=<file> also appends them as JSON lines. */
+function expectNoDiffs(title: string, diffs: string[]): void {
+  if (process.env.E2E_REPORT && diffs.length > 0) appendFileSync(process.env.E2E_REPORT, JSON.stringify({ title, diffs }) + '\n');
+  expect(diffs, `${title}: ${diffs.length} difference(s), first: ${diffs[0]}`).toEqual([]);
+}
 
 /** Runs jobs with at most `n` in flight (two cores: keep it small). */
 async function pool<T, R>(items: readonly T[], n: number, job: (x: T) => Promise<R>): Promise<R[]> {
@@ -72,6 +79,7 @@ describe.skipIf(!promOk || !querierOk)('promdedup vs Prometheus on deduplicated 
     await Promise.all(servers.map((s) => s.stop()));
   });
 
+  const queryTitle = (q: E2eQuery) => (typeof q.q === 'string' ? q.q : q.q.toString().replace(/^\(d\) => /, ''));
   const text = (q: E2eQuery) => (typeof q.q === 'string' ? q.q : q.q(d));
 
   async function instantDiffs(q: E2eQuery, target: string, ref: string, extra: Params = {}): Promise<string[]> {
@@ -95,16 +103,18 @@ describe.skipIf(!promOk || !querierOk)('promdedup vs Prometheus on deduplicated 
 
   describe('/api/v1/query (dedup on) equals the expected Prometheus', () => {
     for (const q of QUERIES) {
-      it(typeof q.q === 'string' ? q.q : q.q.toString().replace(/^\(d\) => /, ''), async () => {
-        expect(await instantDiffs(q, querier.url, expected.url)).toEqual([]);
+      const title = queryTitle(q);
+      it(title, async () => {
+        expectNoDiffs(`query ${title}`, await instantDiffs(q, querier.url, expected.url));
       });
     }
   });
 
   describe('/api/v1/query_range (dedup on) equals the expected Prometheus', () => {
     for (const q of QUERIES.filter((x) => !x.instantOnly)) {
-      it(typeof q.q === 'string' ? q.q : q.q.toString().replace(/^\(d\) => /, ''), async () => {
-        expect(await rangeDiffs(q, querier.url, expected.url)).toEqual([]);
+      const title = queryTitle(q);
+      it(title, async () => {
+        expectNoDiffs(`query_range ${title}`, await rangeDiffs(q, querier.url, expected.url));
       });
     }
   });
@@ -112,11 +122,11 @@ describe.skipIf(!promOk || !querierOk)('promdedup vs Prometheus on deduplicated 
   describe('dedup=false equals the "all replicas" Prometheus', () => {
     for (const q of RAW_QUERIES) {
       it(`query ${q.q as string}`, async () => {
-        expect(await instantDiffs(q, querier.url, all.url, { dedup: 'false' })).toEqual([]);
+        expectNoDiffs(`dedup=false query ${q.q as string}`, await instantDiffs(q, querier.url, all.url, { dedup: 'false' }));
       });
       if (!q.instantOnly)
         it(`query_range ${q.q as string}`, async () => {
-          expect(await rangeDiffs(q, querier.url, all.url, { dedup: 'false' })).toEqual([]);
+          expectNoDiffs(`dedup=false query_range ${q.q as string}`, await rangeDiffs(q, querier.url, all.url, { dedup: 'false' }));
         });
     }
   });

@@ -85,7 +85,7 @@ export const QUERIES: E2eQuery[] = [
   { q: 'count_values("v", queue_length)' },
   { q: 'group by (job) (up)' },
   { q: 'topk(3, rate(http_requests_total[5m]))', ordered: true },
-  { q: 'bottomk(2, queue_length)', ordered: true },
+  { q: 'bottomk(2, memory_usage_bytes)', ordered: true },
   { q: 'sort_desc(sum by (instance) (rate(http_requests_total[10m])))', ordered: true },
   { q: 'sort(room_temperature_celsius)', ordered: true },
   // Classic histogram.

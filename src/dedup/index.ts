@@ -44,7 +44,8 @@ export class Deduplicator {
    * Takes ownership of the input series' sample arrays: a pass-through series is returned with the
    * very same arrays, so the caller must not modify or reuse them afterwards. Dedup itself never
    * writes or detaches them: merged groups are first copied into task buffers, and only those are
-   * transferred to the workers.
+   * transferred to the workers (and back). Merged series are views (subarrays) on one shared task
+   * buffer per task: never transfer or detach `samples.*.buffer` of an output series.
    */
   async dedup(series: Series[], replicaLabels: ReadonlySet<string>, opts: DedupOptions, signal?: AbortSignal): Promise<Series[]> {
     signal?.throwIfAborted();

@@ -67,7 +67,9 @@ export function chainRuns(
   // Folding left keeps "earliest replica wins": the accumulated union is always side A.
   let total = 0;
   for (let r = 0; r < n; r++) total += end[r]! - start[r]!;
-  let [x, y] = scratchPair(total, oS !== null);
+  const sp = scratchPair(total, oS !== null);
+  let x = sp[0];
+  let y = sp[1];
   let xn = chain2(t[0]!, v[0]!, s[0]!, start[0]!, end[0]!, t[1]!, v[1]!, s[1]!, start[1]!, end[1]!, x.t, x.v, x.s, 0);
   for (let r = 2; r < n - 1; r++) {
     const yn = chain2(x.t, x.v, x.s, 0, xn, t[r]!, v[r]!, s[r]!, start[r]!, end[r]!, y.t, y.v, y.s, 0);

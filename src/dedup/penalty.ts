@@ -245,7 +245,9 @@ export function penaltyRuns(
   let total = 0;
   for (let r = 0; r < n; r++) total += end[r]! - start[r]!;
   const withStale = oS !== null;
-  let [x, y] = scratchPair(total, withStale);
+  const sp = scratchPair(total, withStale);
+  let x = sp[0];
+  let y = sp[1];
   let xn = penalty2(t[0]!, v[0]!, s[0]!, start[0]!, end[0]!, t[1]!, v[1]!, s[1]!, start[1]!, end[1]!, false, x.t, x.v, x.s, 0);
   for (let r = 2; r < n - 1; r++) {
     const yn = penalty2(x.t, x.v, x.s, 0, xn, t[r]!, v[r]!, s[r]!, start[r]!, end[r]!, false, y.t, y.v, y.s, 0);

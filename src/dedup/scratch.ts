@@ -8,27 +8,30 @@ export interface Columns {
   s: Uint8Array | null;
 }
 
-const NO_STALE = new Uint8Array(0);
-let scratchX: { t: Float64Array; v: Float64Array; s: Uint8Array } = { t: new Float64Array(0), v: new Float64Array(0), s: NO_STALE };
-let scratchY: { t: Float64Array; v: Float64Array; s: Uint8Array } = { t: new Float64Array(0), v: new Float64Array(0), s: NO_STALE };
-
-function grow(c: { t: Float64Array; v: Float64Array; s: Uint8Array }, n: number): { t: Float64Array; v: Float64Array; s: Uint8Array } {
-  if (c.t.length >= n) return c;
-  const cap = Math.max(n, c.t.length * 2, 1024);
-  return { t: new Float64Array(cap), v: new Float64Array(cap), s: new Uint8Array(cap) };
-}
+let capacity = 0;
+const pairX: Columns = { t: new Float64Array(0), v: new Float64Array(0), s: null };
+const pairY: Columns = { t: new Float64Array(0), v: new Float64Array(0), s: null };
+let staleX = new Uint8Array(0);
+let staleY = new Uint8Array(0);
+const pair: [Columns, Columns] = [pairX, pairY];
 
 /**
- * Two scratch column sets with room for `n` samples each. Their contents are only valid until the
- * next call; `s` is null unless stale flags are wanted.
+ * Two scratch column sets with room for `n` samples each (the same two objects every call). Their
+ * contents are only valid until the next call; `s` is null unless stale flags are wanted.
  */
 export function scratchPair(n: number, withStale: boolean): [Columns, Columns] {
-  scratchX = grow(scratchX, n);
-  scratchY = grow(scratchY, n);
-  return [
-    { t: scratchX.t, v: scratchX.v, s: withStale ? scratchX.s : null },
-    { t: scratchY.t, v: scratchY.v, s: withStale ? scratchY.s : null },
-  ];
+  if (capacity < n) {
+    capacity = Math.max(n, capacity * 2, 1024);
+    pairX.t = new Float64Array(capacity);
+    pairX.v = new Float64Array(capacity);
+    pairY.t = new Float64Array(capacity);
+    pairY.v = new Float64Array(capacity);
+    staleX = new Uint8Array(capacity);
+    staleY = new Uint8Array(capacity);
+  }
+  pairX.s = withStale ? staleX : null;
+  pairY.s = withStale ? staleY : null;
+  return pair;
 }
 
 /** Copies run [from, to) to the output at `o`, adding `adj` to each value; returns the new end. */

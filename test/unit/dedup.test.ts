@@ -167,6 +167,16 @@ describe('penalty merge, counter mode', () => {
     expect(penalty([a, b], false)).toEqual([[10000, 100], [20000, 110], [40500, 100], [50500, 5]]);
   });
 
+  it('switches to a lagging replica after an outage and stays on it, raised (real-data-like 2401 case)', () => {
+    // 15 s scrapes, B 1348 ms behind A and 30 below it. A misses 4 scrapes after its 10th sample.
+    const a: Pair[] = [];
+    for (let i = 0; i < 20; i++) if (i < 10 || i >= 14) a.push([5791 + 15000 * i, 1000 + 10 * i]);
+    const b: Pair[] = Array.from({ length: 20 }, (_, i) => [7139 + 15000 * i, 970 + 10 * i] as Pair);
+    const expected: Pair[] = [...a.slice(0, 10), ...b.slice(11).map(([t, v]) => [t, v + 10] as Pair)];
+    expect(penalty([a, b], true)).toEqual(expected);
+    expect(penalty([a, b], false)).toEqual([...a.slice(0, 10), ...b.slice(11)]);
+  });
+
   it('compares against the first sample of A on the very first pick, as Thanos does', () => {
     const a: Pair[] = [[10000, 100]];
     const b: Pair[] = [[5000, 50], [15000, 60]];

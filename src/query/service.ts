@@ -18,7 +18,7 @@ export interface QueryService {
 
 /** Wires endpoints, dedup workers, the engine and the HTTP API together and starts listening. */
 export async function startQueryService(config: QueryConfig, logger: Logger): Promise<QueryService> {
-  const stores = new StoreSet(config.endpoints.map((url) => new PrometheusStore(url)));
+  const stores = new StoreSet(config.endpoints.map((url) => new PrometheusStore({ url })));
   const deduplicator = new Deduplicator({ threads: config.dedupThreads });
   const compat = new CompatDetector(config.promqlCompat, config.endpoints);
   const engine = new Engine({
@@ -26,7 +26,7 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
     defaultEvaluationInterval: 60_000,
     maxSamples: 50_000_000,
     enableExperimentalFunctions: false,
-  });
+  }, { delayedNameRemoval: false }); // as stock Prometheus; its test suite enables the feature flag
   let ready = false;
   const app: FastifyInstance = buildHttpApi({
     config,

@@ -4,6 +4,7 @@ import { encodeQueryData, successBody } from '../encode.js';
 import { ApiError } from '../errors.js';
 import { parseDurationParam, parseTime, type Params } from '../params.js';
 import { clientGoneSignal, requestParams, requestQuerier } from '../request.js';
+import { PromQLError } from '../../promql/errors.js';
 import type { QueryResult } from '../../promql/types.js';
 
 const MAX_POINTS = 11_000;
@@ -94,6 +95,10 @@ async function evaluate(
     return result;
   } catch (err) {
     ctx.metrics.queries.inc({ type, outcome: 'error' });
+    // Prometheus reports a query it cannot parse or type-check as a bad "query" parameter.
+    if (err instanceof PromQLError && err.kind === 'bad_data') {
+      throw new ApiError('bad_data', `invalid parameter "query": ${err.message}`);
+    }
     throw err;
   }
 }

@@ -1,11 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { createRequire } from 'node:module';
 import type { ApiContext } from '../context.js';
 import { jsonString, successBody } from '../encode.js';
+import { VERSION } from '../../version.js';
 
-const pkg = createRequire(import.meta.url)('../../../../package.json') as { version: string };
-
-export const VERSION = pkg.version;
 
 /** Build info, flags, health, readiness and the process' own metrics. */
 export function registerStatusRoutes(app: FastifyInstance, ctx: ApiContext): void {

@@ -114,7 +114,8 @@ export class PrometheusStore implements Store {
   async stop(): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    if (this.ownsDispatcher) await this.dispatcher.close();
+    // destroy, not close: a hung endpoint must not hold up shutdown.
+    if (this.ownsDispatcher) await this.dispatcher.destroy();
   }
 
   /**

@@ -2,7 +2,7 @@
  * Deduplication front end: groups a select's series into replica groups and merges every group of
  * two or more replicas (penalty or chain), in worker threads for big requests.
  */
-import type { Series } from '../model/samples.js';
+import type { Samples, Series } from '../model/samples.js';
 import { dropNaN } from './counter.js';
 import { groupReplicas } from './group.js';
 import { mergePacked } from './merge-packed.js';
@@ -75,11 +75,12 @@ export class Deduplicator {
     }
     if (multi.length > 0) {
       const replicasOf = (from: number, to: number) => multi.slice(from, to).map((i) => groups[i]!.replicas.map((r) => r.samples));
-      const parts: Array<[number, number]> = splitTasks(multiSizes, multiSamples, this.threads);
-      let merged;
+      let merged: Samples[][];
       if (multiSamples <= INLINE_MAX_SAMPLES) {
         merged = [unpackOutput(mergePacked(packGroups(replicasOf(0, multi.length)), opts))];
       } else {
+        // Pack and post one task at a time: workers start on the first while the next is packed.
+        const parts = splitTasks(multiSizes, multiSamples, this.threads);
         merged = await Promise.all(
           parts.map(([from, to]) => this.pool.run({ opts, input: packGroups(replicasOf(from, to)) }, signal).then(unpackOutput)),
         );

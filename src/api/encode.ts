@@ -33,26 +33,36 @@ export function encodeQueryData(value: QueryValue): string {
     case 'string':
       return `{"resultType":"string","result":[${scalarTime(value.t)},${jsonString(value.v)}]}`;
     case 'vector': {
-      const parts: string[] = [];
-      for (const s of value.samples) {
-        parts.push(
-          `{"metric":${encodeLabels(s.labels)},"value":[${formatTimestampSeconds(s.t)},"${formatSampleValue(s.v)}"]}`,
-        );
+      let out = '{"resultType":"vector","result":[';
+      const samples = value.samples;
+      for (let i = 0; i < samples.length; i++) {
+        const s = samples[i]!;
+        if (i > 0) out += ',';
+        out += `{"metric":${encodeLabels(s.labels)},"value":[${formatTimestampSeconds(s.t)},"${formatSampleValue(s.v)}"]}`;
       }
-      return `{"resultType":"vector","result":[${parts.join(',')}]}`;
+      return out + ']}';
     }
     case 'matrix': {
-      const parts: string[] = [];
-      for (const s of value.series) {
+      // Series of a range query usually share one timestamps array (the step grid): format each
+      // timestamp once per response, not once per point.
+      const prefixes = new Map<Float64Array, string[]>();
+      let out = '{"resultType":"matrix","result":[';
+      const series = value.series;
+      for (let i = 0; i < series.length; i++) {
+        const s = series[i]!;
         const ts = s.timestamps;
-        const vs = s.values;
-        const points: string[] = new Array(ts.length);
-        for (let i = 0; i < ts.length; i++) {
-          points[i] = `[${formatTimestampSeconds(ts[i]!)},"${formatSampleValue(vs[i]!)}"]`;
+        let pre = prefixes.get(ts);
+        if (pre === undefined) {
+          pre = new Array<string>(ts.length);
+          for (let j = 0; j < ts.length; j++) pre[j] = '[' + formatTimestampSeconds(ts[j]!) + ',"';
+          prefixes.set(ts, pre);
         }
-        parts.push(`{"metric":${encodeLabels(s.labels)},"values":[${points.join(',')}]}`);
+        const vs = s.values;
+        const points = new Array<string>(vs.length);
+        for (let j = 0; j < vs.length; j++) points[j] = pre[j] + formatSampleValue(vs[j]!) + '"]';
+        out += (i === 0 ? '' : ',') + '{"metric":' + encodeLabels(s.labels) + ',"values":[' + points.join(',') + ']}';
       }
-      return `{"resultType":"matrix","result":[${parts.join(',')}]}`;
+      return out + ']}';
     }
   }
 }

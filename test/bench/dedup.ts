@@ -244,7 +244,7 @@ export async function benchDedup(options: { series?: number; samples?: number; t
   }
 }
 
-function printResult(r: DedupBenchResult): void {
+export function printDedupBench(r: DedupBenchResult): void {
   const m = (x: number) => (x / 1e6).toFixed(1).padStart(8);
   console.log(`dedup bench: ${r.series} series × ${r.samplesPerReplica} samples per replica, dedup threads ${r.threads}`);
   console.log('case                             input    output   merge M/s CPU  merge M/s wall  pool(1) M/s  dedup M/s');
@@ -270,5 +270,5 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   if (series !== undefined) opts.series = series;
   if (samples !== undefined) opts.samples = samples;
   if (threads !== undefined) opts.threads = threads;
-  printResult(await benchDedup(opts));
+  printDedupBench(await benchDedup(opts));
 }

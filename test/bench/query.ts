@@ -90,9 +90,11 @@ export async function benchQuery(rounds = 15): Promise<QueryBenchRow[]> {
     );
     const port = await freePort();
     const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+    // BENCH_PROFILE=dir writes a V8 CPU profile of promdedup to dir when it exits.
+    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
     querier = spawn(
       process.execPath,
-      [main, 'query', `--http-address=127.0.0.1:${port}`, '--grpc-address=127.0.0.1:0', '--query.replica-label=replica',
+      [...profile, main, 'query', `--http-address=127.0.0.1:${port}`, '--grpc-address=127.0.0.1:0', '--query.replica-label=replica',
         ...servers.map((s) => `--endpoint=${s.url}`)],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
@@ -110,7 +112,11 @@ export async function benchQuery(rounds = 15): Promise<QueryBenchRow[]> {
     }
     return rows;
   } finally {
-    querier?.kill('SIGTERM');
+    if (querier && querier.exitCode === null) {
+      const exited = new Promise((r) => querier!.once('exit', r));
+      querier.kill('SIGTERM');
+      await exited;
+    }
     await Promise.all(servers.map((s) => s.stop()));
   }
 }

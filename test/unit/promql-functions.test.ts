@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PromQLCompat } from '../../src/promql/types.js';
 import type { Window } from '../../src/promql/functions/window.js';
+import { ResetIndex } from '../../src/promql/functions/reset-index.js';
 import {
   avgOverTime,
   changes,
@@ -67,6 +68,12 @@ function parseNum(s: string): number {
 }
 
 /** The window of `x[range] offset o` evaluated at `t` for a series loaded with `interval`. */
+function resetIndex(v: Float64Array): ResetIndex {
+  const r = new ResetIndex();
+  r.reset(v);
+  return r;
+}
+
 function win(spec: string, interval: number, t: number, range: number, offset = 0, compat: PromQLCompat = '3', at?: number): Window {
   const vals = expand(spec);
   const ts: number[] = [];
@@ -84,7 +91,8 @@ function win(spec: string, interval: number, t: number, range: number, offset = 
   while (from < ts.length && (compat === '3' ? ts[from]! <= rangeStart : ts[from]! < rangeStart)) from++;
   let to = from;
   while (to < ts.length && ts[to]! <= rangeEnd) to++;
-  return { t: Float64Array.from(ts), v: Float64Array.from(vs), from, to, rangeStart, rangeEnd, evalTime: t };
+  const v = Float64Array.from(vs);
+  return { t: Float64Array.from(ts), v, from, to, rangeStart, rangeEnd, evalTime: t, resets: resetIndex(v) };
 }
 
 const rate = (w: Window, c: PromQLCompat = '3') => extrapolatedRate(w, true, true, c);
@@ -153,7 +161,8 @@ describe('irate / idelta', () => {
     expect(instantValue(win('5', 5 * M, 0, 15 * M), true)).toBeNull();
   });
   it('equal timestamps give no output', () => {
-    const w: Window = { t: Float64Array.of(0, 1000, 1000), v: Float64Array.of(1, 2, 3), from: 0, to: 3, rangeStart: -1, rangeEnd: 1000, evalTime: 1000 };
+    const v = Float64Array.of(1, 2, 3);
+    const w: Window = { t: Float64Array.of(0, 1000, 1000), v, from: 0, to: 3, rangeStart: -1, rangeEnd: 1000, evalTime: 1000, resets: resetIndex(v) };
     expect(instantValue(w, true)).toBeNull();
   });
 });
@@ -165,6 +174,21 @@ describe('resets / changes', () => {
     expect(changes(win('0 NaN 0', 5 * M, 15 * M, 20 * M))).toBe(2);
     expect(changes(win('1', 5 * M, 0, 20 * M))).toBe(0);
     expect(resets(win('1', 5 * M, 0, 20 * M))).toBe(0);
+  });
+
+  it('reset index matches a rescan for every sub-window, NaN included', () => {
+    const v = Float64Array.of(3, 1, 2, NaN, 0, 5, 5, 4, -1, Infinity, 2, 2);
+    const idx = resetIndex(v);
+    for (let from = 0; from <= v.length; from++) {
+      for (let to = from; to <= v.length; to++) {
+        let want = 0;
+        for (let i = from + 1; i < to; i++) if (v[i]! < v[i - 1]!) want++;
+        expect(idx.count(from, to)).toBe(want);
+      }
+    }
+    // Re-pointing at another series invalidates the prefix.
+    idx.reset(Float64Array.of(1, 2, 3));
+    expect(idx.count(0, 3)).toBe(0);
   });
 });
 

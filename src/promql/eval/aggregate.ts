@@ -6,9 +6,10 @@ import type { AggregateExpr } from '../ast.js';
 import { labelsKey, setLabel, METRIC_NAME, type Labels } from '../../model/labels.js';
 import { PromQLError } from '../errors.js';
 import { formatFloatPlain } from '../format.js';
-import { AvgAccumulator, KAHAN, kahanSumInc, quantile, SumAccumulator, VarianceAccumulator } from '../functions/aggregate.js';
+import { AvgAccumulator, quantile, SumAccumulator, VarianceAccumulator } from '../functions/aggregate.js';
 import { newStepSeries, type StepSeries } from '../value.js';
 import type { EvalContext } from './context.js';
+import { aggregateSimple, SIMPLE_OPS } from './aggregate-simple.js';
 import { annotationText } from './annotations.js';
 import { goFloatG } from './goformat.js';
 import { kHeapPush, kHeapReplaceTop, kHeapSortedDesc, type KItem } from './kheap.js';
@@ -64,66 +65,9 @@ export function evalAggregation(
   }
 }
 
-const SIMPLE_OPS = new Set(['sum', 'count', 'min', 'max', 'group']);
-
-/**
- * sum/count/min/max/group walking series by series (cache-friendly columns). For every group and
- * step the values are still combined in input order, so results equal the step-major loop.
- */
-function aggregateSimple(ctx: EvalContext, e: AggregateExpr, input: StepSeries[], n: number): StepSeries[] {
-  const { of, labels } = assignGroups(input, e);
-  const out = labels.map((ls) => newStepSeries(ls, n));
-  const comp = e.op === 'sum' && ctx.compat !== '2' ? labels.map(() => new Float64Array(n)) : null;
-  const op = e.op;
-  for (let si = 0; si < input.length; si++) {
-    const s = input[si]!;
-    const g = of[si]!;
-    const r = out[g]!;
-    if (s.dropName) r.dropName = true;
-    const vals = r.values;
-    const pres = r.present;
-    const c = comp ? comp[g]! : null;
-    for (let i = 0; i < n; i++) {
-      if (s.present[i] === 0) continue;
-      const f = s.values[i]!;
-      if (pres[i] === 0) {
-        pres[i] = 1;
-        vals[i] = op === 'count' || op === 'group' ? 1 : f;
-        continue;
-      }
-      switch (op) {
-        case 'sum':
-          if (c !== null) {
-            vals[i] = kahanSumInc(f, vals[i]!, c[i]!);
-            c[i] = KAHAN[1]!;
-          } else vals[i]! += f;
-          break;
-        case 'count':
-          vals[i]!++;
-          break;
-        case 'max':
-          if (vals[i]! < f || vals[i] !== vals[i]) vals[i] = f;
-          break;
-        case 'min':
-          if (vals[i]! > f || vals[i] !== vals[i]) vals[i] = f;
-          break;
-        default:
-          break;
-      }
-    }
-  }
-  if (comp !== null) {
-    out.forEach((r, g) => {
-      const c = comp[g]!;
-      for (let i = 0; i < n; i++) if (r.present[i] !== 0) r.values[i]! += c[i]!;
-    });
-  }
-  return out.filter((s) => s.present.indexOf(1) !== -1);
-}
-
 function aggregateValues(ctx: EvalContext, e: AggregateExpr, input: StepSeries[], param: Float64Array | null, n: number): StepSeries[] {
-  if (SIMPLE_OPS.has(e.op)) return aggregateSimple(ctx, e, input, n);
   const { of, labels } = assignGroups(input, e);
+  if (SIMPLE_OPS.has(e.op)) return aggregateSimple(e.op, ctx.compat === '2', input, of, labels.map((ls) => newStepSeries(ls, n)), n);
   const G = labels.length;
   const out = labels.map((ls) => newStepSeries(ls, n));
   const seen = new Int32Array(G).fill(-1);

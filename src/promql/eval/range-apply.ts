@@ -3,6 +3,7 @@
  * across all steps (window ends never go back in time).
  */
 import { dropMetricName, getLabel, METRIC_NAME } from '../../model/labels.js';
+import { ResetIndex } from '../functions/reset-index.js';
 import type { Window } from '../functions/window.js';
 import { gridTime, newStepSeries, type Grid, type RangeInput, type StepSeries } from '../value.js';
 import { checkAbort, holdSamples, type EvalContext } from './context.js';
@@ -19,6 +20,7 @@ interface MutableWindow {
   rangeStart: number;
   rangeEnd: number;
   evalTime: number;
+  readonly resets: ResetIndex;
 }
 
 export function applyRangeKernel(
@@ -32,9 +34,11 @@ export function applyRangeKernel(
   const closed = ctx.compat === '2';
   const out: StepSeries[] = [];
   let held = 0;
+  const resets = new ResetIndex();
   for (const s of input.series) {
     checkAbort(ctx.signal);
-    const w: MutableWindow = { t: s.t, v: s.v, from: 0, to: 0, rangeStart: 0, rangeEnd: 0, evalTime: 0 };
+    resets.reset(s.v);
+    const w: MutableWindow = { t: s.t, v: s.v, from: 0, to: 0, rangeStart: 0, rangeEnd: 0, evalTime: 0, resets };
     const t = s.t;
     const len = t.length;
     let from = 0;

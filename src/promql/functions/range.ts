@@ -33,7 +33,9 @@ export function extrapolatedRate(
     // 2.x: counter correction accumulated separately, zero clamp before the threshold test.
     let correction = 0;
     let lastValue = 0;
-    if (isCounter) {
+    // Without resets in the window every comparison below is false (a negative first value
+    // adds lastValue = 0, a no-op), so the scan is skipped.
+    if (isCounter && w.resets.count(from, to) > 0) {
       for (let i = from; i < to; i++) {
         const x = v[i]!;
         if (x < lastValue) correction += lastValue;
@@ -54,7 +56,9 @@ export function extrapolatedRate(
   }
 
   let result = v[last]! - firstV;
-  if (isCounter) {
+  // The scan adds each pre-reset value in sample order (as Prometheus does, so rounding matches);
+  // windows without resets skip it.
+  if (isCounter && w.resets.count(from, to) > 0) {
     let prev = firstV;
     for (let i = from + 1; i < to; i++) {
       const x = v[i]!;
@@ -88,16 +92,7 @@ export function instantValue(w: Window, isRate: boolean): number | null {
 
 /** Number of adjacent decreases (0 for fewer than two samples). */
 export function resets(w: Window): number {
-  const { v, from, to } = w;
-  let count = 0;
-  if (to <= from) return 0;
-  let prev = v[from]!;
-  for (let i = from + 1; i < to; i++) {
-    const cur = v[i]!;
-    if (cur < prev) count++;
-    prev = cur;
-  }
-  return count;
+  return w.resets.count(w.from, w.to);
 }
 
 /** Number of adjacent pairs that differ; NaN followed by NaN is no change. */

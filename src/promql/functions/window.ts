@@ -1,3 +1,5 @@
+import type { ResetIndex } from './reset-index.js';
+
 /**
  * The samples of one series inside one range-selector window: indices [from, to) of the series'
  * columns, with staleness markers already removed. Range-function kernels read only this.
@@ -12,4 +14,6 @@ export interface Window {
   readonly rangeEnd: number;
   /** The evaluation step's timestamp in ms (predict_linear's intercept time). */
   readonly evalTime: number;
+  /** Counter-reset index over this series' `v` (built on first use). */
+  readonly resets: ResetIndex;
 }

@@ -33,8 +33,11 @@ const metricText = (m: Record<string, string>) =>
     .map((k) => `${k}="${m[k]}"`)
     .join(', ')}}`;
 
+/** A readable curl line: -G with one --data-urlencode per parameter. */
 const curl = (base: string, path: string, params: Record<string, string>) =>
-  `curl -s '${base}${path}?${new URLSearchParams(params).toString()}'`;
+  `curl -sG '${base}${path}' ${Object.entries(params)
+    .map(([k, v]) => (/^[\w.:-]+$/.test(v) ? `-d ${k}=${v}` : `--data-urlencode '${k}=${v}'`))
+    .join(' ')}`;
 
 export function examples(base: string, d: HaData): Example[] {
   const outageA = d.outages.find((o) => o.replica === 'a' && o.toMs - o.fromMs >= 5 * 60_000)!;

@@ -23,11 +23,16 @@ function rangeFunction(factory: KernelFactory, opts: { keepName?: boolean; matri
     const kernel = factory(ev, call, grid);
     const arg = call.args[opts.matrixArg ?? 0]!;
     const input = ev.range(arg, grid);
+    // Series of one selector mostly share a name: annotate each distinct name once (the set
+    // dedups anyway, but building the text per series was a visible cost).
+    let lastName = '';
     const onSeries = opts.counterInfo
       ? (labels: StepSeries['labels'], produced: boolean) => {
           if (!produced) return;
           const name = nonCounterName(labels);
-          if (name !== '') ev.ctx.annotations.info(annotationText.possibleNonCounter(name), arg.pos);
+          if (name === '' || name === lastName) return;
+          lastName = name;
+          ev.ctx.annotations.info(annotationText.possibleNonCounter(name), arg.pos);
         }
       : undefined;
     return { kind: 'vector', series: applyRangeKernel(ev.ctx, input, grid, opts.keepName ?? false, kernel, onSeries) };

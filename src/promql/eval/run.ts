@@ -3,7 +3,7 @@
  * query grid, then shape the top-level result as Prometheus does.
  */
 import { exprType, type Expr } from '../ast.js';
-import { compareLabels, dropMetricName, type Labels } from '../../model/labels.js';
+import { dropMetricName, type Labels } from '../../model/labels.js';
 import type { Querier } from '../../storage/querier.js';
 import { PromQLError } from '../errors.js';
 import type { EngineOptions, MatrixSeries, QueryOptions, QueryResult, QueryValue, VectorSample } from '../types.js';
@@ -14,6 +14,7 @@ import { Evaluator } from './evaluator.js';
 import { fetchAll, planSelects } from './plan.js';
 import { mergeSameLabels, SAME_LABELSET } from './series.js';
 import { windowBounds } from './selector.js';
+import { toMatrix } from './to-matrix.js';
 import { unwrapParens } from './types.js';
 
 export interface RunParams {
@@ -120,31 +121,6 @@ function finalNames(ctx: EvalContext, series: StepSeries[]): StepSeries[] {
     }
   }
   return changed ? mergeSameLabels(series) : series;
-}
-
-function toMatrix(series: StepSeries[], grid: Grid): MatrixSeries[] {
-  const out: MatrixSeries[] = [];
-  let allSteps: Float64Array | null = null;
-  for (const s of series) {
-    let n = 0;
-    for (let i = 0; i < grid.n; i++) n += s.present[i]!;
-    if (n === 0) continue;
-    if (n === grid.n) {
-      // Series present at every step share one timestamp column.
-      allSteps ??= Float64Array.from({ length: grid.n }, (_, i) => gridTime(grid, i));
-      out.push({ labels: s.labels, timestamps: allSteps, values: s.values });
-      continue;
-    }
-    const timestamps = new Float64Array(n);
-    const values = new Float64Array(n);
-    for (let i = 0, k = 0; i < grid.n; i++) {
-      if (s.present[i] === 0) continue;
-      timestamps[k] = gridTime(grid, i);
-      values[k++] = s.values[i]!;
-    }
-    out.push({ labels: s.labels, timestamps, values });
-  }
-  return out.sort((a, b) => compareLabels(a.labels, b.labels));
 }
 
 /** An instant query of a range selector or subquery: the raw samples of its window. */

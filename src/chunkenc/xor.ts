@@ -12,15 +12,14 @@
  */
 import { STALE_NAN_HI, STALE_NAN_LO, type Samples } from '../model/samples.js';
 import { BitWriter, ChunkDecodeError, int64Words, wordsToInt64 } from './bstream.js';
-import { SampleBuffer } from './buffer.js';
+import { SampleBuffer, type SampleSink } from './buffer.js';
 
 export { ChunkDecodeError } from './bstream.js';
-export { SampleBuffer } from './buffer.js';
+export { SampleBuffer, type SampleSink } from './buffer.js';
+export { SampleArena } from './arena.js';
 
 /** Largest sample count the 16-bit header can hold. */
 export const MAX_XOR_SAMPLES = 0xffff;
-
-const scratch = new Uint32Array(2);
 
 function checkTimestamp(t: number): number {
   if (!Number.isSafeInteger(t)) throw new ChunkDecodeError(`chunk timestamp ${t} outside the exact integer range`);
@@ -33,25 +32,52 @@ export function xorChunkNumSamples(data: Uint8Array): number {
   return (data[0]! << 8) | data[1]!;
 }
 
-/** Zero-padded copy of the chunk being decoded, so 32-bit peeks never leave the array. */
-let pad = new Uint8Array(1024);
-/** A sample reads at most 80 (varint) or 68 (timestamp) + 77 (value) bits, plus a 5-byte peek. */
-const PAD_BYTES = 32;
+/**
+ * The chunk being decoded as big-endian 32-bit words followed by zeros, so that reading the 32 bits
+ * at any bit position is two word loads and never leaves the array. (Chunk bytes are not 4-aligned
+ * inside a frame: they are copied in with memcpy, then each word is byte-swapped in place.)
+ */
+let W = new Int32Array(256);
+let W8 = new Uint8Array(W.buffer);
+/** Zero words after the chunk: a sample reads at most 145 bits past the last bounds check. */
+const PAD_WORDS = 8;
 
-/** The 32 bits starting at bit `pos` of `b` (most significant first), as an int32. */
-function peek32(b: Uint8Array, pos: number): number {
-  const i = pos >>> 3;
-  const o = pos & 7;
-  const w = (b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!;
-  return o === 0 ? w : (w << o) | (b[i + 4]! >>> (8 - o));
+/** Copies buf[start, end) into W as big-endian words, zero-padded. */
+function loadWords(buf: Uint8Array, start: number, end: number): Int32Array {
+  const n = end - start;
+  const words = (n + 3) >>> 2;
+  if (W.length < words + PAD_WORDS) {
+    W = new Int32Array(Math.max(W.length * 2, words + PAD_WORDS));
+    W8 = new Uint8Array(W.buffer);
+  }
+  const w = W;
+  // A plain view, not buf.subarray: on a Buffer that would construct a Buffer.
+  const whole = n & ~3;
+  W8.set(new Uint8Array(buf.buffer, buf.byteOffset + start, whole));
+  w.fill(0, whole >>> 2, words + PAD_WORDS);
+  for (let i = whole; i < n; i++) W8[i] = buf[start + i]!;
+  for (let i = 0; i < words; i++) {
+    const x = w[i]!;
+    w[i] = (x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
+  }
+  return w;
 }
 
-/** Reads a (byte-aligned) uvarint at bit `pos` into scratch [hi, lo]; returns the new bit position. */
-function readUvarintAt(b: Uint8Array, pos: number): number {
+/** The 32 bits starting at bit `pos` (most significant first), as an int32. */
+function peek(w: Int32Array, pos: number): number {
+  const i = pos >>> 5;
+  const o = pos & 31;
+  // (x >>> 1) >>> (31 - o) is x >>> (32 - o) that also works for o = 0 (where JS would shift by 0).
+  return (w[i]! << o) | ((w[i + 1]! >>> 1) >>> (31 - o));
+}
+
+/** Reads a (byte-aligned) uvarint at bit `pos` into varint[0] = hi, [1] = lo; returns the new position. */
+const varint = new Uint32Array(2);
+function readUvarintAt(w: Int32Array, pos: number): number {
   let lo = 0;
   let hi = 0;
   for (let i = 0; i < 10; i++) {
-    const byte = peek32(b, pos) >>> 24;
+    const byte = peek(w, pos) >>> 24;
     pos += 8;
     const v = byte & 0x7f;
     const shift = i * 7;
@@ -61,8 +87,8 @@ function readUvarintAt(b: Uint8Array, pos: number): number {
       if (shift + 7 > 32) hi |= v >>> (32 - shift);
     } else hi |= v << (shift - 32);
     if (byte < 0x80) {
-      scratch[0] = hi;
-      scratch[1] = lo;
+      varint[0] = hi;
+      varint[1] = lo;
       return pos;
     }
   }
@@ -77,29 +103,39 @@ function truncated(): never {
  * Decodes `data` and appends its samples with mint <= t <= maxt to `out`. Decoding stops at the
  * first sample after maxt. Returns the number of samples appended.
  */
-export function decodeXorChunkInto(data: Uint8Array, out: SampleBuffer, mint = -Infinity, maxt = Infinity): number {
-  const total = xorChunkNumSamples(data);
+export function decodeXorChunkInto(data: Uint8Array, out: SampleSink, mint = -Infinity, maxt = Infinity): number {
+  return decodeXorRangeInto(data, 0, data.length, out, mint, maxt);
+}
+
+/** decodeXorChunkInto of the chunk buf[start, end), without a subarray. */
+export function decodeXorRangeInto(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  out: SampleSink,
+  mint = -Infinity,
+  maxt = Infinity,
+): number {
+  if (end - start < 2) throw new ChunkDecodeError(`XOR chunk too short (${end - start} bytes)`);
+  const total = (buf[start]! << 8) | buf[start + 1]!;
   if (total === 0) return 0;
   out.reserve(total);
-  if (pad.length < data.length + PAD_BYTES) pad = new Uint8Array(Math.max(pad.length * 2, data.length + PAD_BYTES));
-  const b = pad;
-  b.set(data);
-  b.fill(0, data.length, data.length + PAD_BYTES);
-  const endBit = data.length * 8;
+  const w = loadWords(buf, start, end);
+  const endBit = (end - start) * 8;
 
   const ts = out.timestamps;
   const words = out.words;
   let len = out.length;
-  const start = len;
-  let last = len > 0 ? ts[len - 1]! : -Infinity;
+  const first = len;
+  let last = out.lastTimestamp();
   let unordered = false;
 
   // Sample 0: zigzag varint timestamp, raw value.
-  let pos = readUvarintAt(b, 16);
+  let pos = readUvarintAt(w, 16);
   let t: number;
   {
-    const uh = scratch[0]!;
-    const ul = scratch[1]!;
+    const uh = varint[0]!;
+    const ul = varint[1]!;
     let sh = uh >>> 1;
     let sl = ((ul >>> 1) | (uh << 31)) >>> 0;
     if (ul & 1) {
@@ -108,13 +144,14 @@ export function decodeXorChunkInto(data: Uint8Array, out: SampleBuffer, mint = -
     }
     t = checkTimestamp(wordsToInt64(sh, sl));
   }
-  let vhi = peek32(b, pos) >>> 0;
-  let vlo = peek32(b, pos + 32) >>> 0;
+  let vhi = peek(w, pos) >>> 0;
+  let vlo = peek(w, pos + 32) >>> 0;
   pos += 64;
   if (pos > endBit) truncated();
   let tDelta = 0;
   // Split of the significant value bits between the high and low words (initially 64 bits, as
-  // Go's iterator starts with leading = trailing = 0).
+  // Go's iterator starts with leading = trailing = 0): nh bits XORed into the high word at shift
+  // shHi, then nl bits into the low word at shift shLo.
   let nh = 32;
   let shHi = 0;
   let nl = 32;
@@ -136,31 +173,31 @@ export function decodeXorChunkInto(data: Uint8Array, out: SampleBuffer, mint = -
 
     // Timestamp of sample i.
     if (i === 1) {
-      pos = readUvarintAt(b, pos);
-      tDelta = wordsToInt64(scratch[0]!, scratch[1]!);
+      pos = readUvarintAt(w, pos);
+      tDelta = wordsToInt64(varint[0]!, varint[1]!);
       t = checkTimestamp(t + tDelta);
     } else {
-      const w = peek32(b, pos);
-      if (w >= 0) {
+      const x = peek(w, pos);
+      if (x >= 0) {
         pos += 1; // '0': same delta
-      } else if ((w & 0x40000000) === 0) {
-        let d = (w >>> 16) & 0x3fff; // '10' + 14 bits
+      } else if ((x & 0x40000000) === 0) {
+        let d = (x >>> 16) & 0x3fff; // '10' + 14 bits in [-8191, 8192]
         if (d > 8192) d -= 16384;
         tDelta += d;
         pos += 16;
-      } else if ((w & 0x20000000) === 0) {
-        let d = (w >>> 12) & 0x1ffff; // '110' + 17 bits
+      } else if ((x & 0x20000000) === 0) {
+        let d = (x >>> 12) & 0x1ffff; // '110' + 17 bits
         if (d > 65536) d -= 131072;
         tDelta += d;
         pos += 20;
-      } else if ((w & 0x10000000) === 0) {
-        let d = (w >>> 8) & 0xfffff; // '1110' + 20 bits
+      } else if ((x & 0x10000000) === 0) {
+        let d = (x >>> 8) & 0xfffff; // '1110' + 20 bits
         if (d > 524288) d -= 1048576;
         tDelta += d;
         pos += 24;
       } else {
-        const hi = peek32(b, pos + 4);
-        const lo = peek32(b, pos + 36);
+        const hi = peek(w, pos + 4);
+        const lo = peek(w, pos + 36);
         pos += 68;
         tDelta = checkTimestamp(tDelta + wordsToInt64(hi, lo));
       }
@@ -169,15 +206,15 @@ export function decodeXorChunkInto(data: Uint8Array, out: SampleBuffer, mint = -
     }
 
     // Value of sample i.
-    const w = peek32(b, pos);
-    if (w >= 0) {
+    const x = peek(w, pos);
+    if (x >= 0) {
       pos += 1; // '0': same value
     } else {
-      if ((w & 0x40000000) === 0) {
+      if ((x & 0x40000000) === 0) {
         pos += 2; // '10': reuse leading/trailing
       } else {
-        const leading = (w >>> 25) & 31;
-        let mbits = (w >>> 19) & 63;
+        const leading = (x >>> 25) & 31;
+        let mbits = (x >>> 19) & 63;
         pos += 13;
         if (mbits === 0) mbits = 64;
         if (leading + mbits > 64) {
@@ -196,10 +233,10 @@ export function decodeXorChunkInto(data: Uint8Array, out: SampleBuffer, mint = -
           shLo = trailing;
         }
       }
-      vhi = (vhi ^ ((peek32(b, pos) >>> (32 - nh)) << shHi)) >>> 0;
+      vhi = (vhi ^ ((peek(w, pos) >>> (32 - nh)) << shHi)) >>> 0;
       pos += nh;
       if (nl !== 0) {
-        vlo = (vlo ^ ((peek32(b, pos) >>> (32 - nl)) << shLo)) >>> 0;
+        vlo = (vlo ^ ((peek(w, pos) >>> (32 - nl)) << shLo)) >>> 0;
         pos += nl;
       }
     }
@@ -208,7 +245,7 @@ export function decodeXorChunkInto(data: Uint8Array, out: SampleBuffer, mint = -
 
   out.length = len;
   if (unordered) out.unordered = true;
-  return len - start;
+  return len - first;
 }
 
 /** Decodes one chunk into fresh Samples (tests and one-offs; prefer decodeXorChunkInto). */

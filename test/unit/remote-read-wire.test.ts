@@ -193,6 +193,53 @@ describe('SeriesCollector', () => {
     expect(Number.isNaN(series[1]!.samples.values[0])).toBe(true);
   });
 
+  it('merges a label set that comes back after another series, and keeps the output sorted', () => {
+    const c = new SeriesCollector(0, 1000);
+    c.addChunkedResponse(chunkedMsg([{ labels: { __name__: 'b' }, chunks: [{ ts: [10, 20], vs: [1, 2] }] }]));
+    c.addChunkedResponse(chunkedMsg([{ labels: { __name__: 'a' }, chunks: [{ ts: [10], vs: [3] }] }]));
+    // b again, overlapping: its first samples win on equal timestamps.
+    c.addChunkedResponse(chunkedMsg([{ labels: { __name__: 'b' }, chunks: [{ ts: [5, 20, 30], vs: [7, 8, 9] }] }]));
+    const { series } = c.finish();
+    expect(series.map((s) => [s.labels[0]!.value, Array.from(s.samples.timestamps), Array.from(s.samples.values)])).toEqual([
+      ['a', [10], [3]],
+      ['b', [5, 10, 20, 30], [7, 1, 2, 9]],
+    ]);
+  });
+
+  it('joins a long series split across many frames (arena slabs grow under it)', () => {
+    const c = new SeriesCollector(-Infinity, Infinity);
+    const want: number[] = [];
+    for (let f = 0; f < 60; f++) {
+      const ts = Array.from({ length: 120 }, (_, i) => (f * 120 + i) * 1000);
+      want.push(...ts);
+      c.addChunkedResponse(chunkedMsg([{ labels: { __name__: 'long', job: 'j' }, chunks: [{ ts, vs: ts.map((t) => t / 7) }] }]));
+    }
+    const { series } = c.finish();
+    expect(series).toHaveLength(1);
+    expect(Array.from(series[0]!.samples.timestamps)).toEqual(want);
+    expect(Array.from(series[0]!.samples.values)).toEqual(want.map((t) => t / 7));
+  });
+
+  it('decodes labels exactly, sharing repeated Label objects between series', () => {
+    const long = 'v'.repeat(100);
+    const c = new SeriesCollector(0, 1000);
+    c.addChunkedResponse(
+      chunkedMsg(
+        [0, 1, 2].map((i) => ({
+          labels: { __name__: 'm', city: 'Zürich', instance: `host-${i}`, job: 'j', long, 'é': '日本' },
+          chunks: [{ ts: [10], vs: [i] }],
+        })),
+      ),
+    );
+    const { series } = c.finish();
+    expect(series.map((s) => Object.fromEntries(s.labels.map((l) => [l.name, l.value])))).toEqual(
+      [0, 1, 2].map((i) => ({ __name__: 'm', city: 'Zürich', instance: `host-${i}`, job: 'j', long, 'é': '日本' })),
+    );
+    const [a, b] = series;
+    expect(a!.labels[0]).toBe(b!.labels[0]); // __name__="m": one object
+    expect(a!.labels[2]!.value).not.toBe(b!.labels[2]!.value);
+  });
+
   it('throws clear errors on malformed messages', () => {
     const good = chunkedMsg([{ labels: { __name__: 'a' }, chunks: [{ ts: [0, 10], vs: [0, 1] }] }]);
     expect(() => new SeriesCollector(0, 100).addChunkedResponse(good.subarray(0, good.length - 3))).toThrow(/past the end|unexpected end|truncated/);

@@ -3,10 +3,11 @@
  * ReadRequest encoding, and decoding of ChunkedReadResponse / ReadResponse straight into sample
  * columns. Pure, no I/O.
  */
-import { decodeXorChunkInto, SampleBuffer } from '../../chunkenc/xor.js';
-import { compareLabels, compareStrings, labelsKey, type Label, type Labels } from '../../model/labels.js';
+import { decodeXorRangeInto, SampleArena, SampleBuffer } from '../../chunkenc/xor.js';
+import { compareLabels, compareStrings, type Label, type Labels } from '../../model/labels.js';
 import type { LabelMatcher, MatchType } from '../../model/matcher.js';
-import type { Series } from '../../model/samples.js';
+import { STALE_NAN_HI, STALE_NAN_LO, type Series } from '../../model/samples.js';
+import { readLabel } from './label-cache.js';
 import { ProtoDecodeError, ProtoReader, ProtoWriter, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './protowire.js';
 
 export const ResponseType = { SAMPLES: 0, STREAMED_XOR_CHUNKS: 1 } as const;
@@ -65,19 +66,6 @@ export function encodeReadRequest(queries: readonly ReadQuery[], accepted: reado
   return w.finish();
 }
 
-/** Reads a prompb.Label at the reader's current LEN payload ending at `end`. */
-function readLabel(r: ProtoReader, end: number): Label {
-  let name = '';
-  let value = '';
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === (1 << 3) + WIRE_LEN) name = r.string();
-    else if (tag === (2 << 3) + WIRE_LEN) value = r.string();
-    else r.skip(tag & 7);
-  }
-  return { name, value };
-}
-
 function finishLabels(ls: Label[]): Labels {
   for (let i = 1; i < ls.length; i++) {
     if (compareStrings(ls[i - 1]!.name, ls[i]!.name) >= 0) {
@@ -89,8 +77,10 @@ function finishLabels(ls: Label[]): Labels {
 
 /**
  * Collects remote read series into `Series` with samples clipped to [mint, maxt]. Consecutive
- * messages for the same label set (a series split across frames) are joined; all chunks of a series
- * decode into one SampleBuffer, so each series costs one exact-size copy at the end.
+ * messages for the same label set (a series split across frames) are joined. Samples are decoded
+ * straight into a SampleArena: every series is an exact-size view of a shared slab (sized from the
+ * chunk headers before decoding), so there is no per-series buffer, growth or final copy. The
+ * returned sample arrays therefore share ArrayBuffers: never transfer or detach them.
  */
 export class SeriesCollector {
   readonly series: Series[] = [];
@@ -99,11 +89,11 @@ export class SeriesCollector {
   chunks = 0;
   samples = 0;
   private curLabels: Labels | null = null;
-  private curKey = '';
-  private readonly buf = new SampleBuffer(1024);
+  private readonly arena = new SampleArena();
   private skippedHistograms = 0;
-  /** Series keys already finished, to merge a label set that reappears later (should not happen). */
-  private readonly seen = new Map<string, number>();
+  /** XOR chunks of the series being read, as [start, end) offsets of their data in the message. */
+  private chunkStarts: number[] = [];
+  private chunkEnds: number[] = [];
 
   constructor(
     private readonly mint: number,
@@ -126,35 +116,38 @@ export class SeriesCollector {
   }
 
   private addChunkedSeries(r: ProtoReader, end: number): void {
-    const start = r.pos;
-    // Pass 1: labels (any field order).
+    // One pass over the fields (any order): labels, and the chunks worth decoding with their
+    // sample counts, so that the arena makes room once for the whole series.
     const ls: Label[] = [];
+    const starts = this.chunkStarts;
+    const ends = this.chunkEnds;
+    starts.length = ends.length = 0;
+    let total = 0;
     while (r.pos < end) {
       const tag = r.tag();
       if (tag === (1 << 3) + WIRE_LEN) {
+        ls.push(readLabel(r, r.lenEnd()));
+      } else if (tag === (2 << 3) + WIRE_LEN) {
         const e = r.lenEnd();
-        ls.push(readLabel(r, e));
+        total += this.scanChunk(r, e);
         r.pos = e;
       } else r.skip(tag & 7);
     }
     this.beginSeries(finishLabels(ls));
-    // Pass 2: chunks.
-    r.pos = start;
-    while (r.pos < end) {
-      const tag = r.tag();
-      if (tag === (2 << 3) + WIRE_LEN) {
-        const e = r.lenEnd();
-        this.addChunk(r, e);
-        r.pos = e;
-      } else r.skip(tag & 7);
+    const arena = this.arena;
+    arena.reserve(total);
+    for (let i = 0; i < starts.length; i++) {
+      this.samples += decodeXorRangeInto(r.buf, starts[i]!, ends[i]!, arena, this.mint, this.maxt);
     }
   }
 
-  private addChunk(r: ProtoReader, end: number): void {
+  /** Reads a prompb.Chunk; notes its data when it is XOR and overlaps the window. Returns its sample count. */
+  private scanChunk(r: ProtoReader, end: number): number {
     let minT = -Infinity;
     let maxT = Infinity;
     let type = 0;
-    let data: Uint8Array | null = null;
+    let dataStart = -1;
+    let dataEnd = -1;
     while (r.pos < end) {
       const tag = r.tag();
       switch (tag) {
@@ -168,7 +161,9 @@ export class SeriesCollector {
           type = r.uvarint();
           break;
         case (4 << 3) + WIRE_LEN:
-          data = r.bytes();
+          dataEnd = r.lenEnd();
+          dataStart = r.pos;
+          r.pos = dataEnd;
           break;
         default:
           r.skip(tag & 7);
@@ -178,14 +173,17 @@ export class SeriesCollector {
     if (type !== ChunkEncoding.XOR) {
       if (type === ChunkEncoding.HISTOGRAM || type === ChunkEncoding.FLOAT_HISTOGRAM) {
         this.skippedHistograms++;
-        return;
+        return 0;
       }
       throw new ProtoDecodeError(`unsupported chunk encoding ${type}`);
     }
-    if (data === null) throw new ProtoDecodeError('chunk without data');
+    if (dataStart < 0) throw new ProtoDecodeError('chunk without data');
     // Skip chunks entirely outside the window without decoding them.
-    if (maxT < this.mint || minT > this.maxt) return;
-    this.samples += decodeXorChunkInto(data, this.buf, this.mint, this.maxt);
+    if (maxT < this.mint || minT > this.maxt) return 0;
+    this.chunkStarts.push(dataStart);
+    this.chunkEnds.push(dataEnd);
+    // The decoder rejects chunks too short for a header.
+    return dataEnd - dataStart >= 2 ? (r.buf[dataStart]! << 8) | r.buf[dataStart + 1]! : 0;
   }
 
   /** Decodes one snappy-decompressed ReadResponse (SAMPLES response type). */
@@ -217,9 +215,7 @@ export class SeriesCollector {
     while (r.pos < end) {
       const tag = r.tag();
       if (tag === (1 << 3) + WIRE_LEN) {
-        const e = r.lenEnd();
-        ls.push(readLabel(r, e));
-        r.pos = e;
+        ls.push(readLabel(r, r.lenEnd()));
       } else {
         if (tag === (2 << 3) + WIRE_LEN) nSamples++;
         else if (tag === (4 << 3) + WIRE_LEN) this.skippedHistograms++;
@@ -227,8 +223,9 @@ export class SeriesCollector {
       }
     }
     this.beginSeries(finishLabels(ls));
-    const buf = this.buf;
+    const buf = this.arena;
     buf.reserve(nSamples);
+    let last = buf.lastTimestamp();
     r.pos = start;
     const bytes = r.buf;
     while (r.pos < end) {
@@ -254,50 +251,29 @@ export class SeriesCollector {
       r.pos = e;
       if (t < this.mint || t > this.maxt) continue;
       const n = buf.length;
-      if (n > 0 && t <= buf.timestamps[n - 1]!) buf.unordered = true;
+      if (t <= last) buf.unordered = true;
+      last = t;
       buf.timestamps[n] = t;
       buf.words[2 * n] = lo;
       buf.words[2 * n + 1] = hi;
-      if (hi === 0x7ff00000 && lo === 2) buf.markStale(n);
+      if (hi === STALE_NAN_HI && lo === STALE_NAN_LO) buf.markStale(n);
       buf.length = n + 1;
       this.samples++;
     }
   }
 
   private beginSeries(ls: Labels): void {
-    const key = labelsKey(ls);
-    if (this.curLabels !== null && key === this.curKey) return; // continuation in the next frame
+    const cur = this.curLabels;
+    if (cur !== null && compareLabels(cur, ls) === 0) return; // continuation in the next frame
     this.flush();
     this.curLabels = ls;
-    this.curKey = key;
-    const prev = this.seen.get(key);
-    if (prev !== undefined) {
-      // The label set came back after another series: re-open it and merge.
-      const s = this.series[prev]!;
-      this.series[prev] = this.series[this.series.length - 1]!;
-      this.seen.set(labelsKey(this.series[prev]!.labels), prev);
-      this.series.pop();
-      this.seen.delete(key);
-      const buf = this.buf;
-      const n = s.samples.timestamps.length;
-      buf.reserve(n);
-      buf.timestamps.set(s.samples.timestamps, 0);
-      buf.values.set(s.samples.values, 0);
-      if (s.samples.stale) for (let i = 0; i < n; i++) if (s.samples.stale[i]) buf.markStale(i);
-      buf.length = n;
-    }
   }
 
   private flush(): void {
     if (this.curLabels === null) return;
-    const samples = this.buf.finish();
+    const samples = this.arena.take();
     // A series with no sample inside the window (its chunks only overlapped it) is not returned.
-    if (samples.timestamps.length === 0) {
-      this.curLabels = null;
-      return;
-    }
-    this.seen.set(this.curKey, this.series.length);
-    this.series.push({ labels: this.curLabels, samples });
+    if (samples.timestamps.length > 0) this.series.push({ labels: this.curLabels, samples });
     this.curLabels = null;
   }
 
@@ -307,11 +283,37 @@ export class SeriesCollector {
     if (this.skippedHistograms > 0) {
       this.warnings.push(`skipped ${this.skippedHistograms} native histogram chunk(s)/sample set(s): not supported`);
     }
+    const series = this.series;
     let sorted = true;
-    for (let i = 1; i < this.series.length && sorted; i++) {
-      if (compareLabels(this.series[i - 1]!.labels, this.series[i]!.labels) > 0) sorted = false;
+    let repeated = false;
+    for (let i = 1; i < series.length; i++) {
+      const c = compareLabels(series[i - 1]!.labels, series[i]!.labels);
+      if (c > 0) sorted = false;
+      else if (c === 0) repeated = true;
     }
-    if (!sorted) this.series.sort((a, b) => compareLabels(a.labels, b.labels));
-    return { series: this.series, warnings: this.warnings };
+    // Stable: a label set that came back later (should not happen) keeps its arrival order.
+    if (!sorted) series.sort((a, b) => compareLabels(a.labels, b.labels));
+    if (!sorted || repeated) mergeRepeated(series);
+    return { series, warnings: this.warnings };
   }
+}
+
+/**
+ * Merges runs of equal label sets in sorted `series` in place, as if all their samples had been
+ * appended to one series in order (first appended wins on equal timestamps).
+ */
+function mergeRepeated(series: Series[]): void {
+  let out = 0;
+  for (let i = 0; i < series.length; ) {
+    let j = i + 1;
+    while (j < series.length && compareLabels(series[i]!.labels, series[j]!.labels) === 0) j++;
+    if (j - i === 1) series[out++] = series[i]!;
+    else {
+      const buf = new SampleBuffer(1);
+      for (let k = i; k < j; k++) buf.appendSamples(series[k]!.samples);
+      series[out++] = { labels: series[i]!.labels, samples: buf.finish() };
+    }
+    i = j;
+  }
+  series.length = out;
 }

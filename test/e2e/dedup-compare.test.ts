@@ -3,6 +3,7 @@
  * for answer with a Prometheus that holds the reference-deduplicated data ("expected") and one that
  * holds every replica series with its replica label ("all", for dedup=false).
  * Comparison rules: test/support/compare.ts. Timing rules: test/e2e/queries.ts.
+ * E2E_REPORT=/path/file.jsonl appends every failing comparison's differences (one JSON line per test).
  */
 import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

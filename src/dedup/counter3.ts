@@ -58,7 +58,7 @@ class InnerPair {
 
   next(): boolean {
     const wasA = this.useA;
-    const hasLast = wasA ? this.aLive : this.bLive;
+    const hasLast = this.started && (wasA ? this.aLive : this.bLive);
     const lastV = hasLast ? this.at() : 0;
     if (this.started) {
       const base = this.lastT + 1;
@@ -147,7 +147,7 @@ export function penaltyCounter3(
   let penB = 0;
   for (;;) {
     const wasA: boolean = useA;
-    const hasLast = wasA ? aLive : bLive;
+    const hasLast = started && (wasA ? aLive : bLive);
     const lastV = hasLast ? (wasA ? inner.at() : v2[p2]! + adj2) : 0;
     if (started) {
       const base = lastT + 1;

@@ -88,7 +88,8 @@ function itemSeek(st: NestedState, k: number, target: number): boolean {
 function nodeNext(st: NestedState, k: number): boolean {
   let f = st.flags[k]!;
   const lastUseA = (f & USE_A) !== 0;
-  const hasLast = lastUseA ? (f & A_LIVE) !== 0 : (f & B_LIVE) !== 0;
+  // Nothing was emitted before the first Next, so its pick is not a switch.
+  const hasLast = (f & STARTED) !== 0 && (lastUseA ? (f & A_LIVE) !== 0 : (f & B_LIVE) !== 0);
   let lastV = 0;
   if (st.counter && hasLast) {
     const i = lastUseA ? itemLeaf(st, k - 1) : k;

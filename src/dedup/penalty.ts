@@ -8,9 +8,11 @@
  * - The earlier timestamp wins, ties go to A (the earlier replica). The other side's penalty becomes
  *   2×(t−lastT), or 5000 ms before the first emitted sample; the winner's penalty is reset to 0.
  * - Counter mode: each side carries an additive adjustment. When the chosen side changes, every live
- *   side whose current value is below the last value (the value under the previously used side,
- *   which on the very first Next is A's first sample, as in Thanos) raises its adjustment by the
- *   difference. The caller has already removed NaN samples.
+ *   side whose current value is below the last emitted value raises its adjustment by the
+ *   difference. The first pick is not a switch: nothing was emitted before it. (Thanos compares
+ *   against A's first value there, even when B is picked first; that shifts B by a value never
+ *   shown and loses the counter's growth at the next switch back, so rate() would disagree with
+ *   Prometheus on the deduplicated data.) The caller has already removed NaN samples.
  * - Staleness markers are ordinary samples; their flags travel with them.
  * - N > 2 replicas fold left: dedup(dedup(r0, r1), r2)… Without counter mode the inner merge's output
  *   does not depend on how it is driven (its Seek is repeated Next), so we materialise it into scratch
@@ -133,13 +135,11 @@ function penaltyCounter2(
   let tb = tB[b]!;
   let adjA = 0;
   let adjB = 0;
-  // Before the first Next the iterator "uses" A, so the first pick compares against A's first value.
-  let lastV = vA[a]!;
+  let lastV = 0;
   let useA = ta <= tb;
   let lastT = useA ? ta : tb;
   let penA = useA ? 0 : INITIAL_PENALTY;
   let penB = useA ? INITIAL_PENALTY : 0;
-  if (!useA && lastV > vB[b]!) adjB = lastV - vB[b]!;
   for (;;) {
     if (useA) {
       oT[o] = ta;

@@ -64,7 +64,7 @@ class DedupModel implements ModelIt {
   }
   next(): boolean {
     const wasA = this.useA;
-    const hasLast = this.useA ? this.aok : this.bok;
+    const hasLast = this.lastT !== null && (this.useA ? this.aok : this.bok);
     const lastV = hasLast ? this.last.at() : 0;
     const base = this.lastT === null ? -Infinity : this.lastT + 1;
     if (this.aok) this.aok = this.a.seek(base + this.penA);

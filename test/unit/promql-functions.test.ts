@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PromQLCompat } from '../../src/promql/types.js';
 import type { Window } from '../../src/promql/functions/window.js';
 import { ResetIndex } from '../../src/promql/functions/reset-index.js';
+import { openMetricsFloat } from '../../src/promql/eval/histograms.js';
 import {
   avgOverTime,
   changes,
@@ -287,5 +288,13 @@ describe('double_exponential_smoothing', () => {
     // holt_winters-era data: 0+10x10 at 5m, sf 0.01 tf 0.1 → 5 decimals in the test (positive slope).
     const r = doubleExponentialSmoothing(win('0+10x10', 5 * M, 50 * M, 50 * M), 0.01, 0.1)!;
     expect(r).toBeGreaterThan(0);
+  });
+});
+
+describe('histogram_quantiles label values (labels.FormatOpenMetricsFloat)', () => {
+  it('integers get .0, others Go shortest g form', () => {
+    expect([0, -0, 1, -1, 2, 0.25, -0.1, 1e21, 1.5e-7, NaN, Infinity, -Infinity].map(openMetricsFloat)).toEqual([
+      '0.0', '0.0', '1.0', '-1.0', '2.0', '0.25', '-0.1', '1e+21', '1.5e-07', 'NaN', '+Inf', '-Inf',
+    ]);
   });
 });

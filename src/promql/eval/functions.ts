@@ -12,6 +12,7 @@ import { annotationText } from './annotations.js';
 import { holdSamples, type EvalContext } from './context.js';
 import { applyRangeKernel, nonCounterName, type RangeKernel } from './range-apply.js';
 import { dropName, mergeSameLabels } from './series.js';
+import { HISTOGRAM_FUNCTIONS } from './histograms.js';
 import { SPECIAL_FUNCTIONS } from './special.js';
 import type { FunctionImpl, NodeEvaluator } from './types.js';
 
@@ -208,5 +209,6 @@ const TABLE = new Map<string, FunctionImpl>([
 for (const [name, f] of MATH_FUNCTIONS) TABLE.set(name, mapFunction((v) => f(v)));
 for (const [name, f] of DATE_FUNCTIONS) TABLE.set(name, dateFunction(f));
 for (const [name, impl] of SPECIAL_FUNCTIONS) TABLE.set(name, impl);
+for (const [name, impl] of HISTOGRAM_FUNCTIONS) TABLE.set(name, impl);
 
 export const FUNCTION_IMPLS: ReadonlyMap<string, FunctionImpl> = TABLE;

@@ -4,12 +4,10 @@
  */
 import { RE2 } from 're2-wasm';
 import type { Call, Expr } from '../ast.js';
-import { compareLabels, dropMetricName, getLabel, labelsKey, setLabel, METRIC_NAME, type Labels } from '../../model/labels.js';
+import { compareLabels, dropMetricName, getLabel, setLabel, METRIC_NAME, type Labels } from '../../model/labels.js';
 import { PromQLError } from '../errors.js';
-import { bucketQuantile, type Bucket } from '../functions/aggregate.js';
 import { labelJoin, labelReplace, validLabelName } from '../functions/labels.js';
 import { gridTime, newStepSeries, type EvalValue, type Grid, type StepSeries } from '../value.js';
-import { annotationText } from './annotations.js';
 import { mergeSameLabels } from './series.js';
 import { evalVectorSelector } from './selector.js';
 import { windowBounds } from './selector.js';
@@ -211,75 +209,6 @@ function relabelled(s: StepSeries, ls: Labels, namesIt: boolean): StepSeries {
   return { labels: ls, values: s.values, present: s.present, dropName: namesIt ? false : s.dropName };
 }
 
-/** histogram_quantile over classic buckets: groups by all labels but `le`, per step. */
-const histogramQuantile: FunctionImpl = (ev, call, grid) => {
-  const q = ev.scalar(call.args[0]!, grid);
-  const input = ev.vector(call.args[1]!, grid);
-  const ann = ev.ctx.annotations;
-  const argPos = call.args[1]!.pos;
-  for (const qi of q) if (!(qi >= 0 && qi <= 1)) ann.warn(annotationText.invalidQuantile(qi), call.args[0]!.pos);
-  // Group membership and bucket bounds depend only on labels: resolve once.
-  const groupIndex = new Map<string, number>();
-  const groups: { labels: Labels; name: string; members: number[]; bounds: number[] }[] = [];
-  const bad: number[] = [];
-  input.forEach((s, si) => {
-    const le = getLabel(s.labels, 'le');
-    const bound = parseGoFloat(le);
-    if (bound === null) {
-      bad.push(si);
-      return;
-    }
-    const key = labelsKey(s.labels.filter((l) => l.name !== 'le'));
-    let g = groupIndex.get(key);
-    if (g === undefined) {
-      groupIndex.set(key, (g = groups.length));
-      groups.push({
-        labels: s.labels.filter((l) => l.name !== 'le' && l.name !== METRIC_NAME),
-        name: getLabel(s.labels, METRIC_NAME),
-        members: [],
-        bounds: [],
-      });
-    }
-    groups[g]!.members.push(si);
-    groups[g]!.bounds.push(bound);
-  });
-  for (const si of bad) {
-    const s = input[si]!;
-    if (s.present.indexOf(1) === -1) continue;
-    ann.warn(annotationText.badBucketLabel(getLabel(s.labels, 'le'), getLabel(s.labels, METRIC_NAME)), argPos);
-  }
-  const out: StepSeries[] = groups.map((g) => newStepSeries(g.labels, grid.n, true));
-  const buckets: Bucket[] = [];
-  for (let i = 0; i < grid.n; i++) {
-    groups.forEach((g, gi) => {
-      buckets.length = 0;
-      g.members.forEach((si, k) => {
-        const s = input[si]!;
-        if (s.present[i] !== 0) buckets.push({ upperBound: g.bounds[k]!, count: s.values[i]! });
-      });
-      if (buckets.length === 0) return;
-      const res = bucketQuantile(q[i]!, buckets, ev.ctx.compat);
-      if (res.forcedMonotonic && ev.ctx.compat !== '2') ann.info(annotationText.forcedMonotonicity(g.name), argPos);
-      out[gi]!.values[i] = res.value;
-      out[gi]!.present[i] = 1;
-    });
-  }
-  return vector(mergeSameLabels(out.filter((s) => s.present.indexOf(1) !== -1)));
-};
-
-/** Go strconv.ParseFloat for `le` values: decimal, exponent, Inf/NaN spellings, hex floats. */
-function parseGoFloat(s: string): number | null {
-  const t = s.replace(/_/g, (m, off: number) => (off > 0 && off < s.length - 1 ? '' : m));
-  if (/^[+-]?(inf|infinity)$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
-  if (/^[+-]?nan$/i.test(t)) return NaN;
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return Number(t);
-  if (/^[+-]?0[xX]/.test(t)) {
-    const n = Number(t.replace(/^[+-]/, ''));
-    if (Number.isFinite(n)) return t.startsWith('-') ? -n : n;
-  }
-  return null;
-}
-
 export const SPECIAL_FUNCTIONS: ReadonlyMap<string, FunctionImpl> = new Map<string, FunctionImpl>([
   ['absent', absent],
   ['absent_over_time', absentOverTime],
@@ -292,7 +221,6 @@ export const SPECIAL_FUNCTIONS: ReadonlyMap<string, FunctionImpl> = new Map<stri
   ['sort_by_label_desc', sortByLabel(true)],
   ['label_replace', labelReplaceFn],
   ['label_join', labelJoinFn],
-  ['histogram_quantile', histogramQuantile],
 ]);
 
 export type { Call, Grid, NodeEvaluator };

@@ -50,9 +50,10 @@ export function extrapolatedRate(
     let extrapolateTo = sampledInterval;
     extrapolateTo += durationToStart < threshold ? durationToStart : avgBetween / 2;
     extrapolateTo += durationToEnd < threshold ? durationToEnd : avgBetween / 2;
-    let out = result * (extrapolateTo / sampledInterval);
-    if (isRate) out = out / rangeSeconds;
-    return out;
+    // As 2.40+ does: the factor first, then one multiplication (the order decides the last bit).
+    let factor = extrapolateTo / sampledInterval;
+    if (isRate) factor /= rangeSeconds;
+    return result * factor;
   }
 
   let result = v[last]! - firstV;

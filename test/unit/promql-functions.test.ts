@@ -3,6 +3,8 @@ import type { PromQLCompat } from '../../src/promql/types.js';
 import type { Window } from '../../src/promql/functions/window.js';
 import { ResetIndex } from '../../src/promql/functions/reset-index.js';
 import { openMetricsFloat } from '../../src/promql/eval/histograms.js';
+import { ratioIncludes } from '../../src/promql/eval/limit-ratio.js';
+import { xxhash64 } from '../../src/promql/functions/xxhash64.js';
 import {
   avgOverTime,
   changes,
@@ -296,5 +298,21 @@ describe('histogram_quantiles label values (labels.FormatOpenMetricsFloat)', () 
     expect([0, -0, 1, -1, 2, 0.25, -0.1, 1e21, 1.5e-7, NaN, Infinity, -Infinity].map(openMetricsFloat)).toEqual([
       '0.0', '0.0', '1.0', '-1.0', '2.0', '0.25', '-0.1', '1e+21', '1.5e-07', 'NaN', '+Inf', '-Inf',
     ]);
+  });
+});
+
+describe('limit_ratio sampling (labels.Hash = XXH64)', () => {
+  it('xxhash64 reference vectors', () => {
+    const e = new TextEncoder();
+    expect(xxhash64(e.encode('')).toString(16)).toBe('ef46db3751d8e999');
+    expect(xxhash64(e.encode('a')).toString(16)).toBe('d24ec4f1a98c6e5b');
+    expect(xxhash64(e.encode('abc')).toString(16)).toBe('44bc2cf5ad770999');
+    expect(xxhash64(e.encode('Nobody inspects the spammish repetition')).toString(16)).toBe('fbcea83c8a378bf1');
+  });
+  it('r and -(1-r) split the series into complements', () => {
+    for (const off of [0, 0.2, 0.5, 0.79, 0.8, 0.999]) {
+      for (const r of [0.2, 0.5, 0.8]) expect(ratioIncludes(r, off) !== ratioIncludes(-(1 - r), off)).toBe(true);
+      expect(ratioIncludes(1, off) && ratioIncludes(-1, off)).toBe(true);
+    }
   });
 });

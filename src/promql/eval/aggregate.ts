@@ -11,6 +11,7 @@ import { newStepSeries, type StepSeries } from '../value.js';
 import type { EvalContext } from './context.js';
 import { aggregateSimple, SIMPLE_OPS } from './aggregate-simple.js';
 import { annotationText } from './annotations.js';
+import { limitRatio } from './limit-ratio.js';
 import { goFloatG } from './goformat.js';
 import { kHeapPush, kHeapReplaceTop, kHeapSortedDesc, type KItem } from './kheap.js';
 
@@ -57,7 +58,7 @@ export function evalAggregation(
     case 'limitk':
       return aggregateK(ctx, e, input, param!, n);
     case 'limit_ratio':
-      throw new PromQLError('execution', 'limit_ratio is not supported by this engine');
+      return limitRatio(ctx, e, input, param!, n);
     case 'count_values':
       return countValues(ctx, e, input, stringParam, n);
     default:

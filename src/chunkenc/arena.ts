@@ -27,7 +27,7 @@ export class SampleArena implements SampleSink {
 
   constructor(
     firstSlab = 4096,
-    private readonly maxSlab = 1 << 18,
+    private readonly maxSlab = 1 << 16,
   ) {
     this.timestamps = new Float64Array(firstSlab);
     this.values = new Float64Array(firstSlab);

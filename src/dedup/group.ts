@@ -6,7 +6,7 @@
  * ourselves. A series carrying only some replica labels, or none, joins the group of its remaining
  * labels (Thanos PR #4375 semantics).
  */
-import { compareLabels, compareStrings, dropLabels, getLabel, labelsKey, type Labels } from '../model/labels.js';
+import { compareLabels, compareStrings, dropLabels, getLabel, type Labels } from '../model/labels.js';
 import type { Series } from '../model/samples.js';
 
 export interface ReplicaGroup {
@@ -14,18 +14,6 @@ export interface ReplicaGroup {
   readonly labels: Labels;
   /** The group's series with their original labels, in replica order (the preferred one first). */
   readonly replicas: readonly Series[];
-}
-
-interface Pending {
-  readonly labels: Labels;
-  readonly series: Series[];
-}
-
-/** labelsKey of `ls` without the replica labels, built without an intermediate label array. */
-function keyWithout(ls: Labels, drop: ReadonlySet<string>): string {
-  let key = '';
-  for (const l of ls) if (!drop.has(l.name)) key += l.name + '\xff' + l.value + '\xfe';
-  return key;
 }
 
 function replicaOrder(names: readonly string[]): (a: Series, b: Series) => number {
@@ -42,23 +30,36 @@ function replicaOrder(names: readonly string[]): (a: Series, b: Series) => numbe
  * Drops the replica labels, groups series whose remaining labels are equal, orders each group by its
  * replica-label values (compared label by label in the iteration order of `replicaLabels`, code-point
  * order, a missing label first; full ties keep input order), and returns the groups sorted by labels.
+ *
+ * Grouping is a stable sort by the reduced labels, then a walk over equal neighbours. A select's
+ * series arrive as one sorted run per store, which the sort (TimSort) merges in about linear time:
+ * a few label comparisons per series, no key strings to build and hash, and the groups come out
+ * already sorted.
  */
 export function groupReplicas(series: readonly Series[], replicaLabels: ReadonlySet<string>): ReplicaGroup[] {
-  const byKey = new Map<string, Pending>();
-  for (const s of series) {
-    const key = replicaLabels.size === 0 ? labelsKey(s.labels) : keyWithout(s.labels, replicaLabels);
-    const group = byKey.get(key);
-    if (group === undefined) byKey.set(key, { labels: dropLabels(s.labels, replicaLabels), series: [s] });
-    else group.series.push(s);
+  const n = series.length;
+  // Labels without replica labels, computed once per series (shared with the input when it has none).
+  const reduced = new Array<Labels>(n);
+  const idx = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    reduced[i] = dropLabels(series[i]!.labels, replicaLabels);
+    idx[i] = i;
   }
+  idx.sort((a, b) => compareLabels(reduced[a]!, reduced[b]!) || a - b);
   const order = replicaOrder([...replicaLabels]);
   const out: ReplicaGroup[] = [];
-  let sorted = true;
-  for (const g of byKey.values()) {
-    if (g.series.length > 1) g.series.sort(order);
-    if (sorted && out.length > 0 && compareLabels(out[out.length - 1]!.labels, g.labels) > 0) sorted = false;
-    out.push({ labels: g.labels, replicas: g.series });
+  for (let i = 0; i < n; ) {
+    const labels = reduced[idx[i]!]!;
+    let j = i + 1;
+    while (j < n && compareLabels(labels, reduced[idx[j]!]!) === 0) j++;
+    const replicas: Series[] = [];
+    for (let k = i; k < j; k++) replicas.push(series[idx[k]!]!);
+    // Two replicas (the usual HA pair) need one comparison, not a sort.
+    if (replicas.length === 2) {
+      if (order(replicas[0]!, replicas[1]!) > 0) replicas.reverse();
+    } else if (replicas.length > 2) replicas.sort(order);
+    out.push({ labels, replicas });
+    i = j;
   }
-  // Inputs usually arrive sorted (store order), so the check above often saves the sort.
-  return sorted ? out : out.sort((a, b) => compareLabels(a.labels, b.labels));
+  return out;
 }

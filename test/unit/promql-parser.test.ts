@@ -263,3 +263,22 @@ describe('formatExpr', () => {
     expect(shape(p(formatExpr(p(q))))).toEqual(shape(p(q)));
   });
 });
+
+describe('byte escapes in strings', () => {
+  const str = (q: string): string => {
+    const e = parseExpr(q);
+    if (e.kind !== 'StringLiteral') throw new Error(e.kind);
+    return e.value;
+  };
+  it('valid UTF-8 byte sequences decode to their rune', () => {
+    expect(str('"\\xc3\\xa9"')).toBe('é');
+    expect(str('"\\303\\251"')).toBe('é');
+  });
+  it('invalid bytes stay distinct from U+FFFD and print back as \\x', () => {
+    const v = str('"a\\xffb"');
+    expect(v).not.toContain('\ufffd');
+    expect(v).toHaveLength(3);
+    expect(formatExpr(parseExpr('"a\\xffb"'))).toBe('"a\\xffb"');
+    expect(str('"\\xed\\xa0\\x80"')).toHaveLength(3); // an encoded surrogate is three invalid bytes in Go
+  });
+});

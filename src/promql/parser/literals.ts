@@ -2,6 +2,7 @@
  * Literal values: numbers (Go's ParseInt-with-base-0-then-ParseFloat, as Prometheus does),
  * durations (prometheus/common model.ParseDuration) and quoted strings (Go unquoting).
  */
+import { decodeGoBytes } from './bytes-utf8.js';
 
 /** A literal that failed to convert; the parser turns it into a ParseError at the token. */
 export class LiteralError extends Error {}
@@ -118,11 +119,10 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', "'": "'", '"': '"',
 };
 
-const utf8 = new TextDecoder('utf-8');
-
 /**
  * The value of a STRING token (quotes included). Escapes were validated by the lexer. `\x` and
- * octal escapes are bytes, as in Go, so consecutive ones are decoded together as UTF-8.
+ * octal escapes are bytes, as in Go, so consecutive ones are decoded together as UTF-8 (invalid
+ * bytes kept as escaped-byte surrogates, see bytes-utf8.ts).
  */
 export function unquoteString(raw: string): string {
   const body = raw.slice(1, -1);
@@ -130,7 +130,7 @@ export function unquoteString(raw: string): string {
   let out = '';
   let bytes: number[] = [];
   const flush = (): void => {
-    if (bytes.length) out += utf8.decode(new Uint8Array(bytes));
+    if (bytes.length) out += decodeGoBytes(bytes);
     bytes = [];
   };
   for (let i = 0; i < body.length; i++) {

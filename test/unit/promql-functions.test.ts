@@ -272,7 +272,9 @@ describe('*_over_time', () => {
     expect(quantileOverTime(2, w)).toBe(Infinity);
     expect(quantileOverTime(NaN, w)).toBeNaN();
     expect(Array.from(w.v)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]); // input untouched
-    expect(madOverTime(win('4 6 2 1 999 1 2', 1 * M, 6 * M, 20 * M))).toBe(1);
+    expect(madOverTime(win('4 6 2 1 999 1 2', 1 * M, 6 * M, 20 * M), '3')).toBe(1);
+    expect(madOverTime(win('1 2 NaN 4', 10_000, 30_000, 40_000), '3')).toBeNaN();
+    expect(madOverTime(win('1 2 NaN 4', 10_000, 30_000, 40_000), '2')).toBe(0.5);
   });
 });
 

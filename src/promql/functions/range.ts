@@ -319,9 +319,12 @@ export function quantileOverTime(q: number, w: Window): number | null {
 }
 
 /** mad_over_time: median of absolute deviations from the median. */
-export function madOverTime(w: Window): number | null {
+export function madOverTime(w: Window, compat: PromQLCompat): number | null {
   const n = w.to - w.from;
   if (n <= 0) return null;
+  // 3.14: a NaN sample makes the median undefined, so the result is NaN; earlier versions sorted
+  // NaN first and carried on.
+  if (compat !== '2') for (let i = w.from; i < w.to; i++) if (w.v[i] !== w.v[i]) return NaN;
   const buf = copyWindow(w);
   const median = quantile(0.5, buf, n);
   const { v, from } = w;

@@ -1,0 +1,21 @@
+/** The README's first command: the demo must keep working out of the box. */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { prometheusAvailable } from '../support/prometheus.js';
+import { ensureQuerierBuilt, repoRoot } from '../support/querier-process.js';
+
+describe.skipIf(!prometheusAvailable())('npm run demo', () => {
+  it('starts two replicas and promdedup, and its three example queries answer as it says', async () => {
+    ensureQuerierBuilt();
+    const child = spawn(process.execPath, [join(repoRoot(), 'dist/test/demo/run.js'), '--check'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(output).toContain('demo check passed');
+    expect(code, output).toBe(0);
+  }, 120_000);
+});

@@ -3,12 +3,12 @@
  * as ordinals); only the per-step pairing runs inside the step loop.
  */
 import type { BinaryExpr, VectorMatching } from '../ast.js';
-import { dropMetricName, formatLabels, getLabel, labelsKey, setLabel, METRIC_NAME, type Labels } from '../../model/labels.js';
+import { formatLabels, getLabel, labelsKey, setLabel, METRIC_NAME, type Labels } from '../../model/labels.js';
 import { PromQLError } from '../errors.js';
 import { arith, compare, type ArithOp, type CompareOp } from '../functions/math.js';
 import { newStepSeries, type StepSeries } from '../value.js';
 import type { EvalContext } from './context.js';
-import { dropName, mergeSameLabels, nonEmpty, SAME_LABELSET } from './series.js';
+import { dropMetadataLabels, dropName, mergeSameLabels, nonEmpty, SAME_LABELSET } from './series.js';
 
 const COMPARISONS = new Set(['==', '!=', '>', '<', '>=', '<=']);
 
@@ -251,7 +251,7 @@ function matchLabels(ls: Labels, m: VectorMatching): Labels {
 
 /** Prometheus resultMetric: the "many" side's labels, reduced for one-to-one, plus group_x labels. */
 function resultLabels(manyLs: Labels, oneLs: Labels, m: VectorMatching, dropsName: boolean): Labels {
-  let ls: Labels = dropsName ? dropMetricName(manyLs) : manyLs;
+  let ls: Labels = dropsName ? dropMetadataLabels(manyLs) : manyLs;
   if (m.card === 'one-to-one') {
     const names = new Set(m.matchingLabels);
     ls = m.on ? ls.filter((l) => names.has(l.name)) : ls.filter((l) => !names.has(l.name));

@@ -10,7 +10,7 @@ import { PromQLError } from '../errors.js';
 import { newStepSeries, type EvalValue, type StepSeries } from '../value.js';
 import { annotationText } from './annotations.js';
 import { goFloatG } from './goformat.js';
-import { mergeSameLabels, SAME_LABELSET } from './series.js';
+import { dropMetadataLabels, mergeSameLabels, SAME_LABELSET } from './series.js';
 import type { FunctionImpl, NodeEvaluator } from './types.js';
 
 interface BucketGroup {
@@ -41,7 +41,7 @@ function bucketGroups(ev: NodeEvaluator, input: readonly StepSeries[], argPos: P
     if (g === undefined) {
       groupIndex.set(key, (g = groups.length));
       groups.push({
-        labels: s.labels.filter((l) => l.name !== 'le' && l.name !== METRIC_NAME),
+        labels: dropMetadataLabels(s.labels.filter((l) => l.name !== 'le')),
         name: getLabel(s.labels, METRIC_NAME),
         members: [],
         bounds: [],

@@ -2,12 +2,12 @@
  * Applies a range-vector kernel at every step: per series, the window indices move forward once
  * across all steps (window ends never go back in time).
  */
-import { dropMetricName, getLabel, METRIC_NAME } from '../../model/labels.js';
+import { getLabel, METRIC_NAME } from '../../model/labels.js';
 import { ResetIndex } from '../functions/reset-index.js';
 import type { Window } from '../functions/window.js';
 import { gridTime, newStepSeries, type Grid, type RangeInput, type StepSeries } from '../value.js';
 import { checkAbort, holdSamples, type EvalContext } from './context.js';
-import { mergeSameLabels } from './series.js';
+import { dropMetadataLabels, mergeSameLabels } from './series.js';
 
 /** Kernel for one window; `step` indexes per-step scalar arguments. */
 export type RangeKernel = (w: Window, step: number) => number | null;
@@ -64,7 +64,7 @@ export function applyRangeKernel(
         r = newStepSeries(s.labels, grid.n, s.dropName);
         if (!keepName) {
           if (ctx.delayedNameRemoval) r.dropName = true;
-          else r.labels = dropMetricName(r.labels);
+          else r.labels = dropMetadataLabels(r.labels);
         }
       }
       r.values[i] = v;

@@ -3,7 +3,7 @@
  * query grid, then shape the top-level result as Prometheus does.
  */
 import { exprType, type Expr } from '../ast.js';
-import { dropMetricName, type Labels } from '../../model/labels.js';
+import { type Labels } from '../../model/labels.js';
 import type { Querier } from '../../storage/querier.js';
 import { PromQLError } from '../errors.js';
 import type { EngineOptions, MatrixSeries, QueryOptions, QueryResult, QueryValue, VectorSample } from '../types.js';
@@ -12,7 +12,7 @@ import { Annotations } from './annotations.js';
 import { abortError, checkAbort, holdSamples, type EvalContext } from './context.js';
 import { Evaluator } from './evaluator.js';
 import { fetchAll, planSelects } from './plan.js';
-import { mergeSameLabels, SAME_LABELSET } from './series.js';
+import { dropMetadataLabels, mergeSameLabels, SAME_LABELSET } from './series.js';
 import { windowBounds } from './selector.js';
 import { toMatrix } from './to-matrix.js';
 import { unwrapParens } from './types.js';
@@ -114,7 +114,7 @@ function finalNames(ctx: EvalContext, series: StepSeries[]): StepSeries[] {
   let changed = false;
   for (const s of series) {
     if (!s.dropName) continue;
-    const ls = dropMetricName(s.labels);
+    const ls = dropMetadataLabels(s.labels);
     if (ls !== s.labels) {
       s.labels = ls;
       changed = true;
@@ -134,7 +134,7 @@ function rawMatrix(ev: Evaluator, e: Expr, grid: Grid): QueryValue {
     const [from, to] = windowBounds(s.t, ref, input.range, ev.ctx.compat === '2', 0, 0);
     if (to === from) continue;
     let labels: Labels = s.labels;
-    if (s.dropName && ev.ctx.delayedNameRemoval) labels = dropMetricName(labels);
+    if (s.dropName && ev.ctx.delayedNameRemoval) labels = dropMetadataLabels(labels);
     const key = JSON.stringify(labels);
     if (seen.has(key)) throw new PromQLError('execution', SAME_LABELSET);
     seen.add(key);

@@ -1,15 +1,31 @@
 /** Label bookkeeping on step series shared by operators and functions. */
-import { dropMetricName, labelsKey } from '../../model/labels.js';
+import { labelsKey, METRIC_NAME, type Labels } from '../../model/labels.js';
 import { PromQLError } from '../errors.js';
 import type { StepSeries } from '../value.js';
 import type { EvalContext } from './context.js';
 
 export const SAME_LABELSET = 'vector cannot contain metrics with the same labelset';
 
+/**
+ * Prometheus DropReserved(schema.IsMetadataLabel): wherever `__name__` goes, the type-and-unit
+ * metadata labels `__type__` and `__unit__` go with it (they describe the metric, not the series).
+ * Returns `ls` itself when there is nothing to drop.
+ */
+export function dropMetadataLabels(ls: Labels): Labels {
+  let i = 0;
+  while (i < ls.length && !isMetadataLabel(ls[i]!.name)) i++;
+  if (i === ls.length) return ls;
+  return ls.filter((l) => !isMetadataLabel(l.name));
+}
+
+function isMetadataLabel(name: string): boolean {
+  return name.charCodeAt(0) === 95 && (name === METRIC_NAME || name === '__type__' || name === '__unit__');
+}
+
 /** Marks `__name__` for removal: at the end with delayed name removal, otherwise right away. */
 export function dropName(ctx: EvalContext, s: StepSeries): void {
   if (ctx.delayedNameRemoval) s.dropName = true;
-  else s.labels = dropMetricName(s.labels);
+  else s.labels = dropMetadataLabels(s.labels);
 }
 
 /**

@@ -4,11 +4,11 @@
  */
 import { RE2 } from 're2-wasm';
 import type { Call, Expr } from '../ast.js';
-import { compareLabels, dropMetricName, getLabel, setLabel, METRIC_NAME, type Labels } from '../../model/labels.js';
+import { compareLabels, getLabel, setLabel, METRIC_NAME, type Labels } from '../../model/labels.js';
 import { PromQLError } from '../errors.js';
 import { labelJoin, labelReplace, validLabelName } from '../functions/labels.js';
 import { gridTime, newStepSeries, type EvalValue, type Grid, type StepSeries } from '../value.js';
-import { mergeSameLabels } from './series.js';
+import { dropMetadataLabels, mergeSameLabels } from './series.js';
 import { evalVectorSelector } from './selector.js';
 import { windowBounds } from './selector.js';
 import { unwrapParens, type FunctionImpl, type NodeEvaluator } from './types.js';
@@ -105,7 +105,7 @@ const timestamp: FunctionImpl = (ev, call, grid) => {
   }
   for (const s of series) {
     if (ev.ctx.delayedNameRemoval) s.dropName = true;
-    else s.labels = dropMetricName(s.labels);
+    else s.labels = dropMetadataLabels(s.labels);
   }
   return vector(ev.ctx.delayedNameRemoval ? series : mergeSameLabels(series));
 };
@@ -116,7 +116,8 @@ const SORT_INEFFECTIVE = 'sort is ineffective for range queries since results ar
 function sortFunction(desc: boolean): FunctionImpl {
   return (ev, call, grid) => {
     const input = ev.vector(call.args[0]!, grid);
-    if (ev.ctx.queryStart !== ev.ctx.queryEnd) ev.ctx.annotations.warn(SORT_INEFFECTIVE, null);
+    // 3.x warns about sort in a range query; 2.x says nothing.
+    if (ev.ctx.queryStart !== ev.ctx.queryEnd && ev.ctx.compat === '3') ev.ctx.annotations.warn(SORT_INEFFECTIVE, null);
     if (grid.n !== 1) return vector(input);
     const byValue = (a: StepSeries, b: StepSeries): number => {
       const x = a.values[0]!;

@@ -5,6 +5,8 @@ import { ResetIndex } from '../../src/promql/functions/reset-index.js';
 import { openMetricsFloat } from '../../src/promql/eval/histograms.js';
 import { ratioIncludes } from '../../src/promql/eval/limit-ratio.js';
 import { xxhash64 } from '../../src/promql/functions/xxhash64.js';
+import { infoSelect } from '../../src/promql/eval/info-select.js';
+import { parseExpr } from '../../src/promql/parser.js';
 import {
   avgOverTime,
   changes,
@@ -316,5 +318,20 @@ describe('limit_ratio sampling (labels.Hash = XXH64)', () => {
       for (const r of [0.2, 0.5, 0.8]) expect(ratioIncludes(r, off) !== ratioIncludes(-(1 - r), off)).toBe(true);
       expect(ratioIncludes(1, off) && ratioIncludes(-1, off)).toBe(true);
     }
+  });
+});
+
+describe('info() selection', () => {
+  const sel = (q: string) => {
+    const e = parseExpr(q, { enableExperimentalFunctions: true });
+    if (e.kind !== 'Call') throw new Error(e.kind);
+    const s = infoSelect(e);
+    return { fetch: s.node.matchers.map((m) => `${m.name}${m.type}${m.value}`), ignore: s.ignoreMatchers.length, data: [...s.dataMatchers.keys()] };
+  };
+  it('defaults to target_info and adds .+_info to negative-only name matchers', () => {
+    expect(sel('info(m)')).toEqual({ fetch: ['__name__=target_info'], ignore: 1, data: [] });
+    expect(sel('info(m, {data=~".+"})')).toEqual({ fetch: ['__name__=target_info', 'data=~.+'], ignore: 0, data: ['data'] });
+    expect(sel('info(m, {__name__!~".+_info", data=~".+"})').fetch).toEqual(['__name__!~.+_info', '__name__=~.+_info', 'data=~.+']);
+    expect(sel('info(m, {__name__="build_info"})')).toEqual({ fetch: ['__name__=build_info'], ignore: 1, data: [] });
   });
 });

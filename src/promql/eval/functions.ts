@@ -13,6 +13,7 @@ import { holdSamples, type EvalContext } from './context.js';
 import { applyRangeKernel, nonCounterName, type RangeKernel } from './range-apply.js';
 import { dropName, mergeSameLabels } from './series.js';
 import { HISTOGRAM_FUNCTIONS } from './histograms.js';
+import { info } from './info.js';
 import { SPECIAL_FUNCTIONS } from './special.js';
 import type { FunctionImpl, NodeEvaluator } from './types.js';
 
@@ -202,6 +203,7 @@ const TABLE = new Map<string, FunctionImpl>([
   ['end', queryParam((c) => c.queryEnd / 1000)],
   ['step', queryParam((c) => c.queryStep / 1000)],
   ['range', queryParam((c) => (c.queryEnd - c.queryStart) / 1000)],
+  ['info', info],
   ['min_of', scalarPair(goMin)],
   ['max_of', scalarPair(goMax)],
 ]);

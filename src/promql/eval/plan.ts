@@ -10,6 +10,7 @@ import type { PromQLCompat } from '../types.js';
 import type { Grid } from '../value.js';
 import { abortError, resolveAt } from './context.js';
 import { refRange, subqueryGrid } from './grid.js';
+import { infoHints, infoSelect } from './info-select.js';
 
 export interface PlanContext {
   readonly compat: PromQLCompat;
@@ -76,6 +77,12 @@ function walk(e: Expr, grid: Grid, step: number, path: PathInfo, ctx: PlanContex
       return;
     }
     case 'Call':
+      if (e.func.name === 'info') {
+        // The second argument is a label selector for the info series, not an input.
+        walk(e.args[0]!, grid, step, { func: 'info', grouping: [], by: false }, ctx, out);
+        out.push({ node: infoSelect(e).node, hints: infoHints(e, grid, step, ctx) });
+        return;
+      }
       for (const a of e.args) walk(a, grid, step, { func: e.func.name, grouping: [], by: false }, ctx, out);
       return;
   }

@@ -42,6 +42,26 @@ export interface StringLiteral {
   readonly pos: PosRange;
 }
 
+/**
+ * A duration expression that uses step() or range() (experimental, 3.12), which depend on the query
+ * and so are folded only when it runs (eval/durations.ts). Values are in seconds, as Prometheus
+ * computes them; constants keep their exact ms when they were duration literals.
+ */
+export type DurationExpr =
+  | { readonly kind: 'const'; readonly seconds: number; readonly exactMs: number | null }
+  | { readonly kind: 'step' | 'range' }
+  | { readonly kind: 'neg'; readonly expr: DurationExpr }
+  | { readonly kind: 'binary'; readonly op: '+' | '-' | '*' | '/' | '%' | '^'; readonly lhs: DurationExpr; readonly rhs: DurationExpr }
+  | { readonly kind: 'min_of' | 'max_of'; readonly a: DurationExpr; readonly b: DurationExpr }
+  | { readonly kind: 'paren'; readonly expr: DurationExpr };
+
+/** Query-dependent durations of a node; the numeric fields hold 0 until they are resolved. */
+export interface DeferredDurations {
+  readonly range?: DurationExpr;
+  readonly step?: DurationExpr;
+  readonly offset?: DurationExpr;
+}
+
 export interface VectorSelector {
   readonly kind: 'VectorSelector';
   /** Metric name when written outside the braces (also present as a `__name__` matcher). */
@@ -52,6 +72,7 @@ export interface VectorSelector {
   readonly offset: number;
   readonly at: AtModifier | null;
   readonly pos: PosRange;
+  readonly deferred?: DeferredDurations;
 }
 
 export interface MatrixSelector {
@@ -60,6 +81,7 @@ export interface MatrixSelector {
   readonly vector: VectorSelector;
   readonly range: number;
   readonly pos: PosRange;
+  readonly deferred?: DeferredDurations;
 }
 
 export interface SubqueryExpr {
@@ -71,6 +93,7 @@ export interface SubqueryExpr {
   readonly offset: number;
   readonly at: AtModifier | null;
   readonly pos: PosRange;
+  readonly deferred?: DeferredDurations;
 }
 
 export interface ParenExpr {

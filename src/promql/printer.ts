@@ -4,7 +4,7 @@
  * (positions aside). Differences from Prometheus, both for exact round trips: matchers keep their
  * written order, and group_left/group_right print even after an empty `ignoring ()`.
  */
-import type { AtModifier, BinaryExpr, Expr, VectorMatching, VectorSelector } from './ast.js';
+import type { AtModifier, BinaryExpr, DurationExpr, Expr, VectorMatching, VectorSelector } from './ast.js';
 import { METRIC_NAME } from '../model/labels.js';
 import { goQuote } from './parser/quote.js';
 
@@ -17,11 +17,16 @@ export function formatExpr(e: Expr): string {
     case 'StringLiteral':
       return goQuote(e.value);
     case 'VectorSelector':
-      return formatSelector(e) + formatAt(e.at) + formatOffset(e.offset);
-    case 'MatrixSelector':
-      return `${formatSelector(e.vector)}[${formatDuration(e.range)}]${formatAt(e.vector.at)}${formatOffset(e.vector.offset)}`;
-    case 'SubqueryExpr':
-      return `${formatExpr(e.expr)}[${formatDuration(e.range)}:${e.step ? formatDuration(e.step) : ''}]${formatAt(e.at)}${formatOffset(e.offset)}`;
+      return formatSelector(e) + formatAt(e.at) + formatOffset(e.offset, e.deferred?.offset);
+    case 'MatrixSelector': {
+      const range = e.deferred?.range ? formatDurationExpr(e.deferred.range) : formatDuration(e.range);
+      return `${formatSelector(e.vector)}[${range}]${formatAt(e.vector.at)}${formatOffset(e.vector.offset, e.vector.deferred?.offset)}`;
+    }
+    case 'SubqueryExpr': {
+      const range = e.deferred?.range ? formatDurationExpr(e.deferred.range) : formatDuration(e.range);
+      const step = e.deferred?.step ? formatDurationExpr(e.deferred.step) : e.step ? formatDuration(e.step) : '';
+      return `${formatExpr(e.expr)}[${range}:${step}]${formatAt(e.at)}${formatOffset(e.offset, e.deferred?.offset)}`;
+    }
     case 'ParenExpr':
       return `(${formatExpr(e.expr)})`;
     case 'UnaryExpr':
@@ -75,7 +80,9 @@ function formatAt(at: AtModifier | null): string {
   return ` @ ${(at.ms / 1000).toFixed(3)}`;
 }
 
-function formatOffset(ms: number): string {
+function formatOffset(ms: number, deferred: DurationExpr | undefined): string {
+  // A deferred offset is a (signed) primary: step(), range(), min_of/max_of or a parenthesised expression.
+  if (deferred) return ` offset ${formatDurationExpr(deferred)}`;
   if (ms > 0) return ` offset ${formatDuration(ms)}`;
   if (ms < 0) return ` offset -${formatDuration(-ms)}`;
   return '';
@@ -121,4 +128,28 @@ export function formatNumber(v: number): string {
     return `${mantissa}e${sign}${String(Math.abs(exp)).padStart(2, '0')}`;
   }
   return String(v);
+}
+
+/**
+ * A step()/range() duration expression. The tree came from a precedence parser and keeps explicit
+ * parentheses as nodes, so printing operators bare parses back to the same tree.
+ */
+function formatDurationExpr(d: DurationExpr): string {
+  switch (d.kind) {
+    case 'const':
+      if (d.exactMs === null) return formatNumber(d.seconds);
+      return d.exactMs < 0 ? `-${formatDuration(-d.exactMs)}` : formatDuration(d.exactMs);
+    case 'step':
+    case 'range':
+      return `${d.kind}()`;
+    case 'neg':
+      return `-${formatDurationExpr(d.expr)}`;
+    case 'paren':
+      return `(${formatDurationExpr(d.expr)})`;
+    case 'min_of':
+    case 'max_of':
+      return `${d.kind}(${formatDurationExpr(d.a)}, ${formatDurationExpr(d.b)})`;
+    case 'binary':
+      return `${formatDurationExpr(d.lhs)} ${d.op} ${formatDurationExpr(d.rhs)}`;
+  }
 }

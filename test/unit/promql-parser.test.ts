@@ -282,3 +282,17 @@ describe('byte escapes in strings', () => {
     expect(str('"\\xed\\xa0\\x80"')).toHaveLength(3); // an encoded surrogate is three invalid bytes in Go
   });
 });
+
+describe('step() and range() in durations (experimental)', () => {
+  const px = (q: string): Expr => parseExpr(q, { enableExperimentalFunctions: true });
+  it('are kept for the query to fold and print back', () => {
+    for (const q of ['foo[step()]', 'foo[step() + 1ms]', 'foo[min_of((step() + 1), 1h)]', 'foo[-step() * 2 + 1]', 'foo offset (-(step() * 2))', 'foo[5m:step()] offset range()', 'foo offset -min_of(step(), 1s)']) {
+      expect(formatExpr(px(q))).toBe(q);
+      expect(formatExpr(px(formatExpr(px(q))))).toBe(q);
+    }
+    expect(formatExpr(px('foo offset -step()'))).toBe('foo offset -step()');
+  });
+  it('need experimental features', () => {
+    expect(() => parseExpr('foo[step()]')).toThrow(/experimental/);
+  });
+});

@@ -10,6 +10,7 @@ import type { EngineOptions, MatrixSeries, QueryOptions, QueryResult, QueryValue
 import { gridTime, makeGrid, type Grid, type StepSeries } from '../value.js';
 import { Annotations } from './annotations.js';
 import { abortError, checkAbort, holdSamples, type EvalContext } from './context.js';
+import { hasDeferredDurations, resolveDurations } from './durations.js';
 import { Evaluator } from './evaluator.js';
 import { fetchAll, planSelects } from './plan.js';
 import { dropMetadataLabels, mergeSameLabels, SAME_LABELSET } from './series.js';
@@ -38,7 +39,11 @@ export function rangeQueryTypeError(expr: Expr): PromQLError | null {
   return new PromQLError('bad_data', `invalid expression type "${name}" for range query, must be Scalar or instant Vector`);
 }
 
-export async function runQuery(p: RunParams): Promise<QueryResult> {
+export async function runQuery(params: RunParams): Promise<QueryResult> {
+  // step()/range() inside durations become plain numbers before anything looks at the tree.
+  const p = hasDeferredDurations(params.expr)
+    ? { ...params, expr: resolveDurations(params.expr, { queryStep: params.step, queryStart: params.start, queryEnd: params.end }) }
+    : params;
   const instant = p.step === 0;
   if (!instant) {
     const err = rangeQueryTypeError(p.expr);

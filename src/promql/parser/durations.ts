@@ -2,14 +2,18 @@
  * Durations of range selectors, subqueries and offsets. A plain literal (`5m`, `300`, `-1h`) is
  * core PromQL; arithmetic (`[5m+1m]`, `offset (2*1m)`, min_of/max_of) is Prometheus 3's
  * experimental duration expressions, folded to a constant here. step() and range() depend on the
- * query and are rejected.
+ * query: an expression using them is kept as a DurationExpr tree and folded when the query runs.
  */
 import type { TokenCursor } from './cursor.js';
 import { LiteralError, MAX_DURATION_SECONDS, parseDurationMs, parseNumber, secondsToMs } from './literals.js';
 import type { Token } from './tokens.js';
+import type { DurationExpr } from '../ast.js';
 
 export interface DurationValue {
+  /** 0 when `deferred` is set. */
   readonly ms: number;
+  /** Set when the value depends on step()/range(). */
+  readonly deferred: DurationExpr | null;
   /** A single (optionally signed) number or duration literal. */
   readonly literal: boolean;
   readonly pos: number;
@@ -21,6 +25,13 @@ interface Folded {
   readonly exactMs: number | null;
   readonly literal: boolean;
   readonly pos: number;
+  /** The expression when it depends on the query (seconds/exactMs are then meaningless). */
+  readonly deferred: DurationExpr | null;
+}
+
+/** A folded operand as a DurationExpr leaf, for combining with a deferred one. */
+function asExpr(f: Folded): DurationExpr {
+  return f.deferred ?? { kind: 'const', seconds: f.seconds, exactMs: f.exactMs };
 }
 
 const PRECEDENCE: Readonly<Record<string, number>> = { '+': 4, '-': 4, '*': 5, '/': 5, '%': 5, '^': 6 };
@@ -62,10 +73,11 @@ export class DurationParser {
   }
 
   private finish(f: Folded): DurationValue {
+    if (f.deferred) return { ms: 0, deferred: f.deferred, literal: false, pos: f.pos };
     if (!Number.isFinite(f.seconds) || Math.abs(f.seconds) > MAX_DURATION_SECONDS) {
       throw this.c.error('duration out of range', f.pos);
     }
-    return { ms: f.exactMs ?? secondsToMs(f.seconds), literal: f.literal, pos: f.pos };
+    return { ms: f.exactMs ?? secondsToMs(f.seconds), deferred: null, literal: f.literal, pos: f.pos };
   }
 
   private requireExperimental(pos: number): void {
@@ -94,7 +106,8 @@ export class DurationParser {
 
   private negate(op: Token, f: Folded): Folded {
     if (op.kind === '+') return { ...f, pos: op.pos };
-    return { seconds: -f.seconds, exactMs: f.exactMs === null ? null : -f.exactMs, literal: f.literal, pos: op.pos };
+    const deferred: DurationExpr | null = f.deferred ? { kind: 'neg', expr: f.deferred } : null;
+    return { seconds: -f.seconds, exactMs: f.exactMs === null ? null : -f.exactMs, literal: f.literal, pos: op.pos, deferred };
   }
 
   private binary(op: Token, l: Folded, r: Folded): Folded {
@@ -113,7 +126,9 @@ export class DurationParser {
         break;
       default: seconds = Math.pow(l.seconds, r.seconds);
     }
-    return { seconds, exactMs: null, literal: false, pos: l.pos };
+    const deferred: DurationExpr | null =
+      l.deferred || r.deferred ? { kind: 'binary', op: op.kind as '+' | '-' | '*' | '/' | '%' | '^', lhs: asExpr(l), rhs: asExpr(r) } : null;
+    return { seconds, exactMs: null, literal: false, pos: l.pos, deferred };
   }
 
   private primary(): Folded {
@@ -128,11 +143,17 @@ export class DurationParser {
         this.c.advance();
         const inner = this.expr(0);
         this.c.expect(')', this.c.context);
-        return { ...inner, literal: false, pos: t.pos };
+        const deferred: DurationExpr | null = inner.deferred ? { kind: 'paren', expr: inner.deferred } : null;
+        return { ...inner, literal: false, pos: t.pos, deferred };
       }
       case 'step':
-      case 'range':
-        throw this.c.error(`${t.val.toLowerCase()}() in duration expressions is not supported`, t.pos);
+      case 'range': {
+        this.requireExperimental(t.pos);
+        this.c.advance();
+        this.c.expect('(');
+        this.c.expect(')');
+        return { seconds: 0, exactMs: null, literal: false, pos: t.pos, deferred: { kind: t.kind } };
+      }
       case 'min_of':
       case 'max_of':
       case 'IDENTIFIER':
@@ -151,18 +172,19 @@ export class DurationParser {
     this.c.expect(')');
     const isMin = t.val.toLowerCase() === 'min_of';
     const seconds = isMin ? Math.min(a.seconds, b.seconds) : Math.max(a.seconds, b.seconds);
-    return { seconds, exactMs: null, literal: false, pos: t.pos };
+    const deferred: DurationExpr | null = a.deferred || b.deferred ? { kind: isMin ? 'min_of' : 'max_of', a: asExpr(a), b: asExpr(b) } : null;
+    return { seconds, exactMs: null, literal: false, pos: t.pos, deferred };
   }
 
   private literal(t: Token): Folded {
     try {
       if (t.kind === 'DURATION') {
         const ms = parseDurationMs(t.val);
-        return { seconds: ms / 1000, exactMs: ms, literal: true, pos: t.pos };
+        return { seconds: ms / 1000, exactMs: ms, literal: true, pos: t.pos, deferred: null };
       }
       const seconds = parseNumber(t.val);
       if (Math.abs(seconds) > MAX_DURATION_SECONDS) throw new LiteralError('duration out of range');
-      return { seconds, exactMs: null, literal: true, pos: t.pos };
+      return { seconds, exactMs: null, literal: true, pos: t.pos, deferred: null };
     } catch (err) {
       if (err instanceof LiteralError) throw this.c.error(err.message, t.pos);
       throw err;

@@ -7,14 +7,14 @@
  */
 import type {
   AggregateExpr, AggregateOp, AtModifier, BinaryExpr, BinaryOp, Call, Cardinality, Expr, MatrixSelector,
-  NumberLiteral, SubqueryExpr, VectorMatching, VectorSelector,
+  DeferredDurations, NumberLiteral, SubqueryExpr, VectorMatching, VectorSelector,
 } from '../ast.js';
 import { LabelMatcher, MatcherError, type MatchType } from '../../model/matcher.js';
 import { METRIC_NAME } from '../../model/labels.js';
 import { lookupFunction } from '../signatures.js';
 import type { PromQLCompat } from '../types.js';
 import { TokenCursor } from './cursor.js';
-import { DurationParser } from './durations.js';
+import { DurationParser, type DurationValue } from './durations.js';
 import { LiteralError, parseDurationMs, parseNumber, unquoteString } from './literals.js';
 import { AGGREGATORS, type Token, type TokenKind } from './tokens.js';
 
@@ -283,28 +283,39 @@ export class Grammar {
     if (!this.durations.startsDuration()) {
       throw this.c.unexpected('subquery or range selector', 'number, duration, step(), or range()');
     }
-    const range = this.positiveDuration(this.durations.parseExpr());
+    const rangeD = this.durations.parseExpr();
+    const range = this.positiveDuration(rangeD);
     const t = this.c.peek();
     if (t.kind === ']') {
       this.c.advance();
-      return this.matrix(e, open, range);
+      const m = this.matrix(e, open, range);
+      return rangeD.deferred ? { ...m, deferred: { range: rangeD.deferred } } : m;
     }
     if (t.kind !== ':') throw this.c.unexpected('subquery or range', '":" or "]"');
     this.c.advance();
     let step = 0;
+    let stepD: DurationValue | null = null;
     if (!this.c.is(']')) {
       if (!this.durations.startsDuration()) {
         throw this.c.unexpected('subquery selector', 'number, duration, step(), range(), or "]"');
       }
-      step = this.positiveDuration(this.durations.parseExpr());
+      stepD = this.durations.parseExpr();
+      step = this.positiveDuration(stepD);
       if (!this.c.is(']')) throw this.c.unexpected('subquery selector', '"]"');
     }
     const close = this.c.advance();
     const sq: SubqueryExpr = { kind: 'SubqueryExpr', expr: e, range, step, offset: 0, at: null, pos: { start: e.pos.start, end: close.end } };
-    return sq;
+    if (!rangeD.deferred && !stepD?.deferred) return sq;
+    const deferred: DeferredDurations = {
+      ...(rangeD.deferred ? { range: rangeD.deferred } : {}),
+      ...(stepD?.deferred ? { step: stepD.deferred } : {}),
+    };
+    return { ...sq, deferred };
   }
 
-  private positiveDuration(d: { ms: number; pos: number; literal: boolean }): number {
+  /** A range or step: must be positive (checked when the query runs for step()/range() ones). */
+  private positiveDuration(d: DurationValue): number {
+    if (d.deferred) return 0;
     if (d.ms <= 0) throw this.c.error('duration must be greater than 0', d.pos);
     return d.ms;
   }
@@ -312,7 +323,7 @@ export class Grammar {
   private matrix(e: Expr, open: Token, range: number): MatrixSelector {
     let msg = '';
     if (e.kind !== 'VectorSelector') msg = 'ranges only allowed for vector selectors';
-    else if (e.offset !== 0) msg = 'no offset modifiers allowed before range';
+    else if (e.offset !== 0 || e.deferred?.offset) msg = 'no offset modifiers allowed before range';
     else if (e.at !== null) msg = 'no @ modifiers allowed before range';
     if (msg || e.kind !== 'VectorSelector') throw this.c.error(msg, open.pos);
     return { kind: 'MatrixSelector', vector: e, range, pos: { start: e.pos.start, end: this.c.lastEnd() } };
@@ -321,21 +332,24 @@ export class Grammar {
   private offset(e: Expr): Expr {
     this.c.advance();
     if (!this.durations.startsDuration()) throw this.c.unexpected('offset', 'number, duration, step(), or range()');
-    const ms = this.durations.parseOffset().ms;
+    const d = this.durations.parseOffset();
+    const ms = d.ms;
     const end = this.c.lastEnd();
     const twice = (): never => {
       throw this.c.error('offset may not be set multiple times', e.pos.start);
     };
+    const withOffset = <T extends { deferred?: DeferredDurations }>(n: T): T =>
+      d.deferred ? { ...n, deferred: { ...n.deferred, offset: d.deferred } } : n;
     switch (e.kind) {
       case 'VectorSelector':
-        if (e.offset !== 0) twice();
-        return { ...e, offset: ms, pos: { start: e.pos.start, end } };
+        if (e.offset !== 0 || e.deferred?.offset) twice();
+        return withOffset({ ...e, offset: ms, pos: { start: e.pos.start, end } });
       case 'MatrixSelector':
-        if (e.vector.offset !== 0) twice();
-        return { ...e, vector: { ...e.vector, offset: ms }, pos: { start: e.pos.start, end } };
+        if (e.vector.offset !== 0 || e.vector.deferred?.offset) twice();
+        return { ...e, vector: withOffset({ ...e.vector, offset: ms }), pos: { start: e.pos.start, end } };
       case 'SubqueryExpr':
-        if (e.offset !== 0) twice();
-        return { ...e, offset: ms, pos: { start: e.pos.start, end } };
+        if (e.offset !== 0 || e.deferred?.offset) twice();
+        return withOffset({ ...e, offset: ms, pos: { start: e.pos.start, end } });
       default:
         throw this.c.error(
           'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery',
@@ -343,6 +357,7 @@ export class Grammar {
         );
     }
   }
+
 
   private at(e: Expr): Expr {
     this.c.advance();

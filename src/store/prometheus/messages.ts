@@ -92,8 +92,8 @@ export class SeriesCollector {
   private readonly arena = new SampleArena();
   private skippedHistograms = 0;
   /** XOR chunks of the series being read, as [start, end) offsets of their data in the message. */
-  private chunkStarts: number[] = [];
-  private chunkEnds: number[] = [];
+  private readonly chunkStarts: number[] = [];
+  private readonly chunkEnds: number[] = [];
 
   constructor(
     private readonly mint: number,

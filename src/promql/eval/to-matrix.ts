@@ -13,19 +13,20 @@ export function toMatrix(series: StepSeries[], grid: Grid): MatrixSeries[] {
   for (const s of series) {
     const p = s.present;
     let n = 0;
-    let first = -1;
-    let last = -1;
-    for (let i = 0; i < grid.n; i++) {
-      if (p[i] === 0) continue;
-      n++;
-      if (first < 0) first = i;
-      last = i;
-    }
+    for (let i = 0; i < grid.n; i++) n += p[i]!;
     if (n === 0) continue;
+    allSteps ??= Float64Array.from({ length: grid.n }, (_, i) => gridTime(grid, i));
+    if (n === grid.n) {
+      out.push({ labels: s.labels, timestamps: allSteps, values: s.values });
+      continue;
+    }
+    let first = 0;
+    while (p[first] === 0) first++;
+    let last = grid.n - 1;
+    while (p[last] === 0) last--;
     if (n === last - first + 1) {
       // One run of consecutive steps (the usual shape, e.g. rate() missing only its first steps):
-      // views on a shared timestamp column and on the series' own values.
-      allSteps ??= Float64Array.from({ length: grid.n }, (_, i) => gridTime(grid, i));
+      // views on the shared timestamp column and on the series' own values.
       out.push({ labels: s.labels, timestamps: allSteps.subarray(first, last + 1), values: s.values.subarray(first, last + 1) });
       continue;
     }
@@ -38,11 +39,6 @@ export function toMatrix(series: StepSeries[], grid: Grid): MatrixSeries[] {
     }
     out.push({ labels: s.labels, timestamps, values });
   }
-  return isSorted(out) ? out : out.sort((a, b) => compareLabels(a.labels, b.labels));
-}
-
-/** Selector output usually arrives in label order already; checking is cheaper than sorting. */
-function isSorted(out: readonly MatrixSeries[]): boolean {
-  for (let i = 1; i < out.length; i++) if (compareLabels(out[i - 1]!.labels, out[i]!.labels) > 0) return false;
-  return true;
+  // Input already in label order (the usual case) costs TimSort one comparison per series.
+  return out.sort((a, b) => compareLabels(a.labels, b.labels));
 }

@@ -12,6 +12,7 @@ import {
   round,
 } from '../../src/promql/functions/math.js';
 import { frexp, goPow, lastFrexpExp, ldexp } from '../../src/promql/functions/gomath.js';
+import { fma } from '../../src/promql/functions/gofma.js';
 import {
   AvgAccumulator,
   bucketFraction,
@@ -117,7 +118,12 @@ describe('date functions (functions.test)', () => {
     expect(date('day_of_week')(-1)).toBe(3);
     expect(date('hour')(-0.5)).toBe(0); // truncated to 0
     expect(date('hour')(-1)).toBe(23);
-    expect(date('year')(NaN)).toBeNaN();
+    // int64(NaN), int64(±Inf) and int64(|v| ≥ 2^63) are MinInt64 on amd64: 292277026596-12-04 15:30 (a Sunday),
+    // as Prometheus 2.42 answers.
+    for (const v of [NaN, Infinity, -Infinity, 1e19, -1e300]) {
+      expect([date('year')(v), date('month')(v), date('day_of_month')(v), date('day_of_year')(v)]).toEqual([292277026596, 12, 4, 339]);
+      expect([date('day_of_week')(v), date('hour')(v), date('minute')(v), date('days_in_month')(v)]).toEqual([0, 15, 30, 31]);
+    }
     for (let i = 0; i < 2000; i++) {
       const s = Math.floor((Math.random() - 0.3) * 8e10);
       const d = new Date(s * 1000);
@@ -132,6 +138,39 @@ describe('date functions (functions.test)', () => {
       expect(date('day_of_year')(s)).toBe((dayStart - startOfYear) / 86400000 + 1);
       expect(date('days_in_month')(s)).toBe(new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate());
     }
+  });
+});
+
+describe('Go amd64 kernels (values from Prometheus 2.42 on linux/amd64)', () => {
+  it('exp is the FMA path of exp_amd64.s', () => {
+    expect(fn('exp')(1.5)).toBe(4.481689070338065); // Math.exp: 4.4816890703380645
+    expect(fn('exp')(709.5)).toBe(Infinity); // round(x·log2 e) = 1024 overflows although e^709.5 < MaxFloat64
+    expect(fn('exp')(-740)).toBe(4.2e-322);
+    expect(fn('exp')(-Infinity)).toBe(0);
+    expect(fn('exp')(NaN)).toBeNaN();
+  });
+  it('ln is log_amd64.s (subnormals are not normalised)', () => {
+    expect(fn('ln')(5e-324)).toBe(-709.0895657128241);
+    expect(fn('ln')(0)).toBe(-Infinity);
+    expect(fn('ln')(-0)).toBe(-Infinity);
+    expect(fn('ln')(-1)).toBeNaN();
+  });
+  it('trigonometric and hyperbolic functions', () => {
+    expect(fn('cos')(2.5491974310521308e224)).toBe(0.000014212832050612936); // Payne–Hanek with Go's bit refill
+    expect(fn('tan')(2.5491974310521308e224)).toBe(-70358.95424204864);
+    expect(fn('sin')(1e22)).toBe(-0.8522008497671889);
+    expect(fn('sinh')(0.6497488374589011)).toBe(0.6964414328765245);
+    expect(fn('sinh')(-0.6419901244807988)).toBe(-0.6870073902172709);
+    expect(fn('cosh')(-0.0002582469585945546)).toBe(1.000000033345746);
+    expect(Object.is(fn('sin')(-0), -0)).toBe(true);
+    expect(fn('cos')(Infinity)).toBeNaN();
+  });
+  it('fma rounds once', () => {
+    const a = 1 + 2 ** -30;
+    expect(fma(a, a, -1)).toBe(2 ** -29 + 2 ** -60); // a*a - 1 in doubles loses the 2^-60
+    expect(fma(0.1, 10, -1)).toBe(5.551115123125783e-17);
+    expect(fma(2, 3, 4)).toBe(10);
+    expect(fma(Infinity, 1, 1)).toBe(Infinity);
   });
 });
 

@@ -6,9 +6,16 @@
  * kernel sees tens of thousands of inputs in a single HTTP call. The kernels are called directly
  * on the same inputs and each result must equal Prometheus's bit for bit (parsed from the JSON
  * value string, which is the shortest round-trip form; -0 and NaN compare with Object.is).
+ * The same server also holds six small-integer series for topk/bottomk: 10000 steps of random tie
+ * patterns, where the engine in dialect '2' must keep exactly the series Prometheus 2.42 keeps.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arith, DATE_FUNCTIONS, MATH_FUNCTIONS, round, type ArithOp } from '../../src/promql/functions/math.js';
+import { labelsFromRecord } from '../../src/model/labels.js';
+import { samplesFromArrays, type Series } from '../../src/model/samples.js';
+import { MemoryQuerier } from '../../src/storage/memory.js';
+import { parseExpr } from '../../src/promql/parser.js';
+import { runQuery } from '../../src/promql/eval/run.js';
 import { prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 
 const avail = prometheusAvailable();
@@ -124,6 +131,10 @@ function exponents(): number[] {
 }
 const RHS = exponents();
 
+/** topk/bottomk tie patterns: TIE_SERIES series, values 1..3 (sometimes NaN) per second. */
+const TIE_SERIES = 6;
+const TIES: number[][] = Array.from({ length: TIE_SERIES }, () => fill(() => (rand() < 0.03 ? NaN : 1 + Math.floor(rand() * 3))));
+
 function fmtOM(v: number): string {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return '+Inf';
@@ -135,6 +146,8 @@ function fmtOM(v: number): string {
 function openMetrics(): string {
   const lines = ['# TYPE x gauge'];
   for (const [name, vals] of Object.entries(SERIES)) for (let i = 0; i < N; i++) lines.push(`x{c="${name}"} ${fmtOM(vals[i]!)} ${T0 + i}`);
+  lines.push('# TYPE t gauge');
+  for (let j = 0; j < TIE_SERIES; j++) for (let i = 0; i < N; i++) lines.push(`t{s="${j}"} ${fmtOM(TIES[j]![i]!)} ${T0 + i}`);
   lines.push('# TYPE y gauge');
   for (let i = 0; i < N; i++) lines.push(`y ${fmtOM(RHS[i]!)} ${T0 + i}`);
   lines.push('# EOF');
@@ -184,6 +197,36 @@ function compareSeries(
 const UNARY = ['exp', 'ln', 'log2', 'log10', 'sqrt', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'deg', 'rad', 'abs', 'ceil', 'floor', 'sgn'];
 const DATES = ['year', 'month', 'day_of_month', 'day_of_year', 'day_of_week', 'days_in_month', 'hour', 'minute'];
 
+/** (series s, step) pairs that promdedup's engine (dialect '2') keeps for `query` over the tie data. */
+async function oursTies(query: string): Promise<Set<string>> {
+  const data: Series[] = TIES.map((vals, j) => ({
+    labels: labelsFromRecord({ __name__: 't', s: String(j) }),
+    samples: samplesFromArrays(
+      vals.map((_, i) => (T0 + i) * 1000),
+      vals,
+      vals.map(() => 0),
+    ),
+  }));
+  const r = await runQuery({
+    expr: parseExpr(query),
+    query,
+    start: T0 * 1000,
+    end: (T0 + N - 1) * 1000,
+    step: 1000,
+    querier: new MemoryQuerier(data),
+    engine: { lookbackDelta: 300_000, defaultEvaluationInterval: 60_000, maxSamples: 50_000_000, enableExperimentalFunctions: true },
+    options: { compat: '2', lookbackDelta: 0, signal: new AbortController().signal },
+    delayedNameRemoval: true,
+  });
+  if (r.value.type !== 'matrix') throw new Error('expected a matrix');
+  const out = new Set<string>();
+  for (const s of r.value.series) {
+    const id = s.labels.find((l) => l.name === 's')!.value;
+    for (const t of s.timestamps) out.add(`${id}@${t / 1000 - T0}`);
+  }
+  return out;
+}
+
 describe.skipIf(!avail)('Go math kernels vs a real Prometheus (linux/amd64)', () => {
   let prom: PrometheusServer;
   const byClass = (m: Matrix) => SERIES[m.metric.c ?? ''];
@@ -228,6 +271,17 @@ describe.skipIf(!avail)('Go math kernels vs a real Prometheus (linux/amd64)', ()
     const t = await run('round', `round(x, ${to})`, (v) => round(v, to));
     report(`round(_, ${to})`, t);
     expect(t.diffs.slice(0, 10)).toEqual([]);
+  });
+
+  it.each(['topk(1, t)', 'topk(2, t)', 'topk(3, t)', 'bottomk(2, t)', 'bottomk(4, t)'])('ties: %s (dialect 2)', async (query) => {
+    const theirs = new Set<string>();
+    for (const m of await rangeQuery(prom.url, query)) for (const [ts] of m.values) theirs.add(`${m.metric.s}@${Math.round(ts - T0)}`);
+    const ours = await oursTies(query);
+    const missing = [...theirs].filter((x) => !ours.has(x));
+    const extra = [...ours].filter((x) => !theirs.has(x));
+    console.log(`${query}: ${theirs.size} kept (series@step), ${missing.length} missing, ${extra.length} extra`);
+    expect(theirs.size).toBeGreaterThanOrEqual(N);
+    expect({ missing: missing.slice(0, 5), extra: extra.slice(0, 5) }).toEqual({ missing: [], extra: [] });
   });
 
   it.each(DATES)('%s', async (name) => {

@@ -13,7 +13,7 @@ import { aggregateSimple, SIMPLE_OPS } from './aggregate-simple.js';
 import { annotationText } from './annotations.js';
 import { limitRatio } from './limit-ratio.js';
 import { goFloatG } from './goformat.js';
-import { kHeapPush, kHeapReplaceTop, kHeapSortedDesc, type KItem } from './kheap.js';
+import { kHeapPop, kHeapPush, kHeapReplaceTop, kHeapSortedDesc, type KItem } from './kheap.js';
 
 interface Groups {
   readonly of: Int32Array;
@@ -184,7 +184,10 @@ function warnQuantileParams(ctx: EvalContext, e: AggregateExpr, param: Float64Ar
 const MAX_INT64 = 9223372036854775807;
 const MIN_INT64 = -9223372036854775808;
 
-/** topk / bottomk / limitk with Prometheus' heap, so ties resolve the same way. */
+/**
+ * topk / bottomk / limitk with Prometheus' heap moves, so ties resolve the same way: series are
+ * offered in input order per step; 3.x replaces the top and runs heap.Fix, 2.x pops and pushes.
+ */
 function aggregateK(ctx: EvalContext, e: AggregateExpr, input: StepSeries[], param: Float64Array, n: number): StepSeries[] {
   let max = -Infinity;
   let min = Infinity;
@@ -198,7 +201,7 @@ function aggregateK(ctx: EvalContext, e: AggregateExpr, input: StepSeries[], par
   if (max < 1) return [];
   if (min <= MIN_INT64) throw new PromQLError('execution', `Scalar value ${goFloatG(min)} underflows int64`);
   if (max >= MAX_INT64) throw new PromQLError('execution', `Scalar value ${goFloatG(max)} overflows int64`);
-  void ctx;
+  const v2 = ctx.compat === '2';
   const { of, labels } = assignGroups(input, e);
   const G = labels.length;
   const heaps: KItem[][] = labels.map(() => []);
@@ -227,7 +230,17 @@ function aggregateK(ctx: EvalContext, e: AggregateExpr, input: StepSeries[], par
       else {
         const top = h[0]!.f;
         const better = reverse ? top > f : top < f;
-        if (better || (top !== top && f === f)) kHeapReplaceTop(h, { si, f }, reverse);
+        if (v2) {
+          // Prometheus 2.x: a NaN top is always evicted; k = 1 replaces in situ, otherwise
+          // heap.Pop then heap.Push (which places ties differently from 3.x's replace-and-Fix).
+          if (better || top !== top) {
+            if (k === 1) h[0] = { si, f };
+            else {
+              kHeapPop(h, reverse);
+              kHeapPush(h, { si, f }, reverse);
+            }
+          }
+        } else if (better || (top !== top && f === f)) kHeapReplaceTop(h, { si, f }, reverse);
       }
     }
     for (let g = 0; g < G; g++) {

@@ -49,6 +49,14 @@ export function kHeapPush(h: KItem[], item: KItem, reverse: boolean): void {
   up(h, h.length - 1, reverse);
 }
 
+/** `heap.Pop(h)`: swap the top to the end, sift the new top down, drop the last element. */
+export function kHeapPop(h: KItem[], reverse: boolean): void {
+  const n = h.length - 1;
+  swap(h, 0, n);
+  down(h, 0, n, reverse);
+  h.pop();
+}
+
 /** `h[0] = item; heap.Fix(h, 0)` (Prometheus skips the fix for k = 1). */
 export function kHeapReplaceTop(h: KItem[], item: KItem, reverse: boolean): void {
   h[0] = item;

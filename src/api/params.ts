@@ -45,7 +45,8 @@ export function parseTime(name: string, text: string): number {
     const whole = Math.trunc(seconds);
     const ms = Math.round((seconds - whole) * 1000);
     const result = whole * 1000 + ms;
-    if (Number.isFinite(result)) return result;
+    // Prometheus' times are int64 nanoseconds: beyond ±292 years around 1970 they wrap. Refuse.
+    if (Number.isFinite(result) && result >= MIN_TIME_MS && result <= MAX_TIME_MS) return result;
   }
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(text)) {
     const ms = Date.parse(text);

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ApiContext } from './context.js';
 import { errorBody } from './encode.js';
 import { statusFor, toApiError } from './errors.js';
@@ -8,7 +8,16 @@ import { registerStatusRoutes } from './routes/status.js';
 
 /** The Prometheus-compatible HTTP API. */
 export function buildHttpApi(ctx: ApiContext): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024, return503OnClosing: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 16 * 1024 * 1024,
+    return503OnClosing: true,
+    // Router-level failures (e.g. a malformed %-escape in the path) get Prometheus' envelope too.
+    frameworkErrors: (err, _req, res) => {
+      const reply = res as unknown as FastifyReply; // the hook's generic reply type has no plain code()
+      void reply.code(400).type('application/json').send(errorBody('bad_data', err.message));
+    },
+  });
 
   // Forms are parsed to URLSearchParams so repeated keys (match[]) keep every value.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {

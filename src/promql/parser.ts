@@ -3,7 +3,7 @@
  * lexer, error texts and positions); see parser/grammar.ts for why it is hand-written.
  */
 import type { Expr } from './ast.js';
-import { PromQLError } from './errors.js';
+import { ParseError, PromQLError } from './errors.js';
 import type { LabelMatcher } from '../model/matcher.js';
 import type { PromQLCompat } from './types.js';
 import { TypeChecker } from './parser/check.js';
@@ -20,8 +20,14 @@ const DEFAULTS: ParseOptions = { compat: '3', enableExperimentalFunctions: false
 /** Parses and type-checks a query. Throws ParseError (kind bad_data). */
 export function parseExpr(query: string, opts?: Partial<ParseOptions>): Expr {
   const options = opts ? { ...DEFAULTS, ...opts } : DEFAULTS;
-  const raw = new Grammar(query, options).parseQuery();
-  return new TypeChecker(query).check(raw);
+  try {
+    const raw = new Grammar(query, options).parseQuery();
+    return new TypeChecker(query).check(raw);
+  } catch (err) {
+    // Recursive descent: pathological nesting exhausts the stack. Report it as bad input.
+    if (err instanceof RangeError) throw new ParseError('expression is nested too deeply', 0, query);
+    throw err;
+  }
 }
 
 /**

@@ -24,6 +24,11 @@ export interface QueryOptions {
   /** Per-request override of the lookback delta in ms; 0 = engine default. */
   readonly lookbackDelta: number;
   readonly signal: AbortSignal;
+  /**
+   * performance.now() time after which evaluation stops with a timeout. Evaluation is synchronous,
+   * so a timer-based AbortSignal cannot fire while it runs; the evaluator checks this clock instead.
+   */
+  readonly deadline?: number;
 }
 
 /** One output sample of an instant vector. */

@@ -182,6 +182,36 @@ describe.skipIf(!prometheusAvailable())('HTTP API over real replicas', () => {
     expect(missing.status).toBe(404);
   });
 
+  it('answers hostile input quickly with a clear 4xx, never a hang', async () => {
+    const t = BASE_S + 100;
+    const cases: [string, number, string][] = [
+      [`/api/v1/query?query=${'('.repeat(5000)}1${')'.repeat(5000)}`, 400, 'nested too deeply'],
+      [`/api/v1/query?query=${encodeURIComponent('count_over_time(demo_requests_total[100y:1ms])')}&time=${t}`, 422, 'too many samples'],
+      ['/api/v1/query?query=up&time=1e300', 400, 'Invalid time value'],
+      ['/api/v1/query?query=%ff%fe', 400, 'parse error'],
+      ['/api/v1/label/%ff/values', 400, ''],
+      ['/api/v1/query?query=up&dedup=maybe', 400, 'invalid parameter "dedup"'],
+    ];
+    for (const [path, status, text] of cases) {
+      const started = Date.now();
+      const r = await get(base, path);
+      expect(r.status, path).toBe(status);
+      expect(r.json.status).toBe('error');
+      expect(r.json.error).toContain(text);
+      expect(Date.now() - started, path).toBeLessThan(3000);
+    }
+  });
+
+  it('stops a long synchronous evaluation at the query timeout (503)', async () => {
+    const started = Date.now();
+    // ~1.4e12 window reads: without deadline checks inside evaluation this would run for hours.
+    const q = encodeURIComponent('max_over_time(max_over_time(demo_requests_total[20m:1ms])[20m:1ms])');
+    const r = await get(base, `/api/v1/query?query=${q}&time=${BASE_S + 3000}&timeout=300ms`);
+    expect(r.status).toBe(503);
+    expect(r.json.errorType).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('serves status, health and metrics', async () => {
     const build = await get(base, '/api/v1/status/buildinfo');
     expect(build.json.data.version).toMatch(/^\d+\.\d+\.\d+/);

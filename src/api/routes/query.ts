@@ -5,7 +5,7 @@ import { ApiError } from '../errors.js';
 import { parseDurationParam, parseTime, type Params } from '../params.js';
 import { clientGoneSignal, requestParams, requestQuerier } from '../request.js';
 import { PromQLError } from '../../promql/errors.js';
-import type { QueryResult } from '../../promql/types.js';
+import type { QueryOptions, QueryResult } from '../../promql/types.js';
 
 const MAX_POINTS = 11_000;
 
@@ -60,7 +60,7 @@ async function handleRange(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
 
 type Run = (
   querier: ReturnType<typeof requestQuerier>,
-  opts: { compat: ReturnType<ApiContext['compat']>; lookbackDelta: number; signal: AbortSignal },
+  opts: QueryOptions,
 ) => Promise<QueryResult>;
 
 async function evaluate(
@@ -82,13 +82,20 @@ async function evaluate(
   if (lookbackDelta < 0) {
     throw new ApiError('bad_data', 'invalid parameter "lookback_delta": lookback delta must not be negative');
   }
+  const started = performance.now();
   const querier = requestQuerier(ctx, params);
   const signals = [clientGoneSignal(reply)];
   if (timeout > 0) signals.push(AbortSignal.timeout(timeout));
   const signal = AbortSignal.any(signals);
   try {
     const result = await ctx.gate.run(
-      () => run(querier, { compat: ctx.compat(), lookbackDelta, signal }),
+      () =>
+        run(querier, {
+          compat: ctx.compat(),
+          lookbackDelta,
+          signal,
+          ...(timeout > 0 ? { deadline: started + timeout } : {}),
+        }),
       signal,
     );
     ctx.metrics.queries.inc({ type, outcome: 'success' });

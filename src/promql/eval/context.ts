@@ -12,6 +12,8 @@ export interface EvalContext {
   readonly defaultEvalInterval: number;
   readonly maxSamples: number;
   readonly signal: AbortSignal;
+  /** performance.now() deadline (Infinity when none); see QueryOptions.deadline. */
+  readonly deadline: number;
   /** Query start/end in ms, for `@ start()` / `@ end()`. */
   readonly queryStart: number;
   readonly queryEnd: number;
@@ -50,10 +52,10 @@ export function releaseSamples(ctx: EvalContext, n: number): void {
   ctx.samples -= n;
 }
 
-/** Throws `canceled` / `timeout` when the caller aborted (checked between nodes and series). */
-export function checkAbort(signal: AbortSignal): void {
-  if (!signal.aborted) return;
-  throw abortError(signal);
+/** Throws `canceled` / `timeout` when the caller aborted or the deadline passed (checked between nodes and series). */
+export function checkAbort(ctx: Pick<EvalContext, 'signal' | 'deadline'>): void {
+  if (ctx.signal.aborted) throw abortError(ctx.signal);
+  if (performance.now() > ctx.deadline) throw new PromQLError('timeout', 'query timed out in expression evaluation');
 }
 
 export function abortError(signal: AbortSignal): PromQLError {

@@ -9,6 +9,9 @@ import { gridTime, newStepSeries, type Grid, type RangeInput, type StepSeries } 
 import { checkAbort, holdSamples, type EvalContext } from './context.js';
 import { dropMetadataLabels, mergeSameLabels } from './series.js';
 
+/** Samples a kernel may read between two deadline checks (a few ms of work). */
+const ABORT_CHECK_WORK = 1 << 20;
+
 /** Kernel for one window; `step` indexes per-step scalar arguments. */
 export type RangeKernel = (w: Window, step: number) => number | null;
 
@@ -35,8 +38,11 @@ export function applyRangeKernel(
   const out: StepSeries[] = [];
   let held = 0;
   const resets = new ResetIndex();
+  // Kernels cost O(window) per step, so windows × steps is unbounded (think x[1d:1ms] inside
+  // another subquery): check the deadline by work done, not only per series.
+  let budget = ABORT_CHECK_WORK;
   for (const s of input.series) {
-    checkAbort(ctx.signal);
+    checkAbort(ctx);
     resets.reset(s.v);
     const w: MutableWindow = { t: s.t, v: s.v, from: 0, to: 0, rangeStart: 0, rangeEnd: 0, evalTime: 0, resets };
     const t = s.t;
@@ -53,6 +59,11 @@ export function applyRangeKernel(
       if (to < from) to = from;
       while (to < len && t[to]! <= ref) to++;
       if (to === from) continue;
+      budget -= to - from;
+      if (budget < 0) {
+        checkAbort(ctx);
+        budget = ABORT_CHECK_WORK;
+      }
       w.from = from;
       w.to = to;
       w.rangeStart = ref - input.range;

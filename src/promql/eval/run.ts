@@ -74,6 +74,7 @@ export async function runQuery(params: RunParams): Promise<QueryResult> {
     defaultEvalInterval: p.engine.defaultEvaluationInterval,
     maxSamples: p.engine.maxSamples,
     signal,
+    deadline: p.options.deadline ?? Number.POSITIVE_INFINITY,
     queryStart: p.start,
     queryEnd: p.end,
     queryStep: p.step,
@@ -91,7 +92,7 @@ function evaluateTop(ev: Evaluator, expr: Expr, grid: Grid, instant: boolean): Q
   const top = unwrapParens(expr);
   if (instant && (top.kind === 'MatrixSelector' || top.kind === 'SubqueryExpr')) return rawMatrix(ev, top, grid);
   const v = ev.eval(expr, grid);
-  checkAbort(ev.ctx.signal);
+  checkAbort(ev.ctx);
   switch (v.kind) {
     case 'string':
       return { type: 'string', t: grid.start, v: v.value };

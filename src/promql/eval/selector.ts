@@ -25,7 +25,7 @@ export function evalVectorSelector(
   const out: StepSeries[] = [];
   let held = 0;
   for (const s of series) {
-    checkAbort(ctx.signal);
+    checkAbort(ctx);
     const { timestamps: ts, values: vals, stale } = s.samples;
     const len = ts.length;
     let res: StepSeries | null = null;

@@ -59,7 +59,18 @@ export function encodeQueryData(value: QueryValue): string {
         }
         const vs = s.values;
         const points = new Array<string>(vs.length);
-        for (let j = 0; j < vs.length; j++) points[j] = pre[j] + formatSampleValue(vs[j]!) + '"]';
+        // With a step shorter than the scrape interval one sample shows at several steps in a row;
+        // formatting a double costs far more than this check (-0 must not reuse "0").
+        let prev = Number.NaN;
+        let prevText = '';
+        for (let j = 0; j < vs.length; j++) {
+          const v = vs[j]!;
+          if (v !== prev || (v === 0 && 1 / v !== 1 / prev)) {
+            prev = v;
+            prevText = formatSampleValue(v);
+          }
+          points[j] = pre[j] + prevText + '"]';
+        }
         out += (i === 0 ? '' : ',') + '{"metric":' + encodeLabels(s.labels) + ',"values":[' + points.join(',') + ']}';
       }
       return out + ']}';

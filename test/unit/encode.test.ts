@@ -27,6 +27,13 @@ describe('API JSON encoding', () => {
       }),
     ).toBe('{"resultType":"matrix","result":[{"metric":{"__name__":"up","job":"a"},"values":[[1,"1e-07"],[2,"+Inf"]]}]}');
     expect(encodeQueryData({ type: 'vector', samples: [] })).toBe('{"resultType":"vector","result":[]}');
+    // Repeated values reuse their text, but 0 and -0 stay distinct.
+    expect(
+      encodeQueryData({
+        type: 'matrix',
+        series: [{ labels: [], timestamps: Float64Array.of(1000, 2000, 3000, 4000), values: Float64Array.of(0.5, 0.5, 0, -0) }],
+      }),
+    ).toBe('{"resultType":"matrix","result":[{"metric":{},"values":[[1,"0.5"],[2,"0.5"],[3,"0"],[4,"-0"]]}]}');
   });
 
   it('builds the envelope with warnings only when present', () => {

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { registerCompression } from './compress.js';
 import type { ApiContext } from './context.js';
 import { errorBody } from './encode.js';
 import { statusFor, toApiError } from './errors.js';
@@ -48,6 +49,7 @@ export function buildHttpApi(ctx: ApiContext): FastifyInstance {
     return errorBody('not_found', `no handler for ${req.method} ${req.url.split('?')[0]}`);
   });
 
+  registerCompression(app);
   registerQueryRoutes(app, ctx);
   registerMetadataRoutes(app, ctx);
   registerStatusRoutes(app, ctx);

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseQueryFlags, type RawQueryFlags } from '../../src/cli/flags.js';
@@ -210,6 +211,18 @@ describe.skipIf(!prometheusAvailable())('HTTP API over real replicas', () => {
     expect(r.status).toBe(503);
     expect(r.json.errorType).toBe('timeout');
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('gzips large answers for clients that accept it', async () => {
+    const path = `/api/v1/query_range?query=demo_requests_total&start=${BASE_S}&end=${BASE_S + 3600}&step=15`;
+    const plain = await request(`${base}${path}`);
+    const plainText = await plain.body.text();
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    const zipped = await request(`${base}${path}`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    const bytes = Buffer.from(await zipped.body.arrayBuffer());
+    expect(bytes.length).toBeLessThan(plainText.length / 3);
+    expect(gunzipSync(bytes).toString()).toBe(plainText);
   });
 
   it('serves status, health and metrics', async () => {

@@ -14,6 +14,10 @@ export interface QueryBenchRow {
   readonly directMs: number;
   readonly promdedupMs: number;
   readonly ratio: number;
+  /** The same with `Accept-Encoding: gzip`, as Grafana's client sends (both servers compress). */
+  readonly directGzipMs: number;
+  readonly promdedupGzipMs: number;
+  readonly gzipRatio: number;
 }
 
 const HOUR = 3_600_000;
@@ -38,15 +42,14 @@ function openMetrics(startMs: number, endMs: number, outage: [number, number] | 
   return lines.join('\n');
 }
 
-async function timeQuery(base: string, params: Record<string, string>, rounds: number): Promise<number> {
+async function timeQuery(base: string, params: Record<string, string>, rounds: number, gzip = false): Promise<number> {
   const body = new URLSearchParams(params).toString();
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (gzip) headers['accept-encoding'] = 'gzip';
   const once = async (): Promise<number> => {
     const started = performance.now();
-    const res = await request(`${base}/api/v1/query_range`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body,
-    });
+    const res = await request(`${base}/api/v1/query_range`, { method: 'POST', headers, body });
+    // Bytes as received: a client would inflate either server's answer alike.
     const text = await res.body.text();
     if (res.statusCode !== 200) throw new Error(`${base}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
     return performance.now() - started;
@@ -107,7 +110,18 @@ export async function benchQuery(rounds = 15): Promise<QueryBenchRow[]> {
         const params = { query, start: String(start / 1000), end: String(end / 1000), step: '15' };
         const directMs = await timeQuery(servers[0]!.url, params, rounds);
         const promdedupMs = await timeQuery(promdedup, params, rounds);
-        rows.push({ series: size, query, directMs, promdedupMs, ratio: promdedupMs / directMs });
+        const directGzipMs = await timeQuery(servers[0]!.url, params, rounds, true);
+        const promdedupGzipMs = await timeQuery(promdedup, params, rounds, true);
+        rows.push({
+          series: size,
+          query,
+          directMs,
+          promdedupMs,
+          ratio: promdedupMs / directMs,
+          directGzipMs,
+          promdedupGzipMs,
+          gzipRatio: promdedupGzipMs / directGzipMs,
+        });
       }
     }
     return rows;
@@ -122,9 +136,15 @@ export async function benchQuery(rounds = 15): Promise<QueryBenchRow[]> {
 }
 
 export function formatQueryBench(rows: readonly QueryBenchRow[]): string {
-  const lines = ['| series | query | Prometheus direct (ms, median) | promdedup over 2 replicas (ms, median) | ratio |', '|---|---|---|---|---|'];
+  const lines = [
+    '| series | query | direct (ms) | promdedup (ms) | ratio | direct, gzip (ms) | promdedup, gzip (ms) | ratio, gzip |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
   for (const r of rows) {
-    lines.push(`| ${r.series} | \`${r.query}\` | ${r.directMs.toFixed(1)} | ${r.promdedupMs.toFixed(1)} | ${r.ratio.toFixed(2)} |`);
+    lines.push(
+      `| ${r.series} | \`${r.query}\` | ${r.directMs.toFixed(1)} | ${r.promdedupMs.toFixed(1)} | ${r.ratio.toFixed(2)} | ` +
+        `${r.directGzipMs.toFixed(1)} | ${r.promdedupGzipMs.toFixed(1)} | ${r.gzipRatio.toFixed(2)} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -7,9 +7,10 @@ import { packGroups, unpackOutput } from '../../src/dedup/packing.js';
 import { mergePenalty } from '../../src/dedup/penalty.js';
 import type { DedupFunc } from '../../src/dedup/types.js';
 import type { Samples } from '../../src/model/samples.js';
+import { DEDUP_VECTORS_PATH } from '../support/shared.js';
 
 /** Shared dedup vectors (Thanos querier semantics, forward-only iterators). */
-const VECTORS_PATH = process.env['PROMDEDUP_DEDUP_VECTORS'] ?? '/work/shared/vectors/dedup.json';
+const VECTORS_PATH = process.env['PROMDEDUP_DEDUP_VECTORS'] ?? DEDUP_VECTORS_PATH;
 
 type Pair = [number, number];
 interface Vector {

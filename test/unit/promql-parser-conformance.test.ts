@@ -2,43 +2,16 @@
  * Parses every eval expression of Prometheus' own v3.14 PromQL tests, checks the printer round trip
  * on all of them, and measures parse speed.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Expr } from '../../src/promql/ast.js';
 import { parseExpr } from '../../src/promql/parser.js';
 import { formatExpr } from '../../src/promql/printer.js';
+import { harvestTestExpressions } from '../support/shared.js';
 
-const DIR = '/work/shared/conformance/promql-testdata';
 const FILES = [
   'aggregators', 'at_modifier', 'functions', 'operators', 'selectors', 'subquery', 'staleness', 'literals',
   'trig_functions', 'histograms', 'range_queries', 'collision',
 ];
-const EVAL = /^eval(?:_\w+)?\s+(?:instant\s+at\s+\S+|range\s+from\s+\S+\s+to\s+\S+\s+step\s+\S+)\s+(.*)$/;
-
-interface Harvested {
-  readonly where: string;
-  readonly expr: string;
-}
-
-/** Eval expressions, minus native-histogram ones and those expected to fail. */
-function harvest(): Harvested[] {
-  const out: Harvested[] = [];
-  for (const name of FILES) {
-    const path = `${DIR}/${name}.test`;
-    if (!existsSync(path)) continue;
-    const lines = readFileSync(path, 'utf8').split('\n');
-    lines.forEach((raw, i) => {
-      const line = raw.trim();
-      const m = EVAL.exec(line);
-      if (!m || line.startsWith('eval_fail') || m[1]!.includes('{{')) return;
-      for (let j = i + 1; j < lines.length && lines[j]!.trim() !== ''; j++) {
-        if (/^expect\s+fail/.test(lines[j]!.trim())) return;
-      }
-      out.push({ where: `${name}.test:${i + 1}`, expr: m[1]! });
-    });
-  }
-  return out;
-}
 
 /** The AST as plain data without positions, for structural comparison. */
 export function shape(e: unknown): unknown {
@@ -53,7 +26,7 @@ export function shape(e: unknown): unknown {
   );
 }
 
-const exprs = harvest();
+const exprs = harvestTestExpressions(FILES);
 const opts = { enableExperimentalFunctions: true };
 
 describe('Prometheus v3.14 test expressions', () => {

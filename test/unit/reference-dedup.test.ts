@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { chainMerge, ListIterator, penaltyMerge, type RefSample } from '../support/reference-dedup.js';
+import { DEDUP_VECTORS_PATH } from '../support/shared.js';
 
 interface Vector {
   name: string;
@@ -13,10 +14,10 @@ interface VectorFile {
   chain: Vector[];
 }
 
-const VECTORS = JSON.parse(readFileSync('/work/shared/vectors/dedup.json', 'utf8')) as VectorFile;
+const VECTORS = JSON.parse(readFileSync(DEDUP_VECTORS_PATH, 'utf8')) as VectorFile;
 const COUNTER_FUNCS = new Set(['rate', 'irate', 'increase', 'resets']);
 
-describe('reference penalty dedup against /work/shared/vectors/dedup.json', () => {
+describe('reference penalty dedup against the shared dedup vectors', () => {
   it('has vectors to check', () => {
     expect(VECTORS.penalty.length).toBeGreaterThan(5);
   });

@@ -128,16 +128,19 @@ const round = (v: number, digits: number): number => {
   return Math.round(v * f) / f;
 };
 
-interface SeriesDef {
+/** A generated series: its labels and a value per grid index in [fromK, toK). */
+export interface SeriesDef {
   labels: LabelMap;
   instance: string;
   /** Value at grid index k. Called once per k, ascending. */
   value: (k: number) => number;
   fromK: number;
   toK: number;
+  /** Optional: only grid indices for which this is true carry a sample (intermittent series). */
+  present?: (k: number) => boolean;
 }
 
-interface FamilyDef {
+export interface FamilyDef {
   name: string;
   type: MetricType;
   help: string;
@@ -377,42 +380,100 @@ export function generateHaData(opts: HaDataOptions = {}): HaData {
   const intervalMs = opts.intervalMs ?? 15_000;
   const offsetMs = opts.offsetMs ?? 123;
   const durationMs = opts.durationMs ?? 3 * HOUR_MS;
-  const endMs = opts.endMs ?? Math.floor((Date.now() - HOUR_MS) / HOUR_MS) * HOUR_MS;
-  const startMs = endMs - durationMs;
-  const cluster = opts.cluster ?? 'eu1';
+  const endMs = opts.endMs ?? defaultEndMs();
+  const g = haGrid(endMs - durationMs, durationMs, intervalMs, offsetMs);
+  const outages = outagesFromMinutes(g.startMs, offsetMs, opts.outages ?? DEFAULT_OUTAGES);
+  const resets: CounterReset[] = DEFAULT_RESETS.map(([instance, m]) => ({ instance, atMs: g.grid[g.minuteK(m)]! }));
+  const isReset = (instance: string, k: number) => resets.some((r) => r.instance === instance && r.atMs === g.grid[k]);
+  const defs = buildFamilies(seed, g.grid.length, g.minuteK, isReset);
+  return assembleHaData({
+    seed,
+    startMs: g.startMs,
+    endMs,
+    intervalMs,
+    offsetMs,
+    cluster: opts.cluster ?? 'eu1',
+    grid: g.grid,
+    outages,
+    resets,
+    truth: materialise(defs, g.grid),
+  });
+}
+
+/** The whole hour at least one hour before now. */
+export function defaultEndMs(): number {
+  return Math.floor((Date.now() - HOUR_MS) / HOUR_MS) * HOUR_MS;
+}
+
+/** Scrape grid of a window: startMs + k * intervalMs + offsetMs, and minute -> first grid index at or after it. */
+export function haGrid(
+  startMs: number,
+  durationMs: number,
+  intervalMs: number,
+  offsetMs: number,
+): { startMs: number; grid: number[]; minuteK: (m: number) => number } {
   const n = Math.floor(durationMs / intervalMs);
   const grid = Array.from({ length: n }, (_, k) => startMs + k * intervalMs + offsetMs);
-  const at = (m: number) => startMs + Math.round(m * MINUTE_MS);
-  const minuteK = (m: number) => Math.ceil((at(m) - startMs - offsetMs) / intervalMs);
+  const minuteK = (m: number) => Math.ceil((Math.round(m * MINUTE_MS) - offsetMs) / intervalMs);
+  return { startMs, grid, minuteK };
+}
 
-  const outages: Outage[] = (opts.outages ?? DEFAULT_OUTAGES).map(([replica, from, to]) => ({
-    replica,
-    fromMs: at(from) + offsetMs,
-    toMs: at(to) + offsetMs,
-  }));
+/** Outages given as [replica, fromMinute, toMinute) from the window start (shifted by offsetMs); throws if both replicas overlap. */
+export function outagesFromMinutes(
+  startMs: number,
+  offsetMs: number,
+  spec: readonly (readonly [ReplicaName, number, number])[],
+): Outage[] {
+  const at = (m: number) => startMs + Math.round(m * MINUTE_MS);
+  const outages: Outage[] = spec.map(([replica, from, to]) => ({ replica, fromMs: at(from) + offsetMs, toMs: at(to) + offsetMs }));
   for (const x of outages)
     for (const y of outages)
-      if (x.replica !== y.replica && x.fromMs < y.toMs && y.fromMs < x.toMs)
-        throw new Error('generateHaData: outages of both replicas overlap');
-  const down = (r: ReplicaName, t: number) => outages.some((o) => o.replica === r && o.fromMs <= t && t < o.toMs);
+      if (x.replica !== y.replica && x.fromMs < y.toMs && y.fromMs < x.toMs) throw new Error('HA data: outages of both replicas overlap');
+  return outages;
+}
 
-  const resets: CounterReset[] = DEFAULT_RESETS.map(([instance, m]) => ({ instance, atMs: grid[minuteK(m)]! }));
-  const isReset = (instance: string, k: number) => resets.some((r) => r.instance === instance && r.atMs === grid[k]);
-  const defs = buildFamilies(seed, n, minuteK, isReset);
-
-  const truth: OmFamily[] = defs.map((fam) => ({
+/** Ground truth of generated families on a grid (series sorted by labels). */
+export function materialise(defs: readonly FamilyDef[], grid: readonly number[]): OmFamily[] {
+  return defs.map((fam) => ({
     name: fam.name,
     type: fam.type,
     help: fam.help,
     series: fam.series
       .map((s) => {
         const samples: RefSample[] = [];
-        for (let k = s.fromK; k < s.toK; k++) samples.push([grid[k]!, s.value(k)]);
+        for (let k = s.fromK; k < s.toK; k++) {
+          const v = s.value(k);
+          if (s.present === undefined || s.present(k)) samples.push([grid[k]!, v]);
+        }
         return { labels: s.labels, samples };
       })
       .sort((x, y) => compareLabels(x.labels, y.labels)),
   }));
+}
 
+/** What assembleHaData needs: the ground truth and when each replica was down. */
+export interface HaCore {
+  readonly seed: number;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly intervalMs: number;
+  readonly offsetMs: number;
+  readonly cluster: string;
+  readonly grid: readonly number[];
+  readonly outages: readonly Outage[];
+  readonly resets: readonly CounterReset[];
+  /** Every series over its lifetime, labels without cluster/replica. */
+  readonly truth: readonly OmFamily[];
+}
+
+/**
+ * Splits the truth into what each replica recorded (dropping samples inside its outages), the
+ * reference penalty merge (a before b) with the cluster label, every replica series with cluster
+ * and replica labels, their OpenMetrics texts, and the select-start analysis.
+ */
+export function assembleHaData(core: HaCore): HaData {
+  const { truth, outages, cluster, startMs } = core;
+  const down = (r: ReplicaName, t: number) => outages.some((o) => o.replica === r && o.fromMs <= t && t < o.toMs);
   const keep = (r: ReplicaName) => (s: OmSeries): OmSeries[] => [{ labels: s.labels, samples: s.samples.filter(([t]) => !down(r, t)) }];
   const replica = { a: mapSeries(truth, keep('a')), b: mapSeries(truth, keep('b')) };
   const expected = mapSeries(truth, (s) => {
@@ -433,15 +494,15 @@ export function generateHaData(opts: HaDataOptions = {}): HaData {
   };
 
   return {
-    seed,
+    seed: core.seed,
     startMs,
-    endMs,
-    intervalMs,
-    offsetMs,
+    endMs: core.endMs,
+    intervalMs: core.intervalMs,
+    offsetMs: core.offsetMs,
     cluster,
-    grid,
+    grid: core.grid,
     outages,
-    resets,
+    resets: core.resets,
     truth,
     replica,
     expected,
@@ -467,7 +528,7 @@ export function generateHaData(opts: HaDataOptions = {}): HaData {
       return analysis().switches;
     },
     isSafeMint: (ms: number) => !analysis().unsafe.some(([from, to]) => from < ms && ms <= to),
-    at,
+    at: (m: number) => startMs + Math.round(m * MINUTE_MS),
   };
 }
 
@@ -483,12 +544,19 @@ function memo<T>(f: () => T): () => T {
   };
 }
 
+/** Series with the same timestamps merge the same way; intermittent series need more than first/length. */
+function shapeKey(samples: readonly RefSample[]): string {
+  let h = 0;
+  for (const [t] of samples) h = (Math.imul(h, 31) + (t % 1_000_003)) | 0;
+  return `${samples[0]?.[0]}-${samples[samples.length - 1]?.[0]}-${samples.length}-${h}`;
+}
+
 function analyseSwitches(
   truth: readonly OmFamily[],
   down: (r: ReplicaName, t: number) => boolean,
 ): { unsafe: [number, number][]; switches: number[] } {
   const shapes = new Map<string, readonly RefSample[]>();
-  for (const fam of truth) for (const s of fam.series) shapes.set(`${s.samples[0]?.[0]}-${s.samples.length}`, s.samples);
+  for (const fam of truth) for (const s of fam.series) shapes.set(shapeKey(s.samples), s.samples);
   const unsafe = new Map<string, [number, number]>();
   const switches = new Set<number>();
   for (const samples of shapes.values()) {

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { startQueryService } from '../query/service.js';
 import { createLogger } from '../util/log.js';
+import { VERSION } from '../version.js';
 import { FlagError, parseQueryFlags, type RawQueryFlags } from './flags.js';
 
 const collect = (value: string, previous: string[]): string[] => previous.concat(value);
@@ -9,6 +10,7 @@ const collect = (value: string, previous: string[]): string[] => previous.concat
 function buildProgram(): Command {
   const program = new Command('promdedup')
     .description('One deduplicated Prometheus view over Prometheus HA pairs.')
+    .version(VERSION)
     .exitOverride()
     .configureOutput({ outputError: () => {} });
 

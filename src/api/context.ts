@@ -18,6 +18,8 @@ export interface ApiContext {
   readonly logger: Logger;
   /** The PromQL dialect to evaluate with right now (auto mode follows the endpoints). */
   compat(): PromQLCompat;
+  /** Whether to report PromQL annotations (false while every endpoint is a Prometheus older than 2.48). */
+  annotations(): boolean;
   /** True once every endpoint has been asked for its metadata at least once. */
   ready(): boolean;
 }

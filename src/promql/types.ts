@@ -21,6 +21,11 @@ export interface EngineOptions {
 
 export interface QueryOptions {
   readonly compat: PromQLCompat;
+  /**
+   * Whether PromQL annotations (evaluation warnings and infos) are reported; default true. Prometheus
+   * before 2.48 had none, so a 2.42 backend answers the same queries without warnings.
+   */
+  readonly annotations?: boolean;
   /** Per-request override of the lookback delta in ms; 0 = engine default. */
   readonly lookbackDelta: number;
   readonly signal: AbortSignal;

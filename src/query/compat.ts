@@ -8,6 +8,7 @@ import type { PromQLCompat } from '../promql/types.js';
  */
 export class CompatDetector {
   private current: PromQLCompat = '3';
+  private withAnnotations = true;
   private known = false;
   private timer: NodeJS.Timeout | null = null;
 
@@ -26,6 +27,15 @@ export class CompatDetector {
     return this.current;
   }
 
+  /**
+   * PromQL annotations (warnings such as "quantile value should be between 0 and 1") arrived in
+   * Prometheus 2.48; older servers answer the same queries without them. Auto mode reports them
+   * unless every endpoint that answered is older than 2.48.
+   */
+  annotations(): boolean {
+    return this.withAnnotations;
+  }
+
   async start(): Promise<void> {
     if (this.mode !== 'auto') return;
     await this.detect();
@@ -42,12 +52,22 @@ export class CompatDetector {
     const seen = versions.filter((v): v is string => v !== null);
     if (seen.length === 0) return; // keep the last verdict until someone answers
     this.current = seen.every((v) => v.startsWith('2.')) ? '2' : '3';
+    this.withAnnotations = !seen.every((v) => hasNoAnnotations(v));
     this.known = true;
   }
 
   get detected(): boolean {
     return this.known;
   }
+}
+
+/** True for a Prometheus version before 2.48.0 (no PromQL annotations); unparsable versions count as new. */
+export function hasNoAnnotations(version: string): boolean {
+  const m = /^(\d+)\.(\d+)\./.exec(version);
+  if (m === null) return false;
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  return major < 2 || (major === 2 && minor < 48);
 }
 
 async function fetchVersion(base: string): Promise<string | null> {

@@ -37,6 +37,7 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
     gate: new Gate(config.maxConcurrent),
     logger,
     compat: () => compat.compat(),
+    annotations: () => compat.annotations(),
     ready: () => ready,
   });
 

@@ -28,6 +28,7 @@ interface Opts {
   signal?: AbortSignal;
   engine?: Partial<EngineOptions>;
   lookback?: number;
+  annotations?: boolean;
 }
 
 function instant(data: Series[], expr: Expr, t: number, o: Opts = {}): Promise<QueryResult> {
@@ -39,7 +40,12 @@ function instant(data: Series[], expr: Expr, t: number, o: Opts = {}): Promise<Q
     step: 0,
     querier: new MemoryQuerier(data),
     engine: { ...ENGINE, ...o.engine },
-    options: { compat: o.compat ?? '3', lookbackDelta: o.lookback ?? 0, signal: o.signal ?? new AbortController().signal },
+    options: {
+      compat: o.compat ?? '3',
+      lookbackDelta: o.lookback ?? 0,
+      signal: o.signal ?? new AbortController().signal,
+      ...(o.annotations !== undefined ? { annotations: o.annotations } : {}),
+    },
     delayedNameRemoval: true,
   });
 }
@@ -53,7 +59,12 @@ function range(data: Series[], expr: Expr, start: number, end: number, step: num
     step,
     querier: new MemoryQuerier(data),
     engine: { ...ENGINE, ...o.engine },
-    options: { compat: o.compat ?? '3', lookbackDelta: o.lookback ?? 0, signal: o.signal ?? new AbortController().signal },
+    options: {
+      compat: o.compat ?? '3',
+      lookbackDelta: o.lookback ?? 0,
+      signal: o.signal ?? new AbortController().signal,
+      ...(o.annotations !== undefined ? { annotations: o.annotations } : {}),
+    },
     delayedNameRemoval: true,
   });
 }
@@ -268,5 +279,26 @@ describe('Engine with the parser', () => {
     await expect(engine.rangeQuery(q, 'g[5m]', 0, 60 * S, 15 * S, opts)).rejects.toThrow(
       'invalid expression type "range vector" for range query, must be Scalar or instant Vector',
     );
+  });
+});
+
+describe('annotations switch (Prometheus before 2.48 had no PromQL annotations)', () => {
+  const data = [ramp({ __name__: 'x', a: '1' }, 15 * S, 20), ramp({ __name__: 'y' }, 15 * S, 20)];
+  const q = agg('quantile', sel('x'), [], false, num(1.5));
+  const r = call('rate', mat(sel('y'), 60 * S));
+
+  it('are reported by default', async () => {
+    expect((await instant(data, q, 4 * M)).warnings).toEqual(['PromQL warning: quantile value should be between 0 and 1, got 1.5']);
+    expect((await instant(data, r, 4 * M)).infos).toHaveLength(1);
+  });
+
+  it('are left out when turned off, with the same values', async () => {
+    const on = await instant(data, q, 4 * M);
+    const off = await instant(data, q, 4 * M, { annotations: false, compat: '2' });
+    expect(off.warnings).toEqual([]);
+    expect(vec(off)).toEqual(vec(on));
+    const rangeOff = await range(data, r, 2 * M, 4 * M, 15 * S, { annotations: false });
+    expect(rangeOff.infos).toEqual([]);
+    expect(rangeOff.warnings).toEqual([]);
   });
 });

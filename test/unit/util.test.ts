@@ -54,3 +54,16 @@ describe('logger', () => {
     expect(JSON.parse(json[0]!)).toMatchObject({ level: 'warn', msg: 'x', a: 'b' });
   });
 });
+
+describe('CompatDetector: PromQL annotations by backend version', () => {
+  it('Prometheus before 2.48 had none; 2.48+, 3.x and unknown versions have them', async () => {
+    const { hasNoAnnotations } = await import('../../src/query/compat.js');
+    expect(hasNoAnnotations('2.42.0+ds')).toBe(true);
+    expect(hasNoAnnotations('2.47.2')).toBe(true);
+    expect(hasNoAnnotations('1.8.2')).toBe(true);
+    expect(hasNoAnnotations('2.48.0')).toBe(false);
+    expect(hasNoAnnotations('2.55.1')).toBe(false);
+    expect(hasNoAnnotations('3.5.0')).toBe(false);
+    expect(hasNoAnnotations('main')).toBe(false);
+  });
+});

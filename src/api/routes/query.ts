@@ -92,6 +92,7 @@ async function evaluate(
       () =>
         run(querier, {
           compat: ctx.compat(),
+          annotations: ctx.annotations(),
           lookbackDelta,
           signal,
           ...(timeout > 0 ? { deadline: started + timeout } : {}),

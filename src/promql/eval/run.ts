@@ -84,6 +84,7 @@ export async function runQuery(params: RunParams): Promise<QueryResult> {
     samples: 0,
   };
   const value = evaluateTop(new Evaluator(ctx), p.expr, grid, instant);
+  if (p.options.annotations === false) return { value, warnings: [...new Set(fetched.warnings)], infos: [] };
   const warnings = [...new Set([...fetched.warnings, ...ctx.annotations.warnings])];
   return { value, warnings, infos: [...ctx.annotations.infos] };
 }

@@ -44,13 +44,14 @@ class InnerPair {
     return this.useA ? this.v0[this.p0]! + this.adj0 : this.v1[this.p1]! + this.adj1;
   }
 
-  /** Raises the live replicas below `last` (adjustAtValue). */
+  /** Raises the replica currently emitted, if live and below `last` (adjustAtValue, emitted side only). */
   adjust(last: number): void {
-    if (this.aLive) {
+    if (this.useA) {
+      if (!this.aLive) return;
       const x = this.v0[this.p0]! + this.adj0;
       if (last > x) this.adj0 += last - x;
-    }
-    if (this.bLive) {
+    } else {
+      if (!this.bLive) return;
       const x = this.v1[this.p1]! + this.adj1;
       if (last > x) this.adj1 += last - x;
     }
@@ -192,8 +193,9 @@ export function penaltyCounter3(
     }
     started = true;
     if (hasLast && useA !== wasA) {
-      if (aLive) inner.adjust(lastV);
-      if (bLive) {
+      if (useA) {
+        if (aLive) inner.adjust(lastV);
+      } else if (bLive) {
         const x = v2[p2]! + adj2;
         if (lastV > x) adj2 += lastV - x;
       }

@@ -1,7 +1,7 @@
 /**
  * The penalty merge of N ≥ 2 replicas as Thanos nests it: node k (1..N−1) deduplicates child A =
  * node k−1 (leaf 0 for k = 1) with child B = leaf k. The outer node drives the inner one through
- * Seek (repeated Next), and a switch at any node adjusts every live leaf below it (counter mode).
+ * Seek (repeated Next), and a switch at any node adjusts the leaf it now emits (counter mode).
  *
  * This is the exact model for counter mode with 3+ replicas, where adjustments made by an outer
  * switch change the values the inner node reports afterwards. State lives in small typed arrays
@@ -65,10 +65,14 @@ function leafAdjust(st: NestedState, i: number, last: number): void {
   if (last > x) st.adj[i] = st.adj[i]! + (last - x);
 }
 
+/** Raises the leaf that node k currently emits (down its chosen sides), if live. */
 function itemAdjust(st: NestedState, k: number, last: number): void {
   while (k > 0) {
     const f = st.flags[k]!;
-    if ((f & B_LIVE) !== 0) leafAdjust(st, k, last);
+    if ((f & USE_A) === 0) {
+      if ((f & B_LIVE) !== 0) leafAdjust(st, k, last);
+      return;
+    }
     if ((f & A_LIVE) === 0) return;
     k--;
   }

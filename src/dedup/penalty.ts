@@ -7,16 +7,21 @@
  *   jumped over samples that exist.
  * - The earlier timestamp wins, ties go to A (the earlier replica). The other side's penalty becomes
  *   2×(t−lastT), or 5000 ms before the first emitted sample; the winner's penalty is reset to 0.
- * - Counter mode: each side carries an additive adjustment. When the chosen side changes, every live
- *   side whose current value is below the last emitted value raises its adjustment by the
- *   difference. The first pick is not a switch: nothing was emitted before it. (Thanos compares
+ * - Counter mode: each side carries an additive adjustment. When the chosen side changes, the side
+ *   now emitted raises its adjustment by the difference if its value is below the last emitted
+ *   value. (Thanos raises every live side, including the one switched away from, by comparing the
+ *   last value with that side's look-ahead sample — which can lie after the side's outage and
+ *   after a genuine counter reset, and then lifts that replica by the whole pre-reset value when
+ *   the merge comes back to it: rate() spikes. Comparing at the sample actually emitted keeps the
+ *   counter from dropping at a switch just the same.) The first pick is not a switch: nothing was emitted before it. (Thanos compares
  *   against A's first value there, even when B is picked first; that shifts B by a value never
  *   shown and loses the counter's growth at the next switch back, so rate() would disagree with
  *   Prometheus on the deduplicated data.) The caller has already removed NaN samples.
  * - Staleness markers are ordinary samples; their flags travel with them.
  * - N > 2 replicas fold left: dedup(dedup(r0, r1), r2)… Without counter mode the inner merge's output
- *   does not depend on how it is driven (its Seek is repeated Next), so we materialise it into scratch
- *   columns and merge again. Counter mode needs the live nesting (adjustments reach the inner
+ *   does not depend on how it is driven (its Seek is repeated Next): plain3.ts pulls the outer merge's
+ *   samples from an inlined inner merge in one pass for three replicas; for four or more we
+ *   materialise the inner merges into scratch columns and merge again. Counter mode needs the live nesting (adjustments reach the inner
  *   replicas): nested.ts models it for any N, counter3.ts is the same flattened for three.
  */
 import type { Samples } from '../model/samples.js';
@@ -24,6 +29,7 @@ import { dropNaN } from './counter.js';
 import { INITIAL_PENALTY_MS as INITIAL_PENALTY } from './constants.js';
 import { penaltyCounter3 } from './counter3.js';
 import { penaltyNested } from './nested.js';
+import { penaltyPlain3 } from './plain3.js';
 import { copyRun, scratchPair, tightSamples } from './scratch.js';
 
 
@@ -183,8 +189,8 @@ function penaltyCounter2(
       lastT = tb;
     }
     if (useA !== wasA) {
-      adjA = raise(adjA, vA[a]!, lastV);
-      adjB = raise(adjB, vB[b]!, lastV);
+      if (useA) adjA = raise(adjA, vA[a]!, lastV);
+      else adjB = raise(adjB, vB[b]!, lastV);
     }
   }
 }
@@ -241,7 +247,8 @@ export function penaltyRuns(
     }
     return penaltyNested(t, v, s, start, end, n, counter, oT, oV, oS, o);
   }
-  // Fold left through two scratch column sets: X = dedup(r0, r1); X = dedup(X, r_k)…
+  if (n === 3) return penalty3(t, v, s, start, end, oT, oV, oS, o);
+  // 4+ replicas: fold left through two scratch column sets: X = dedup(r0, r1); X = dedup(X, r_k)…
   let total = 0;
   for (let r = 0; r < n; r++) total += end[r]! - start[r]!;
   const withStale = oS !== null;
@@ -258,6 +265,31 @@ export function penaltyRuns(
   }
   const last = n - 1;
   return penalty2(x.t, x.v, x.s, 0, xn, t[last]!, v[last]!, s[last]!, start[last]!, end[last]!, false, oT, oV, oS, o);
+}
+
+/** Plain merge of three runs: single pass when all are non-empty, else the pair that is left. */
+function penalty3(
+  t: readonly Float64Array[],
+  v: readonly Float64Array[],
+  s: readonly (Uint8Array | null)[],
+  start: ArrayLike<number>,
+  end: ArrayLike<number>,
+  oT: Float64Array,
+  oV: Float64Array,
+  oS: Uint8Array | null,
+  o: number,
+): number {
+  const a = start[0]!;
+  const aEnd = end[0]!;
+  const b = start[1]!;
+  const bEnd = end[1]!;
+  const c = start[2]!;
+  const cEnd = end[2]!;
+  // An empty leaf drops out of the nesting: dedup(∅, B) is B's stream, dedup(X, ∅) is X's.
+  if (a >= aEnd) return penalty2(t[1]!, v[1]!, s[1]!, b, bEnd, t[2]!, v[2]!, s[2]!, c, cEnd, false, oT, oV, oS, o);
+  if (b >= bEnd) return penalty2(t[0]!, v[0]!, s[0]!, a, aEnd, t[2]!, v[2]!, s[2]!, c, cEnd, false, oT, oV, oS, o);
+  if (c >= cEnd) return penalty2(t[0]!, v[0]!, s[0]!, a, aEnd, t[1]!, v[1]!, s[1]!, b, bEnd, false, oT, oV, oS, o);
+  return penaltyPlain3(t[0]!, v[0]!, s[0]!, a, aEnd, t[1]!, v[1]!, s[1]!, b, bEnd, t[2]!, v[2]!, s[2]!, c, cEnd, oT, oV, oS, o);
 }
 
 /**

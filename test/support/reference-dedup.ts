@@ -100,10 +100,9 @@ export class PenaltyDedupIterator implements AdjustableIterator {
     const lastUseA = this.useA;
     const ok = this.step();
     this.emitted = ok;
-    if (hadValue && this.useA !== lastUseA) {
-      if (this.aOk) this.a.adjustAtValue(lastValue);
-      if (this.bOk) this.b.adjustAtValue(lastValue);
-    }
+    // At a switch only the side now emitted is raised (promdedup; Thanos raises both live sides,
+    // see src/dedup/penalty.ts for why that breaks rate() after a genuine reset).
+    if (hadValue && this.useA !== lastUseA) this.adjustAtValue(lastValue);
     return ok;
   }
 
@@ -156,9 +155,8 @@ export class PenaltyDedupIterator implements AdjustableIterator {
   }
 
   adjustAtValue(lastValue: number): void {
-    // As a child of an outer dedup iterator: both sides that still have data are adjusted.
-    if (this.aOk) this.a.adjustAtValue(lastValue);
-    if (this.bOk) this.b.adjustAtValue(lastValue);
+    // Also as a child of an outer dedup iterator: the side currently emitted, if it has data.
+    if (this.useA ? this.aOk : this.bOk) (this.useA ? this.a : this.b).adjustAtValue(lastValue);
   }
 }
 

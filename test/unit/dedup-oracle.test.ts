@@ -1,7 +1,7 @@
 /**
  * Randomised comparison of the column kernels with a slow model written the way Thanos structures
  * the merge: one iterator object per replica and per dedup node, Seek implemented as repeated Next on
- * dedup nodes, adjustAtValue recursing to the leaves. Forward-only child iterators.
+ * dedup nodes, adjustAtValue recursing down the emitted side to a leaf. Forward-only child iterators.
  */
 import { describe, expect, it } from 'vitest';
 import { mergeChain } from '../../src/dedup/chain.js';
@@ -121,8 +121,9 @@ class DedupModel implements ModelIt {
     return this.last.atStale();
   }
   adjust(last: number): void {
-    if (this.aok) this.a.adjust(last);
-    if (this.bok) this.b.adjust(last);
+    // The side currently emitted only (promdedup's rule; Thanos adjusts both live sides, see
+    // src/dedup/penalty.ts).
+    if (this.useA ? this.aok : this.bok) (this.useA ? this.a : this.b).adjust(last);
   }
 }
 

@@ -195,6 +195,37 @@ describe('penalty merge, counter mode', () => {
   });
 });
 
+describe('penalty merge, counter mode: genuine reset while the other replica is down', () => {
+  // Both replicas scrape the same counter every 5 s. A is down for [40, 90) s, then B for [90, 130) s;
+  // the counter resets at 80 s (a process restart) while only B records. The merge goes A -> B at
+  // 50 s and back to A at 100 s (identical timestamps and values: nothing to correct). Thanos also
+  // raised A at the first switch, comparing the last value (8) with A's look-ahead sample (90 s,
+  // after the reset: 3) and so emitted A lifted by 5 from 100 s on: rate() saw 5 extra increments.
+  const truth: Pair[] = Array.from({ length: 40 }, (_, k) => [k * 5000, k < 16 ? k + 1 : k - 16] as Pair);
+  const a = truth.filter(([t]) => t < 40000 || t >= 90000);
+  const b = truth.filter(([t]) => t < 90000 || t >= 130000);
+
+  it('2 replicas: the merged counter is the plain merge (no lift after the reset)', () => {
+    const plain = penalty([a, b], false);
+    expect(penalty([a, b], true)).toEqual(plain);
+    // The switch to B is at 50 s (40 and 45 s fall in the penalty), the reset at 80 s stays, A is back at 100 s.
+    expect(plain.map(([t]) => t / 1000)).toEqual([0, 5, 10, 15, 20, 25, 30, 35, 50, 55, 60, 65, 70, 75, 80, 85, 100, ...Array.from({ length: 19 }, (_, i) => 105 + 5 * i)]);
+  });
+
+  it('3 and 4 replicas (nested kernels) agree', () => {
+    const plain = penalty([a, b, a], false);
+    expect(penalty([a, b, a], true)).toEqual(plain);
+    expect(penalty([a, b, a, b], true)).toEqual(penalty([a, b, a, b], false));
+  });
+
+  it('a switch still never lowers the counter (replica behind the other)', () => {
+    const behind: Pair[] = [[0, 1], [5000, 2], [45000, 8.5], [55000, 9.5]];
+    const ahead: Pair[] = [[0, 1], [5000, 2], [10000, 3], [15000, 9], [50000, 10]];
+    const merged = penalty([ahead, behind], true);
+    for (let i = 1; i < merged.length; i++) expect(merged[i]![1]).toBeGreaterThanOrEqual(merged[i - 1]![1]);
+  });
+});
+
 describe('chain merge', () => {
   it('takes the union of timestamps, the earlier replica winning ties', () => {
     expect(chain([[[1000, 1], [3000, 3]], [[1000, 9], [2000, 2], [3000, 9], [4000, 4]]])).toEqual([

@@ -141,6 +141,7 @@ async function measureCase(
   dedup: Deduplicator,
   pool: DedupPool,
   rounds: number,
+  mergeOnly: boolean,
 ): Promise<DedupBenchRow> {
   const data = benchSeries(series, replicas, perReplica, 7 + replicas);
   const groups = groupsOf(data, replicas);
@@ -164,7 +165,7 @@ async function measureCase(
   }
   // One task through a 1-thread pool, packing and unpacking included.
   let bestPool = Infinity;
-  for (let i = 0; i < rounds + 1; i++) {
+  for (let i = 0; i < (mergeOnly ? 0 : rounds + 1); i++) {
     const w0 = performance.now();
     const out = unpackOutput(await pool.run({ opts, input: packGroups(groups) }));
     const wall = (performance.now() - w0) / 1000;
@@ -174,7 +175,7 @@ async function measureCase(
   // Deduplicator end to end.
   let bestDedup = Infinity;
   const replicaLabels = new Set(['replica']);
-  for (let i = 0; i < rounds + 1; i++) {
+  for (let i = 0; i < (mergeOnly ? 0 : rounds + 1); i++) {
     const w0 = performance.now();
     const out = await dedup.dedup(data, replicaLabels, opts);
     const wall = (performance.now() - w0) / 1000;
@@ -220,7 +221,9 @@ async function measureCrossover(pool: DedupPool): Promise<CrossoverRow[]> {
   return rows;
 }
 
-export async function benchDedup(options: { series?: number; samples?: number; threads?: number; rounds?: number } = {}): Promise<DedupBenchResult> {
+export async function benchDedup(
+  options: { series?: number; samples?: number; threads?: number; rounds?: number; mergeOnly?: boolean; only?: string } = {},
+): Promise<DedupBenchResult> {
   const series = options.series ?? 10_000;
   const perReplica = options.samples ?? 240;
   const threads = options.threads ?? 2;
@@ -235,9 +238,13 @@ export async function benchDedup(options: { series?: number; samples?: number; t
       ['penalty 3 replicas, counter', 3, { func: 'penalty', counter: true }],
       ['chain 2 replicas', 2, { func: 'chain', counter: false }],
     ];
+    const mergeOnly = options.mergeOnly ?? false;
     const rows: DedupBenchRow[] = [];
-    for (const [name, replicas, opts] of cases) rows.push(await measureCase(name, replicas, opts, series, perReplica, dedup, pool, rounds));
-    const crossover = await measureCrossover(pool);
+    for (const [name, replicas, opts] of cases) {
+      if (options.only !== undefined && !name.includes(options.only)) continue;
+      rows.push(await measureCase(name, replicas, opts, series, perReplica, dedup, pool, rounds, mergeOnly));
+    }
+    const crossover = mergeOnly ? [] : await measureCrossover(pool);
     return { series, samplesPerReplica: perReplica, threads, inlineMaxSamples: INLINE_MAX_SAMPLES, rows, crossover };
   } finally {
     await Promise.all([dedup.close(), pool.close()]);
@@ -253,6 +260,7 @@ export function printDedupBench(r: DedupBenchResult): void {
       `${row.name.padEnd(30)} ${String(row.inputSamples).padStart(8)} ${String(row.outputSamples).padStart(9)}  ${m(row.mergeSamplesPerCpuSec)}       ${m(row.mergeSamplesPerWallSec)}       ${m(row.poolSamplesPerSec)}    ${m(row.dedupSamplesPerSec)}`,
     );
   }
+  if (r.crossover.length === 0) return;
   console.log(`inline vs worker (INLINE_MAX_SAMPLES = ${r.inlineMaxSamples}), median ms:`);
   console.log('samples   inline   worker');
   for (const c of r.crossover) console.log(`${String(c.samples).padStart(7)} ${c.inlineMs.toFixed(3).padStart(8)} ${c.workerMs.toFixed(3).padStart(8)}`);
@@ -263,12 +271,18 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? Number(process.argv[i + 1]) : undefined;
   };
-  const opts: { series?: number; samples?: number; threads?: number } = {};
+  // --merge-only: the pure merge figures only (quick A/B runs); --rounds N; --only <name substring>.
+  const opts: { series?: number; samples?: number; threads?: number; rounds?: number; mergeOnly?: boolean; only?: string } = {};
   const series = arg('series');
   const samples = arg('samples');
   const threads = arg('threads');
   if (series !== undefined) opts.series = series;
   if (samples !== undefined) opts.samples = samples;
   if (threads !== undefined) opts.threads = threads;
+  const rounds = arg('rounds');
+  if (rounds !== undefined) opts.rounds = rounds;
+  if (process.argv.includes('--merge-only')) opts.mergeOnly = true;
+  const only = process.argv.indexOf('--only');
+  if (only > 0 && process.argv[only + 1] !== undefined) opts.only = process.argv[only + 1]!;
   printDedupBench(await benchDedup(opts));
 }

@@ -1,213 +1,282 @@
 /**
  * Counter-mode penalty merge of exactly three replicas: dedup(dedup(A, B), C) with live nesting, as
- * nested.ts models it for any N, but flattened for speed (3 HA replicas under rate() is common).
- * The inner pair is a small object whose next() the outer loop calls (V8 inlines it); the outer
- * node's state lives in locals. Inputs must be NaN-free and non-empty where stated.
+ * nested.ts models it for any N, flattened into one loop (3 HA replicas under rate() is common).
+ *
+ * Picks depend on timestamps only, so the inner merge X = dedup(A, B) is stepped exactly where the
+ * outer merge's seek calls its Next, as in plain3.ts; what counter mode adds is the order of the
+ * adjustments: an inner switch raises the inner side now emitted (against the inner's last value),
+ * an outer switch raises the leaf the outer merge now emits (C, or X's current leaf). Every piece of
+ * state is a local. When a leaf runs out, the rest is a two-run counter merge resumed mid-Next
+ * (penaltyCounter2Resume). Inputs must be NaN-free.
  */
-import { INITIAL_PENALTY_MS } from './constants.js';
+import { INITIAL_PENALTY_MS as INITIAL_PENALTY } from './constants.js';
+import { copyRun } from './scratch.js';
 
-/** dedup(A, B) with counter adjustment, stepped by the outer merge. */
-class InnerPair {
-  p0: number;
-  p1: number;
-  adj0 = 0;
-  adj1 = 0;
-  useA = true;
-  aLive: boolean;
-  bLive: boolean;
-  started = false;
-  lastT = 0;
-  penA = 0;
-  penB = 0;
-
-  constructor(
-    readonly t0: Float64Array,
-    readonly v0: Float64Array,
-    p0: number,
-    readonly e0: number,
-    readonly t1: Float64Array,
-    readonly v1: Float64Array,
-    p1: number,
-    readonly e1: number,
-  ) {
-    this.p0 = p0;
-    this.p1 = p1;
-    this.aLive = p0 < e0;
-    this.bLive = p1 < e1;
-  }
-
-  atT(): number {
-    return this.useA ? this.t0[this.p0]! : this.t1[this.p1]!;
-  }
-
-  at(): number {
-    return this.useA ? this.v0[this.p0]! + this.adj0 : this.v1[this.p1]! + this.adj1;
-  }
-
-  /** Raises the replica currently emitted, if live and below `last` (adjustAtValue, emitted side only). */
-  adjust(last: number): void {
-    if (this.useA) {
-      if (!this.aLive) return;
-      const x = this.v0[this.p0]! + this.adj0;
-      if (last > x) this.adj0 += last - x;
-    } else {
-      if (!this.bLive) return;
-      const x = this.v1[this.p1]! + this.adj1;
-      if (last > x) this.adj1 += last - x;
-    }
-  }
-
-  next(): boolean {
-    const wasA = this.useA;
-    const hasLast = this.started && (wasA ? this.aLive : this.bLive);
-    const lastV = hasLast ? this.at() : 0;
-    if (this.started) {
-      const base = this.lastT + 1;
-      if (this.aLive) {
-        const t0 = this.t0;
-        const e0 = this.e0;
-        const target = base + this.penA;
-        let p = this.p0;
-        while (p < e0 && t0[p]! < target) p++;
-        this.p0 = p;
-        this.aLive = p < e0;
-      }
-      if (this.bLive) {
-        const t1 = this.t1;
-        const e1 = this.e1;
-        const target = base + this.penB;
-        let p = this.p1;
-        while (p < e1 && t1[p]! < target) p++;
-        this.p1 = p;
-        this.bLive = p < e1;
-      }
-    }
-    let ok = true;
-    if (!this.aLive) {
-      this.useA = false;
-      if (this.bLive) {
-        this.lastT = this.t1[this.p1]!;
-        this.penB = 0;
-        this.started = true;
-      } else {
-        ok = false;
-      }
-    } else if (!this.bLive) {
-      this.useA = true;
-      this.lastT = this.t0[this.p0]!;
-      this.penA = 0;
-      this.started = true;
-    } else {
-      const ta = this.t0[this.p0]!;
-      const tb = this.t1[this.p1]!;
-      if (ta <= tb) {
-        this.useA = true;
-        this.penB = this.started ? 2 * (ta - this.lastT) : INITIAL_PENALTY_MS;
-        this.penA = 0;
-        this.lastT = ta;
-      } else {
-        this.useA = false;
-        this.penA = this.started ? 2 * (tb - this.lastT) : INITIAL_PENALTY_MS;
-        this.penB = 0;
-        this.lastT = tb;
-      }
-      this.started = true;
-    }
-    if (hasLast && this.useA !== wasA) this.adjust(lastV);
-    return ok;
-  }
+/** counterErrAdjust: the adjustment that keeps raw value `v` (+ `adj`) from dropping below `last`. */
+function raise(adj: number, v: number, last: number): number {
+  const x = v + adj;
+  return last > x ? adj + (last - x) : adj;
 }
 
-/** Merges runs A, B, C (counter mode) into the output from `o`; returns the new end. */
-export function penaltyCounter3(
-  t0: Float64Array,
-  v0: Float64Array,
-  p0: number,
-  e0: number,
-  t1: Float64Array,
-  v1: Float64Array,
-  p1: number,
-  e1: number,
-  t2: Float64Array,
-  v2: Float64Array,
-  p2: number,
-  e2: number,
+/**
+ * Continues a counter-mode two-run merge inside a Next(): the last pick was side A if `useA`, at
+ * `lastT` with value `lastV` (both taken before this Next's seeks), penalties `penA`, `penB`. Seeks
+ * (forward only, so positions may lag behind seeks already made), picks, raises the side switched
+ * to, emits; then the following Nexts. Both runs must be non-empty at `a` and `b`.
+ */
+export function penaltyCounter2Resume(
+  tA: Float64Array,
+  vA: Float64Array,
+  a: number,
+  aEnd: number,
+  adjA: number,
+  tB: Float64Array,
+  vB: Float64Array,
+  b: number,
+  bEnd: number,
+  adjB: number,
+  lastT: number,
+  penA: number,
+  penB: number,
+  useA: boolean,
+  lastV: number,
   oT: Float64Array,
   oV: Float64Array,
   oS: Uint8Array | null,
   o: number,
 ): number {
-  const inner = new InnerPair(t0, v0, p0, e0, t1, v1, p1, e1);
-  let adj2 = 0;
-  let useA = true;
-  let aLive = inner.next();
-  let bLive = p2 < e2;
-  let started = false;
-  let lastT = 0;
-  let penA = 0;
-  let penB = 0;
+  let ta = tA[a]!;
+  let tb = tB[b]!;
   for (;;) {
-    const wasA: boolean = useA;
-    const hasLast = started && (wasA ? aLive : bLive);
-    const lastV = hasLast ? (wasA ? inner.at() : v2[p2]! + adj2) : 0;
-    if (started) {
-      const base = lastT + 1;
-      if (aLive) {
-        const target = base + penA;
-        while (inner.atT() < target) {
-          if (!inner.next()) {
-            aLive = false;
-            break;
-          }
-        }
+    const base = lastT + 1;
+    let target = base + penA;
+    while (ta < target) {
+      if (++a === aEnd) {
+        target = base + penB;
+        while (b < bEnd && tB[b]! < target) b++;
+        if (b === bEnd) return o;
+        if (useA) adjB = raise(adjB, vB[b]!, lastV);
+        return copyRun(tB, vB, null, b, bEnd, adjB, oT, oV, oS, o);
       }
-      if (bLive) {
-        const target = base + penB;
-        while (p2 < e2 && t2[p2]! < target) p2++;
-        bLive = p2 < e2;
-      }
+      ta = tA[a]!;
     }
-    if (!aLive) {
-      useA = false;
-      if (!bLive) return o;
-      lastT = t2[p2]!;
-      penB = 0;
-    } else if (!bLive) {
+    target = base + penB;
+    while (tb < target) {
+      if (++b === bEnd) {
+        if (!useA) adjA = raise(adjA, vA[a]!, lastV);
+        return copyRun(tA, vA, null, a, aEnd, adjA, oT, oV, oS, o);
+      }
+      tb = tB[b]!;
+    }
+    if (ta <= tb) {
+      if (!useA) adjA = raise(adjA, vA[a]!, lastV);
       useA = true;
-      lastT = inner.atT();
+      penB = 2 * (ta - lastT);
       penA = 0;
+      lastT = ta;
+      oT[o] = ta;
+      lastV = oV[o] = vA[a]! + adjA;
     } else {
-      const ta = inner.atT();
-      const tb = t2[p2]!;
-      if (ta <= tb) {
-        useA = true;
-        penB = started ? 2 * (ta - lastT) : INITIAL_PENALTY_MS;
-        penA = 0;
-        lastT = ta;
-      } else {
-        useA = false;
-        penA = started ? 2 * (tb - lastT) : INITIAL_PENALTY_MS;
-        penB = 0;
-        lastT = tb;
-      }
-    }
-    started = true;
-    if (hasLast && useA !== wasA) {
-      if (useA) {
-        if (aLive) inner.adjust(lastV);
-      } else if (bLive) {
-        const x = v2[p2]! + adj2;
-        if (lastV > x) adj2 += lastV - x;
-      }
-    }
-    if (useA) {
-      oT[o] = inner.atT();
-      oV[o] = inner.at();
-    } else {
-      oT[o] = t2[p2]!;
-      oV[o] = v2[p2]! + adj2;
+      if (useA) adjB = raise(adjB, vB[b]!, lastV);
+      useA = false;
+      penA = 2 * (tb - lastT);
+      penB = 0;
+      lastT = tb;
+      oT[o] = tb;
+      lastV = oV[o] = vB[b]! + adjB;
     }
     if (oS !== null) oS[o] = 0;
     o++;
   }
+}
+
+/** Merges runs A, B, C (counter mode) into the output from `o`; returns the new end. */
+export function penaltyCounter3(
+  tA: Float64Array,
+  vA: Float64Array,
+  a: number,
+  aEnd: number,
+  tB: Float64Array,
+  vB: Float64Array,
+  b: number,
+  bEnd: number,
+  tC: Float64Array,
+  vC: Float64Array,
+  c: number,
+  cEnd: number,
+  oT: Float64Array,
+  oV: Float64Array,
+  oS: Uint8Array | null,
+  o: number,
+): number {
+  // An empty leaf drops out of the nesting: dedup(∅, B) is B's stream, dedup(X, ∅) is X's.
+  if (a >= aEnd) return counterPair(tB, vB, b, bEnd, tC, vC, c, cEnd, oT, oV, oS, o);
+  if (b >= bEnd) return counterPair(tA, vA, a, aEnd, tC, vC, c, cEnd, oT, oV, oS, o);
+  if (c >= cEnd) return counterPair(tA, vA, a, aEnd, tB, vB, b, bEnd, oT, oV, oS, o);
+  let adjA = 0;
+  let adjB = 0;
+  let adjC = 0;
+  // Inner X = dedup(A, B): its first Next picks without seeking (and is not a switch).
+  let ta = tA[a]!;
+  let tb = tB[b]!;
+  let inA = ta <= tb;
+  let iLast = inA ? ta : tb;
+  let pa = inA ? 0 : INITIAL_PENALTY;
+  let pb = inA ? INITIAL_PENALTY : 0;
+  let tx = iLast;
+  // Outer dedup(X, C).
+  let tc = tC[c]!;
+  let useX = tx <= tc;
+  let lastT = useX ? tx : tc;
+  let px = useX ? 0 : INITIAL_PENALTY;
+  let pc = useX ? INITIAL_PENALTY : 0;
+  let lastV: number; // the outer merge's last emitted value
+  for (;;) {
+    if (useX) {
+      if (inA) {
+        oT[o] = ta;
+        lastV = oV[o] = vA[a]! + adjA;
+      } else {
+        oT[o] = tb;
+        lastV = oV[o] = vB[b]! + adjB;
+      }
+    } else {
+      oT[o] = tc;
+      lastV = oV[o] = vC[c]! + adjC;
+    }
+    if (oS !== null) oS[o] = 0;
+    o++;
+    const base = lastT + 1;
+    const targetX = base + px;
+    // Seek X: inner Next until X's timestamp reaches the target.
+    while (tx < targetX) {
+      const a0 = a;
+      const b0 = b;
+      const ib = iLast + 1;
+      let target = ib + pa;
+      while (ta < target) {
+        if (++a === aEnd) {
+          // A is gone: the inner merge picks B from its seek on (a switch if it was on A); then
+          // X is B's run and the outer seek continues on it.
+          target = ib + pb;
+          while (tb < target) {
+            if (++b === bEnd) {
+              // X is gone too: the outer merge picks C (a switch if it was on X).
+              target = base + pc;
+              while (c < cEnd && tC[c]! < target) c++;
+              if (c === cEnd) return o;
+              if (useX) adjC = raise(adjC, vC[c]!, lastV);
+              return copyRun(tC, vC, null, c, cEnd, adjC, oT, oV, oS, o);
+            }
+            tb = tB[b]!;
+          }
+          if (inA) adjB = raise(adjB, vB[b]!, vA[a0]! + adjA);
+          return penaltyCounter2Resume(tB, vB, b, bEnd, adjB, tC, vC, c, cEnd, adjC, lastT, px, pc, useX, lastV, oT, oV, oS, o);
+        }
+        ta = tA[a]!;
+      }
+      target = ib + pb;
+      while (tb < target) {
+        if (++b === bEnd) {
+          // B is gone: the inner merge picks A (a switch if it was on B); X is A's run.
+          if (!inA) adjA = raise(adjA, vA[a]!, vB[b0]! + adjB);
+          return penaltyCounter2Resume(tA, vA, a, aEnd, adjA, tC, vC, c, cEnd, adjC, lastT, px, pc, useX, lastV, oT, oV, oS, o);
+        }
+        tb = tB[b]!;
+      }
+      if (ta <= tb) {
+        if (!inA) {
+          adjA = raise(adjA, vA[a]!, vB[b0]! + adjB);
+          inA = true;
+        }
+        pb = 2 * (ta - iLast);
+        pa = 0;
+        iLast = ta;
+        tx = ta;
+      } else {
+        if (inA) {
+          adjB = raise(adjB, vB[b]!, vA[a0]! + adjA);
+          inA = false;
+        }
+        pa = 2 * (tb - iLast);
+        pb = 0;
+        iLast = tb;
+        tx = tb;
+      }
+    }
+    const targetC = base + pc;
+    while (tc < targetC) {
+      if (++c === cEnd) {
+        // C is gone: the outer merge picks X (a switch if it was on C); the rest is X's stream.
+        let xv: number;
+        if (inA) {
+          if (!useX) adjA = raise(adjA, vA[a]!, lastV);
+          oT[o] = ta;
+          xv = oV[o] = vA[a]! + adjA;
+        } else {
+          if (!useX) adjB = raise(adjB, vB[b]!, lastV);
+          oT[o] = tb;
+          xv = oV[o] = vB[b]! + adjB;
+        }
+        if (oS !== null) oS[o] = 0;
+        return penaltyCounter2Resume(tA, vA, a, aEnd, adjA, tB, vB, b, bEnd, adjB, iLast, pa, pb, inA, xv, oT, oV, oS, o + 1);
+      }
+      tc = tC[c]!;
+    }
+    if (tx <= tc) {
+      if (!useX) {
+        if (inA) adjA = raise(adjA, vA[a]!, lastV);
+        else adjB = raise(adjB, vB[b]!, lastV);
+        useX = true;
+      }
+      pc = 2 * (tx - lastT);
+      px = 0;
+      lastT = tx;
+    } else {
+      if (useX) {
+        adjC = raise(adjC, vC[c]!, lastV);
+        useX = false;
+      }
+      px = 2 * (tc - lastT);
+      pc = 0;
+      lastT = tc;
+    }
+  }
+}
+
+/** Counter-mode merge of two runs, either possibly empty. */
+function counterPair(
+  tA: Float64Array,
+  vA: Float64Array,
+  a: number,
+  aEnd: number,
+  tB: Float64Array,
+  vB: Float64Array,
+  b: number,
+  bEnd: number,
+  oT: Float64Array,
+  oV: Float64Array,
+  oS: Uint8Array | null,
+  o: number,
+): number {
+  if (a >= aEnd) return copyRun(tB, vB, null, b, bEnd, 0, oT, oV, oS, o);
+  if (b >= bEnd) return copyRun(tA, vA, null, a, aEnd, 0, oT, oV, oS, o);
+  // The first Next picks without seeking and is not a switch; emit it, then resume.
+  const ta = tA[a]!;
+  const tb = tB[b]!;
+  const useA = ta <= tb;
+  let lastV: number;
+  if (useA) {
+    oT[o] = ta;
+    lastV = oV[o] = vA[a]!;
+  } else {
+    oT[o] = tb;
+    lastV = oV[o] = vB[b]!;
+  }
+  if (oS !== null) oS[o] = 0;
+  return penaltyCounter2Resume(
+    tA, vA, a, aEnd, 0, tB, vB, b, bEnd, 0,
+    useA ? ta : tb, useA ? 0 : INITIAL_PENALTY, useA ? INITIAL_PENALTY : 0, useA, lastV,
+    oT, oV, oS, o + 1,
+  );
 }

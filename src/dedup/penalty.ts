@@ -18,6 +18,7 @@
  *   shown and loses the counter's growth at the next switch back, so rate() would disagree with
  *   Prometheus on the deduplicated data.) The caller has already removed NaN samples.
  * - Staleness markers are ordinary samples; their flags travel with them.
+ * - Kernels: runs2.ts (two runs), plain3.ts / counter3.ts (three), nested.ts (counter mode, 4+).
  * - N > 2 replicas fold left: dedup(dedup(r0, r1), r2)… Without counter mode the inner merge's output
  *   does not depend on how it is driven (its Seek is repeated Next): plain3.ts pulls the outer merge's
  *   samples from an inlined inner merge in one pass for three replicas; for four or more we
@@ -26,10 +27,10 @@
  */
 import type { Samples } from '../model/samples.js';
 import { dropNaN } from './counter.js';
-import { INITIAL_PENALTY_MS as INITIAL_PENALTY } from './constants.js';
 import { penaltyCounter3 } from './counter3.js';
 import { penaltyNested } from './nested.js';
 import { penaltyPlain3 } from './plain3.js';
+import { penaltyCounter2Runs, penaltyPlain2Runs } from './runs2.js';
 import { copyRun, scratchPair, tightSamples } from './scratch.js';
 
 
@@ -58,166 +59,13 @@ export function penalty2(
 ): number {
   if (a >= aEnd) return copyRun(tB, vB, sB, b, bEnd, 0, oT, oV, oS, o);
   if (b >= bEnd) return copyRun(tA, vA, sA, a, aEnd, 0, oT, oV, oS, o);
-  return counter ? penaltyCounter2(tA, vA, a, aEnd, tB, vB, b, bEnd, oT, oV, oS, o) : penaltyPlain2(tA, vA, sA, a, aEnd, tB, vB, sB, b, bEnd, oT, oV, oS, o);
+  return counter
+    ? penaltyCounter2Runs(tA, vA, a, aEnd, tB, vB, b, bEnd, oT, oV, oS, o)
+    : penaltyPlain2Runs(tA, vA, sA, a, aEnd, tB, vB, sB, b, bEnd, oT, oV, oS, o);
 }
 
-// The loops below are the dedup iterator unrolled for two non-empty runs. Each pass emits the sample
-// picked last, then performs one Next(): seek both sides (a side that runs out ends the loop, the
-// other one is emitted to its end), pick the earlier timestamp, set the penalties.
-
-function penaltyPlain2(
-  tA: Float64Array,
-  vA: Float64Array,
-  sA: Uint8Array | null,
-  a: number,
-  aEnd: number,
-  tB: Float64Array,
-  vB: Float64Array,
-  sB: Uint8Array | null,
-  b: number,
-  bEnd: number,
-  oT: Float64Array,
-  oV: Float64Array,
-  oS: Uint8Array | null,
-  o: number,
-): number {
-  let ta = tA[a]!;
-  let tb = tB[b]!;
-  let useA = ta <= tb;
-  let lastT = useA ? ta : tb;
-  let penA = useA ? 0 : INITIAL_PENALTY;
-  let penB = useA ? INITIAL_PENALTY : 0;
-  for (;;) {
-    if (useA) {
-      oT[o] = ta;
-      oV[o] = vA[a]!;
-      if (oS !== null) oS[o] = sA !== null ? sA[a]! : 0;
-    } else {
-      oT[o] = tb;
-      oV[o] = vB[b]!;
-      if (oS !== null) oS[o] = sB !== null ? sB[b]! : 0;
-    }
-    o++;
-    const base = lastT + 1;
-    let target = base + penA;
-    while (ta < target) {
-      if (++a === aEnd) return copyFrom(tB, vB, sB, b, bEnd, base + penB, 0, oT, oV, oS, o);
-      ta = tA[a]!;
-    }
-    target = base + penB;
-    while (tb < target) {
-      if (++b === bEnd) return copyRun(tA, vA, sA, a, aEnd, 0, oT, oV, oS, o);
-      tb = tB[b]!;
-    }
-    if (ta <= tb) {
-      useA = true;
-      penB = 2 * (ta - lastT);
-      penA = 0;
-      lastT = ta;
-    } else {
-      useA = false;
-      penA = 2 * (tb - lastT);
-      penB = 0;
-      lastT = tb;
-    }
-  }
-}
-
-function penaltyCounter2(
-  tA: Float64Array,
-  vA: Float64Array,
-  a: number,
-  aEnd: number,
-  tB: Float64Array,
-  vB: Float64Array,
-  b: number,
-  bEnd: number,
-  oT: Float64Array,
-  oV: Float64Array,
-  oS: Uint8Array | null,
-  o: number,
-): number {
-  let ta = tA[a]!;
-  let tb = tB[b]!;
-  let adjA = 0;
-  let adjB = 0;
-  let lastV = 0;
-  let useA = ta <= tb;
-  let lastT = useA ? ta : tb;
-  let penA = useA ? 0 : INITIAL_PENALTY;
-  let penB = useA ? INITIAL_PENALTY : 0;
-  for (;;) {
-    if (useA) {
-      oT[o] = ta;
-      lastV = oV[o] = vA[a]! + adjA;
-    } else {
-      oT[o] = tb;
-      lastV = oV[o] = vB[b]! + adjB;
-    }
-    if (oS !== null) oS[o] = 0;
-    o++;
-    const base = lastT + 1;
-    let target = base + penA;
-    while (ta < target) {
-      if (++a === aEnd) {
-        target = base + penB;
-        while (b < bEnd && tB[b]! < target) b++;
-        if (b === bEnd) return o;
-        if (useA) adjB = raise(adjB, vB[b]!, lastV);
-        return copyRun(tB, vB, null, b, bEnd, adjB, oT, oV, oS, o);
-      }
-      ta = tA[a]!;
-    }
-    target = base + penB;
-    while (tb < target) {
-      if (++b === bEnd) {
-        if (!useA) adjA = raise(adjA, vA[a]!, lastV);
-        return copyRun(tA, vA, null, a, aEnd, adjA, oT, oV, oS, o);
-      }
-      tb = tB[b]!;
-    }
-    const wasA = useA;
-    if (ta <= tb) {
-      useA = true;
-      penB = 2 * (ta - lastT);
-      penA = 0;
-      lastT = ta;
-    } else {
-      useA = false;
-      penA = 2 * (tb - lastT);
-      penB = 0;
-      lastT = tb;
-    }
-    if (useA !== wasA) {
-      if (useA) adjA = raise(adjA, vA[a]!, lastV);
-      else adjB = raise(adjB, vB[b]!, lastV);
-    }
-  }
-}
-
-/** counterErrAdjust: the adjustment that keeps raw value `v` (+ `adj`) from dropping below `last`. */
-function raise(adj: number, v: number, last: number): number {
-  const x = v + adj;
-  return last > x ? adj + (last - x) : adj;
-}
-
-/** Seeks run [b, bEnd) to `target`, then copies the rest. */
-function copyFrom(
-  t: Float64Array,
-  v: Float64Array,
-  s: Uint8Array | null,
-  b: number,
-  bEnd: number,
-  target: number,
-  adj: number,
-  oT: Float64Array,
-  oV: Float64Array,
-  oS: Uint8Array | null,
-  o: number,
-): number {
-  while (b < bEnd && t[b]! < target) b++;
-  return copyRun(t, v, s, b, bEnd, adj, oT, oV, oS, o);
-}
+// The two-run kernels (runs2.ts) are the dedup iterator unrolled for two non-empty runs, with a fast
+// path while one side stays current.
 
 /**
  * Merges `n` replica runs (replica r = columns t[r], v[r], s[r], indices [start[r], end[r])) into the

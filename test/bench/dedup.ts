@@ -21,6 +21,7 @@ import { DedupPool } from '../../src/dedup/pool.js';
 import type { DedupOptions } from '../../src/dedup/types.js';
 import { labelsFromRecord } from '../../src/model/labels.js';
 import type { Samples, Series } from '../../src/model/samples.js';
+import { prng } from '../support/prng.js';
 
 export interface DedupBenchRow {
   readonly name: string;
@@ -56,16 +57,6 @@ export interface DedupBenchResult {
 
 const SCRAPE_MS = 15_000;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Replica columns of one series: `n` scrapes from `start`, jittered, maybe with an outage. */
 function replicaSamples(rand: () => number, start: number, n: number): Samples {

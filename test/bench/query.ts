@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+import { terminate, waitReady } from '../support/child-process.js';
 import { freePort, prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 
 export interface QueryBenchRow {
@@ -61,22 +62,6 @@ async function timeQuery(base: string, params: Record<string, string>, rounds: n
   return times[Math.floor(times.length / 2)]!;
 }
 
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`promdedup exited with ${child.exitCode}`);
-    try {
-      const res = await request(`${url}/-/ready`);
-      await res.body.dump();
-      if (res.statusCode === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('promdedup did not become ready');
-}
-
 export async function benchQuery(rounds = 15): Promise<QueryBenchRow[]> {
   if (!prometheusAvailable()) throw new Error('prometheus and promtool must be on PATH');
   const end = Math.floor(Date.now() / HOUR) * HOUR - HOUR;
@@ -102,7 +87,9 @@ export async function benchQuery(rounds = 15): Promise<QueryBenchRow[]> {
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     const promdedup = `http://127.0.0.1:${port}`;
-    await waitReady(promdedup, querier);
+    let spawnError: Error | null = null;
+    querier.on('error', (e) => (spawnError = e));
+    await waitReady({ name: 'promdedup', url: promdedup, child: querier, timeoutMs: 30_000, output: () => '', spawnError: () => spawnError });
 
     const rows: QueryBenchRow[] = [];
     for (const size of SIZES) {
@@ -126,11 +113,7 @@ export async function benchQuery(rounds = 15): Promise<QueryBenchRow[]> {
     }
     return rows;
   } finally {
-    if (querier && querier.exitCode === null) {
-      const exited = new Promise((r) => querier!.once('exit', r));
-      querier.kill('SIGTERM');
-      await exited;
-    }
+    if (querier) await terminate(querier);
     await Promise.all(servers.map((s) => s.stop()));
   }
 }

@@ -19,6 +19,7 @@
  */
 import { penaltyMerge, type RefSample } from './reference-dedup.js';
 import { renderOpenMetrics, type LabelMap, type MetricType, type OmFamily, type OmSeries } from './openmetrics.js';
+import { prng } from './prng.js';
 
 export type ReplicaName = 'a' | 'b';
 export const REPLICAS: readonly ReplicaName[] = ['a', 'b'];
@@ -108,20 +109,10 @@ export interface HaData {
   at(minutes: number): number;
 }
 
+export { prng };
+
 export const HOUR_MS = 3_600_000;
 export const MINUTE_MS = 60_000;
-
-/** mulberry32: tiny deterministic PRNG returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const round = (v: number, digits: number): number => {
   const f = 10 ** digits;

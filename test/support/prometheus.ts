@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { terminate, waitReady } from './child-process.js';
 
 export interface PrometheusOptions {
   /** `global.external_labels` of the server. */
@@ -109,32 +110,6 @@ function tail(s: string, max = 2000): string {
   return s.length > max ? '…' + s.slice(s.length - max) : s;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function isReady(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-    await res.arrayBuffer();
-    return res.status === 200;
-  } catch {
-    return false;
-  }
-}
-
-function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    const onExit = () => {
-      clearTimeout(t);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
-}
 
 // ---- the launcher ------------------------------------------------------------------------------
 
@@ -212,32 +187,23 @@ async function launch(
   live.add(entry);
 
   const kill = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      if (!(await waitExit(child, 5000))) {
-        child.kill('SIGKILL');
-        await waitExit(child, 5000);
-      }
-    }
+    await terminate(child);
     live.delete(entry);
   };
 
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
-  for (;;) {
-    if (spawnError !== null) {
-      live.delete(entry);
-      throw new Error(`prometheus failed to start: ${(spawnError as Error).message}`);
-    }
-    if (child.exitCode !== null || child.signalCode !== null) {
-      live.delete(entry);
-      throw new Error(`prometheus exited (code ${child.exitCode}, signal ${child.signalCode}) before ready:\n${tail(stderr)}`);
-    }
-    if (await isReady(url)) break;
-    if (Date.now() > deadline) {
-      await kill();
-      throw new Error(`prometheus at ${url} not ready after ${opts.readyTimeoutMs ?? 30_000} ms:\n${tail(stderr)}`);
-    }
-    await sleep(100);
+  try {
+    await waitReady({
+      name: 'prometheus',
+      url,
+      child,
+      timeoutMs: opts.readyTimeoutMs ?? 30_000,
+      output: () => tail(stderr),
+      spawnError: () => spawnError,
+    });
+  } catch (err) {
+    await kill();
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+    throw err;
   }
 
   let stopped: Promise<void> | null = null;

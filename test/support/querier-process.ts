@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './prometheus.js';
+import { terminate, waitReady } from './child-process.js';
 
 export interface QuerierOptions {
   /** Prometheus base URLs, one `--endpoint` each. */
@@ -116,37 +117,6 @@ function installExitHook(): void {
   });
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (exited(child)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    const onExit = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
-}
-
-async function ready(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-    await res.arrayBuffer();
-    return res.status === 200;
-  } catch {
-    return false;
-  }
-}
-
 export async function startQuerier(opts: QuerierOptions): Promise<QuerierProcess> {
   let lastErr: Error | null = null;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -188,27 +158,18 @@ async function launch(opts: QuerierOptions, port: number, grpcPort: number): Pro
 
   const url = `http://127.0.0.1:${port}`;
   const kill = async () => {
-    if (!exited(child)) {
-      child.kill('SIGTERM');
-      if (!(await waitExit(child, 5000))) {
-        child.kill('SIGKILL');
-        await waitExit(child, 5000);
-      }
-    }
+    await terminate(child);
     live.delete(child);
   };
 
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
-  for (;;) {
-    if (spawnError !== null) throw new Error(`querier failed to start: ${(spawnError as Error).message}`);
-    if (exited(child)) throw new Error(`querier exited (code ${child.exitCode}, signal ${child.signalCode}) before ready:\n${out}`);
-    if (await ready(url)) break;
-    if (Date.now() > deadline) {
-      await kill();
-      throw new Error(`querier at ${url} not ready after ${opts.readyTimeoutMs ?? 30_000} ms:\n${out}`);
-    }
-    await sleep(100);
-  }
+  await waitReady({
+    name: 'querier',
+    url,
+    child,
+    timeoutMs: opts.readyTimeoutMs ?? 30_000,
+    output: () => out,
+    spawnError: () => spawnError,
+  });
 
   let stopping: Promise<void> | null = null;
   return {

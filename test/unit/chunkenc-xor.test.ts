@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { prng as rng } from '../support/prng.js';
 import {
   ChunkDecodeError,
   SampleBuffer,
@@ -11,17 +12,6 @@ import {
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const fromHex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function bitsOf(v: Float64Array, i: number): string {
   const w = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);

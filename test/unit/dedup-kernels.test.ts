@@ -7,17 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { penaltyNested } from '../../src/dedup/nested.js';
 import { penalty2, penaltyRuns } from '../../src/dedup/penalty.js';
+import { prng as rng } from '../support/prng.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Packed {
   t: Float64Array;

@@ -11,6 +11,7 @@ import { penaltyNested } from '../../src/dedup/nested.js';
 import { packGroups, unpackOutput } from '../../src/dedup/packing.js';
 import { mergePenalty } from '../../src/dedup/penalty.js';
 import type { Samples } from '../../src/model/samples.js';
+import { prng as rng } from '../support/prng.js';
 
 interface ModelIt {
   next(): boolean;
@@ -162,17 +163,6 @@ function modelChain(replicas: readonly Samples[], counter: boolean): Samples {
   };
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A replica scraping every `interval` with jitter, outages, counter resets, NaNs and stale markers. */
 function randomReplica(rand: () => number, interval: number, n: number, shared: readonly number[]): Samples {

@@ -23,8 +23,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiGet, diffAnswers, type ApiAnswer } from '../support/compare.js';
 import { generateDemoData } from '../support/demo-metrics.js';
 import { MINUTE_MS, type HaData } from '../support/hadata.js';
-import { prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
-import { ensureQuerierBuilt, querierSourcePresent, startQuerier, type QuerierProcess } from '../support/querier-process.js';
+import { startHaSetup, type HaSetup } from '../support/ha-setup.js';
+import { prometheusAvailable, type PrometheusServer } from '../support/prometheus.js';
+import { querierSourcePresent, type QuerierProcess } from '../support/querier-process.js';
 
 const promOk = prometheusAvailable();
 const querierOk = querierSourcePresent();
@@ -86,7 +87,7 @@ async function pool<T>(items: readonly T[], n: number, job: (x: T, i: number) =>
 
 describe.skipIf(!promOk || !querierOk)('PromQL compliance queries: promdedup over an HA pair vs Prometheus on the deduplicated data', () => {
   let d: HaData;
-  const servers: { stop(): Promise<void> }[] = [];
+  let setup: HaSetup | undefined;
   let querier: QuerierProcess;
   let expected: PrometheusServer;
   /** Per query: differences, and whether the reference answered with data. */
@@ -108,20 +109,9 @@ describe.skipIf(!promOk || !querierOk)('PromQL compliance queries: promdedup ove
       { name: 'first rolling restart', start: safeTime(d, d.at(66.5), RANGE_MS) },
       { name: 'second rolling restart', start: safeTime(d, d.at(101), RANGE_MS) },
     ];
-    ensureQuerierBuilt();
-    const cluster = { cluster: d.cluster };
-    const started = await Promise.allSettled([
-      startPrometheus({ externalLabels: { ...cluster, replica: 'a' }, openMetrics: d.openMetrics.a }),
-      startPrometheus({ externalLabels: { ...cluster, replica: 'b' }, openMetrics: d.openMetrics.b }),
-      startPrometheus({ externalLabels: cluster, openMetrics: d.openMetrics.expected }),
-    ]);
-    for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
-    const failed = started.find((s) => s.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    const [a, b, exp] = started.map((s) => (s as PromiseFulfilledResult<PrometheusServer>).value) as [PrometheusServer, PrometheusServer, PrometheusServer];
-    expected = exp;
-    querier = await startQuerier({ endpoints: [a.url, b.url], replicaLabels: ['replica'] });
-    servers.push(querier);
+    setup = await startHaSetup({ cluster: d.cluster, openMetrics: d.openMetrics });
+    expected = setup.expected!;
+    querier = setup.querier;
 
     const sec = (ms: number) => ms / 1000;
     await pool(QUERIES, 4, async (q, i) => {
@@ -143,7 +133,7 @@ describe.skipIf(!promOk || !querierOk)('PromQL compliance queries: promdedup ove
   }, 600_000);
 
   afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
+    await setup?.stop();
   });
 
   it('has the 539 compliance queries, 5 expected to fail', () => {

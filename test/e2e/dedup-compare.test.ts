@@ -9,8 +9,9 @@ import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiGet, diffAnswers, diffLabelSets, type ApiAnswer, type Params } from '../support/compare.js';
 import { generateHaData, MINUTE_MS, type HaData } from '../support/hadata.js';
-import { prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
-import { ensureQuerierBuilt, querierSourcePresent, startQuerier, type QuerierProcess } from '../support/querier-process.js';
+import { startHaSetup, type HaSetup } from '../support/ha-setup.js';
+import { prometheusAvailable, type PrometheusServer } from '../support/prometheus.js';
+import { querierSourcePresent, type QuerierProcess } from '../support/querier-process.js';
 import { instantTimes, pinnedTimes, QUERIES, RAW_QUERIES, rangeWindows, sec, type E2eQuery } from './queries.js';
 
 const promOk = prometheusAvailable();
@@ -41,9 +42,7 @@ async function pool<T, R>(items: readonly T[], n: number, job: (x: T) => Promise
 
 describe.skipIf(!promOk || !querierOk)('promdedup vs Prometheus on deduplicated data', () => {
   let d: HaData;
-  const servers: { stop(): Promise<void> }[] = [];
-  let a: PrometheusServer;
-  let b: PrometheusServer;
+  let setup: HaSetup | undefined;
   let expected: PrometheusServer;
   let all: PrometheusServer;
   let querier: QuerierProcess;
@@ -55,29 +54,14 @@ describe.skipIf(!promOk || !querierOk)('promdedup vs Prometheus on deduplicated 
     for (const t of starts)
       for (let k = 0; k <= 130; k++)
         if (!d.isSafeMint(t - k * MINUTE_MS)) throw new Error(`test design: select start ${t - k * MINUTE_MS} is unsafe`);
-    ensureQuerierBuilt();
-    const cluster = { cluster: d.cluster };
-    const started = await Promise.allSettled([
-      startPrometheus({ externalLabels: { ...cluster, replica: 'a' }, openMetrics: d.openMetrics.a }),
-      startPrometheus({ externalLabels: { ...cluster, replica: 'b' }, openMetrics: d.openMetrics.b }),
-      startPrometheus({ externalLabels: cluster, openMetrics: d.openMetrics.expected }),
-      startPrometheus({ externalLabels: cluster, openMetrics: d.openMetrics.all }),
-    ]);
-    for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
-    const failed = started.find((s) => s.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    [a, b, expected, all] = started.map((s) => (s as PromiseFulfilledResult<PrometheusServer>).value) as [
-      PrometheusServer,
-      PrometheusServer,
-      PrometheusServer,
-      PrometheusServer,
-    ];
-    querier = await startQuerier({ endpoints: [a.url, b.url], replicaLabels: ['replica'] });
-    servers.push(querier);
+    setup = await startHaSetup({ cluster: d.cluster, openMetrics: d.openMetrics });
+    querier = setup.querier;
+    expected = setup.expected!;
+    all = setup.all!;
   }, 300_000);
 
   afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
+    await setup?.stop();
   });
 
   const queryTitle = (q: E2eQuery) => (typeof q.q === 'string' ? q.q : q.q.toString().replace(/^\(d\) => /, ''));

@@ -5,8 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiGet, diffData } from '../support/compare.js';
 import { generateHaData, type HaData } from '../support/hadata.js';
-import { prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
-import { ensureQuerierBuilt, querierSourcePresent, startQuerier, type QuerierProcess } from '../support/querier-process.js';
+import { startHaSetup, type HaSetup } from '../support/ha-setup.js';
+import { prometheusAvailable, type PrometheusServer } from '../support/prometheus.js';
+import { querierSourcePresent, type QuerierProcess } from '../support/querier-process.js';
 
 const promOk = prometheusAvailable();
 const querierOk = querierSourcePresent();
@@ -18,7 +19,7 @@ describe.skipIf(!promOk || !querierOk)('partial response when a replica dies', (
   let a: PrometheusServer;
   let b: PrometheusServer;
   let querier: QuerierProcess;
-  const servers: { stop(): Promise<void> }[] = [];
+  let setup: HaSetup | undefined;
   const time = () => d.endMs / 1000;
   /** Same value from the querier (dedup) and from A alone, whatever the external labels. */
   const TOTAL = 'sum(count_over_time(up[4h]))';
@@ -26,21 +27,16 @@ describe.skipIf(!promOk || !querierOk)('partial response when a replica dies', (
 
   beforeAll(async () => {
     d = generateHaData({ seed: 3 });
-    ensureQuerierBuilt();
-    const started = await Promise.allSettled([
-      startPrometheus({ externalLabels: { cluster: d.cluster, replica: 'a' }, openMetrics: d.openMetrics.a }),
-      startPrometheus({ externalLabels: { cluster: d.cluster, replica: 'b' }, openMetrics: d.openMetrics.b }),
-    ]);
-    for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
-    const failed = started.find((s) => s.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    [a, b] = started.map((s) => (s as PromiseFulfilledResult<PrometheusServer>).value) as [PrometheusServer, PrometheusServer];
-    querier = await startQuerier({ endpoints: [a.url, b.url], extraArgs: ['--store.response-timeout=5s'] });
-    servers.push(querier);
+    setup = await startHaSetup({
+      cluster: d.cluster,
+      openMetrics: { a: d.openMetrics.a, b: d.openMetrics.b },
+      querierArgs: ['--store.response-timeout=5s'],
+    });
+    ({ a, b, querier } = setup);
   }, 300_000);
 
   afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
+    await setup?.stop();
   });
 
   it('both replicas up: no warnings, and more samples than A alone holds', async () => {

@@ -12,8 +12,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiGet, diffAnswers } from '../support/compare.js';
 import { generateHaData, MINUTE_MS, type HaData } from '../support/hadata.js';
-import { prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
-import { ensureQuerierBuilt, querierSourcePresent, startQuerier, type QuerierProcess } from '../support/querier-process.js';
+import { startHaSetup, type HaSetup } from '../support/ha-setup.js';
+import { prometheusAvailable, type PrometheusServer } from '../support/prometheus.js';
+import { querierSourcePresent, type QuerierProcess } from '../support/querier-process.js';
 
 const promOk = prometheusAvailable();
 const querierOk = querierSourcePresent();
@@ -59,7 +60,7 @@ const QUERIES: Q[] = [
 
 describe.skipIf(!promOk || !querierOk)('window boundaries (2.x closed windows) through the querier', () => {
   let d: HaData;
-  const servers: { stop(): Promise<void> }[] = [];
+  let setup: HaSetup | undefined;
   let querier: QuerierProcess;
   let expected: PrometheusServer;
   let instants: { name: string; t: number }[] = [];
@@ -94,24 +95,13 @@ describe.skipIf(!promOk || !querierOk)('window boundaries (2.x closed windows) t
       { name: 'second rolling restart, 60 s', start: w2, end: w2 + 10 * MINUTE_MS, step: 60 },
       { name: 'retirement, 15 s', start: d.at(162), end: d.at(172), step: 15 },
     ];
-    ensureQuerierBuilt();
-    const cluster = { cluster: d.cluster };
-    const started = await Promise.allSettled([
-      startPrometheus({ externalLabels: { ...cluster, replica: 'a' }, openMetrics: d.openMetrics.a }),
-      startPrometheus({ externalLabels: { ...cluster, replica: 'b' }, openMetrics: d.openMetrics.b }),
-      startPrometheus({ externalLabels: cluster, openMetrics: d.openMetrics.expected }),
-    ]);
-    for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
-    const failed = started.find((s) => s.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    const [a, b, exp] = started.map((s) => (s as PromiseFulfilledResult<PrometheusServer>).value) as [PrometheusServer, PrometheusServer, PrometheusServer];
-    expected = exp;
-    querier = await startQuerier({ endpoints: [a.url, b.url], replicaLabels: ['replica'] });
-    servers.push(querier);
+    setup = await startHaSetup({ cluster: d.cluster, openMetrics: d.openMetrics });
+    expected = setup.expected!;
+    querier = setup.querier;
   }, 300_000);
 
   afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
+    await setup?.stop();
   });
 
   it('the data has samples exactly on the query times', () => {

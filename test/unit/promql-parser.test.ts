@@ -224,7 +224,7 @@ describe('errors', () => {
     ['a + fill(0) b', '1:5: parse error: binop fill modifiers are experimental and not enabled'],
     ['foo[5m] anchored', '1:1: parse error: anchored modifier is experimental and not enabled'],
     ['foo{"a.b"="x"}', '1:5: parse error: unexpected string "\\"a.b\\"" in label matching, expected identifier or "}"', '2'],
-  ])('%s', (q, want, compat) => {
+  ] as [string, string, string?][])('%s', (q, want, compat) => {
     const msg = errorOf(q, compat === '2' ? { compat: '2' } : {});
     expect(msg.startsWith(want)).toBe(true);
   });

@@ -25,16 +25,27 @@ export function registerMetadataRoutes(app: FastifyInstance, ctx: ApiContext): v
   app.get('/api/v1/metadata', (req, reply) => handleMetadata(ctx, req, reply));
 }
 
+/**
+ * Prometheus' parseMatchersParam: every selector must parse and hold at least one matcher that does
+ * not match the empty string (`{a=""}` would select every series). Only /api/v1/series prefixes
+ * these errors with `invalid parameter "match[]"`; labels and label values report them bare.
+ */
 function labelsRequest(params: Params, requireMatch: boolean): LabelsRequest {
   const selectors = params.getAll('match[]');
   if (requireMatch && selectors.length === 0) throw new ApiError('bad_data', 'no match[] parameter provided');
+  const prefix = requireMatch ? 'invalid parameter "match[]": ' : '';
   const matchers = selectors.map((s) => {
     try {
       return parseMetricSelector(s);
     } catch (err) {
-      throw new ApiError('bad_data', `invalid parameter "match[]": ${toApiError(err).message}`);
+      throw new ApiError('bad_data', prefix + toApiError(err).message);
     }
   });
+  for (const set of matchers) {
+    if (!set.some((m) => !m.matchesEmpty())) {
+      throw new ApiError('bad_data', prefix + 'match[] must contain at least one non-empty matcher');
+    }
+  }
   const startText = params.get('start');
   const endText = params.get('end');
   return {

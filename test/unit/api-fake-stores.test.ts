@@ -1,0 +1,165 @@
+/**
+ * The HTTP API over in-process fake stores (fastify inject, no network): parameter handling, limits,
+ * timeouts and failure paths compared with what Prometheus 2.42 / Thanos answer.
+ */
+import type { FastifyInstance } from 'fastify';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { ApiContext } from '../../src/api/context.js';
+import { buildHttpApi } from '../../src/api/server.js';
+import { parseQueryFlags, type RawQueryFlags } from '../../src/cli/flags.js';
+import { Deduplicator } from '../../src/dedup/index.js';
+import { QueryMetrics } from '../../src/metrics.js';
+import { labelsFromRecord, type Labels } from '../../src/model/labels.js';
+import { Engine } from '../../src/promql/engine.js';
+import { StoreSet } from '../../src/query/stores.js';
+import type { LabelsRequest, MetricMetadata, Store, StoreSelectRequest, StoreSelectResult } from '../../src/store/store.js';
+import { Gate } from '../../src/util/gate.js';
+import { silentLogger } from '../../src/util/log.js';
+
+/** A store answering from a fixed list of label sets (external labels included), Prometheus-style. */
+class FakeStore implements Store {
+  calls: { kind: string; req?: LabelsRequest; name?: string }[] = [];
+  hang = false;
+  constructor(
+    readonly name: string,
+    private readonly sets: Labels[],
+    private readonly ext: Labels = [],
+  ) {}
+  labelSets(): readonly Labels[] {
+    return this.ext.length > 0 ? [this.ext] : [];
+  }
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  private async wait(signal: AbortSignal): Promise<void> {
+    if (!this.hang) return;
+    await new Promise<void>((_resolve, reject) => {
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+  }
+  private matching(req: LabelsRequest): Labels[] {
+    if (req.matchers.length === 0) return this.sets;
+    return this.sets.filter((ls) =>
+      req.matchers.some((sel) => sel.every((m) => m.matches(ls.find((l) => l.name === m.name)?.value ?? ''))),
+    );
+  }
+  async select(_req: StoreSelectRequest, signal: AbortSignal): Promise<StoreSelectResult> {
+    await this.wait(signal);
+    return { series: [], warnings: [] };
+  }
+  async labelNames(req: LabelsRequest, signal: AbortSignal): Promise<string[]> {
+    this.calls.push({ kind: 'labels', req });
+    await this.wait(signal);
+    const names = [...new Set(this.matching(req).flatMap((ls) => ls.map((l) => l.name)))].sort();
+    return req.limit > 0 ? names.slice(0, req.limit) : names;
+  }
+  async labelValues(name: string, req: LabelsRequest, signal: AbortSignal): Promise<string[]> {
+    this.calls.push({ kind: 'values', req, name });
+    await this.wait(signal);
+    const values = [
+      ...new Set(this.matching(req).flatMap((ls) => ls.filter((l) => l.name === name).map((l) => l.value))),
+    ].sort();
+    return req.limit > 0 ? values.slice(0, req.limit) : values;
+  }
+  async series(req: LabelsRequest, signal: AbortSignal): Promise<Labels[]> {
+    this.calls.push({ kind: 'series', req });
+    await this.wait(signal);
+    const out = this.matching(req);
+    return req.limit > 0 ? out.slice(0, req.limit) : out;
+  }
+  async metadata(): Promise<Record<string, MetricMetadata[]>> {
+    return {};
+  }
+}
+
+const FLAGS: RawQueryFlags = {
+  httpAddress: '127.0.0.1:0',
+  grpcAddress: '127.0.0.1:0',
+  endpoint: ['http://unused:9090'],
+  'query.replicaLabel': ['replica'],
+  'deduplication.func': 'penalty',
+  'deduplication.workers': '1',
+  'query.timeout': '2m',
+  'query.lookbackDelta': '5m',
+  'query.maxConcurrent': '20',
+  'query.partialResponse': true,
+  'query.promqlCompat': '3',
+  'store.responseTimeout': '0ms',
+  'log.level': 'error',
+  'log.format': 'logfmt',
+};
+
+const deduplicator = new Deduplicator({ threads: 1 });
+const apps: FastifyInstance[] = [];
+
+function api(stores: Store[], flags: Partial<RawQueryFlags> = {}): FastifyInstance {
+  const config = parseQueryFlags({ ...FLAGS, ...flags });
+  const ctx: ApiContext = {
+    config,
+    engine: new Engine({
+      lookbackDelta: config.lookbackDelta,
+      defaultEvaluationInterval: 60_000,
+      maxSamples: 50_000_000,
+      enableExperimentalFunctions: false,
+    }),
+    stores: new StoreSet(stores),
+    deduplicator,
+    metrics: new QueryMetrics(),
+    gate: new Gate(config.maxConcurrent),
+    logger: silentLogger,
+    compat: () => '3',
+    annotations: () => true,
+    ready: () => true,
+  };
+  const app = buildHttpApi(ctx);
+  apps.push(app);
+  return app;
+}
+
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((a) => a.close()));
+});
+afterAll(async () => {
+  await deduplicator.close();
+});
+
+/** Three series per replica; replica a and b hold the same series. */
+function replica(r: string): FakeStore {
+  const sets = ['/a', '/b', '/c'].map((path) =>
+    labelsFromRecord({ __name__: 'demo_requests_total', cluster: 'c1', path, replica: r }),
+  );
+  return new FakeStore(`http://prom-${r}:9090`, sets, labelsFromRecord({ cluster: 'c1', replica: r }));
+}
+
+async function getJson(app: FastifyInstance, url: string) {
+  const res = await app.inject({ method: 'GET', url });
+  return { status: res.statusCode, headers: res.headers, body: res.body, json: JSON.parse(res.body) };
+}
+
+describe('match[] validation', () => {
+  it('rejects a selector whose matchers all match the empty string, as Prometheus does', async () => {
+    const a = replica('a');
+    const app = api([a, replica('b')]);
+    const series = await getJson(app, '/api/v1/series?match[]=' + encodeURIComponent('{a=""}'));
+    expect(series.status).toBe(400);
+    expect(series.json).toEqual({
+      status: 'error',
+      errorType: 'bad_data',
+      error: 'invalid parameter "match[]": match[] must contain at least one non-empty matcher',
+    });
+    for (const path of ['/api/v1/labels', '/api/v1/label/path/values']) {
+      const r = await getJson(app, `${path}?match[]=up&match[]=` + encodeURIComponent('{path=~".*",x=""}'));
+      expect(r.status, path).toBe(400);
+      expect(r.json.error, path).toBe('match[] must contain at least one non-empty matcher');
+    }
+    expect(a.calls).toEqual([]);
+  });
+
+  it('reports match[] parse errors with Prometheus’ wording per endpoint', async () => {
+    const app = api([replica('a')]);
+    const series = await getJson(app, '/api/v1/series?match[]=up{');
+    expect(series.json.error).toBe('invalid parameter "match[]": 1:4: parse error: unexpected end of input inside braces');
+    const labels = await getJson(app, '/api/v1/labels?match[]=up{');
+    expect(labels.status).toBe(400);
+    expect(labels.json.error).toBe('1:4: parse error: unexpected end of input inside braces');
+  });
+});

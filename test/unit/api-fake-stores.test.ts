@@ -163,3 +163,31 @@ describe('match[] validation', () => {
     expect(labels.json.error).toBe('1:4: parse error: unexpected end of input inside braces');
   });
 });
+
+describe('limit on series, labels and label values', () => {
+  it('truncates with the warning even when every replica cut its own answer at the limit', async () => {
+    const app = api([replica('a'), replica('b')]);
+    const series = await getJson(app, '/api/v1/series?match[]=demo_requests_total&limit=2');
+    expect(series.json.data).toEqual([
+      { __name__: 'demo_requests_total', cluster: 'c1', path: '/a' },
+      { __name__: 'demo_requests_total', cluster: 'c1', path: '/b' },
+    ]);
+    expect(series.json.warnings).toEqual(['results truncated due to limit']);
+    expect(series.headers['cache-control']).toBe('no-store');
+    const values = await getJson(app, '/api/v1/label/path/values?limit=2');
+    expect(values.json).toEqual({ status: 'success', data: ['/a', '/b'], warnings: ['results truncated due to limit'] });
+    const names = await getJson(app, '/api/v1/labels?limit=2');
+    expect(names.json).toEqual({ status: 'success', data: ['__name__', 'cluster'], warnings: ['results truncated due to limit'] });
+  });
+
+  it('gives no warning when the limit is not exceeded', async () => {
+    const app = api([replica('a'), replica('b')]);
+    const series = await getJson(app, '/api/v1/series?match[]=demo_requests_total&limit=3');
+    expect(series.json.data).toHaveLength(3);
+    expect(series.json.warnings).toBeUndefined();
+    const values = await getJson(app, '/api/v1/label/path/values?limit=3');
+    expect(values.json).toEqual({ status: 'success', data: ['/a', '/b', '/c'] });
+    const names = await getJson(app, '/api/v1/labels?limit=4');
+    expect(names.json).toEqual({ status: 'success', data: ['__name__', 'cluster', 'path', 'replica'] });
+  });
+});

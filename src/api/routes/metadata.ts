@@ -56,6 +56,20 @@ function labelsRequest(params: Params, requireMatch: boolean): LabelsRequest {
   };
 }
 
+/**
+ * The request as sent to each store: one item over the limit, so a store whose answer was cut
+ * shows it (its list comes back longer than the limit) and the truncation warning is not lost when
+ * the stores' answers overlap.
+ */
+function storeRequest(request: LabelsRequest): LabelsRequest {
+  return request.limit > 0 ? { ...request, limit: request.limit + 1 } : request;
+}
+
+/** True when some store had more items than the limit (its answer, and so the result, was cut). */
+function storeTruncated(lists: readonly (readonly unknown[])[], limit: number): boolean {
+  return limit > 0 && lists.some((l) => l.length > limit);
+}
+
 /** Endpoints that can hold series for at least one of the selectors (all when there are none). */
 function storesFor(ctx: ApiContext, matchers: readonly (readonly LabelMatcher[])[]): Store[] {
   if (matchers.length === 0) return [...ctx.stores.stores];
@@ -74,7 +88,7 @@ async function handleSeries(ctx: ApiContext, req: FastifyRequest, reply: Fastify
     storesFor(ctx, request.matchers),
     fanoutPolicy(ctx, params),
     clientGoneSignal(reply),
-    (store, signal) => store.series(request, signal),
+    (store, signal) => store.series(storeRequest(request), signal),
   );
   const unique = new Map<string, Labels>();
   for (const list of results) {
@@ -84,7 +98,7 @@ async function handleSeries(ctx: ApiContext, req: FastifyRequest, reply: Fastify
     }
   }
   let sets = [...unique.values()].sort(compareLabels);
-  if (request.limit > 0 && sets.length > request.limit) {
+  if (request.limit > 0 && (sets.length > request.limit || storeTruncated(results, request.limit))) {
     sets = sets.slice(0, request.limit);
     warnings.push(TRUNCATED);
   }
@@ -98,7 +112,7 @@ async function handleLabels(ctx: ApiContext, req: FastifyRequest, reply: Fastify
     storesFor(ctx, request.matchers),
     fanoutPolicy(ctx, params),
     clientGoneSignal(reply),
-    (store, signal) => store.labelNames(request, signal),
+    (store, signal) => store.labelNames(storeRequest(request), signal),
   );
   return sendStrings(reply, results, request.limit, warnings);
 }
@@ -112,7 +126,7 @@ async function handleLabelValues(ctx: ApiContext, req: FastifyRequest, reply: Fa
     storesFor(ctx, request.matchers),
     fanoutPolicy(ctx, params),
     clientGoneSignal(reply),
-    (store, signal) => store.labelValues(name, request, signal),
+    (store, signal) => store.labelValues(name, storeRequest(request), signal),
   );
   return sendStrings(reply, results, request.limit, warnings);
 }
@@ -155,7 +169,7 @@ function sendStrings(reply: FastifyReply, lists: string[][], limit: number, warn
   const all = new Set<string>();
   for (const list of lists) for (const v of list) all.add(v);
   let sorted = [...all].sort(compareStrings);
-  if (limit > 0 && sorted.length > limit) {
+  if (limit > 0 && (sorted.length > limit || storeTruncated(lists, limit))) {
     sorted = sorted.slice(0, limit);
     warnings.push(TRUNCATED);
   }

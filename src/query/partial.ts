@@ -1,5 +1,6 @@
 import type { Store } from '../store/store.js';
 import { PromQLError } from '../promql/errors.js';
+import { linkedSignal } from '../util/signal.js';
 
 /** Per-request fan-out policy shared by selects and metadata calls. */
 export interface FanoutPolicy {
@@ -28,8 +29,8 @@ export async function fanOut<T>(
 ): Promise<FanoutOutcome<T>> {
   const settled = await Promise.allSettled(
     stores.map(async (store) => {
-      const storeSignal =
-        policy.storeTimeout > 0 ? AbortSignal.any([signal, AbortSignal.timeout(policy.storeTimeout)]) : signal;
+      const linked = policy.storeTimeout > 0 ? linkedSignal([signal], policy.storeTimeout) : null;
+      const storeSignal = linked?.signal ?? signal;
       const started = performance.now();
       try {
         const value = await call(store, storeSignal);
@@ -38,6 +39,8 @@ export async function fanOut<T>(
       } catch (err) {
         observe?.(store, (performance.now() - started) / 1000, true);
         throw describeStoreError(store, err, storeSignal, signal);
+      } finally {
+        linked?.dispose();
       }
     }),
   );

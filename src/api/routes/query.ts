@@ -6,6 +6,7 @@ import { parseDurationParam, parseTime, type Params } from '../params.js';
 import { clientGoneSignal, requestParams, requestQuerier } from '../request.js';
 import { PromQLError } from '../../promql/errors.js';
 import type { QueryOptions, QueryResult } from '../../promql/types.js';
+import { linkedSignal } from '../../util/signal.js';
 
 const MAX_POINTS = 11_000;
 
@@ -84,9 +85,8 @@ async function evaluate(
   }
   const started = performance.now();
   const querier = requestQuerier(ctx, params);
-  const signals = [clientGoneSignal(reply)];
-  if (timeout > 0) signals.push(AbortSignal.timeout(timeout));
-  const signal = AbortSignal.any(signals);
+  const deadline = linkedSignal([clientGoneSignal(reply)], timeout);
+  const signal = deadline.signal;
   try {
     const result = await ctx.gate.run(
       () =>
@@ -108,6 +108,8 @@ async function evaluate(
       throw new ApiError('bad_data', `invalid parameter "query": ${err.message}`);
     }
     throw err;
+  } finally {
+    deadline.dispose();
   }
 }
 

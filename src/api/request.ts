@@ -3,6 +3,7 @@ import { FanoutQuerier } from '../query/querier.js';
 import type { FanoutPolicy } from '../query/partial.js';
 import type { ApiContext } from './context.js';
 import { Params, parseBoolParam } from './params.js';
+import { linkedSignal, type LinkedSignal } from '../util/signal.js';
 
 /** URL query and form body of a request, merged (see Params). */
 export function requestParams(req: FastifyRequest): Params {
@@ -20,6 +21,15 @@ export function clientGoneSignal(reply: FastifyReply): AbortSignal {
     }
   });
   return controller.signal;
+}
+
+/**
+ * The signal of a metadata request (series, labels, label values, metadata): the client going away
+ * or `--query.timeout`, so an endpoint that never answers cannot hold the request open forever.
+ * dispose() it when the request is done.
+ */
+export function metadataSignal(ctx: ApiContext, reply: FastifyReply): LinkedSignal {
+  return linkedSignal([clientGoneSignal(reply)], ctx.config.queryTimeout);
 }
 
 export function fanoutPolicy(ctx: ApiContext, params: Params): FanoutPolicy {

@@ -66,7 +66,8 @@ class FakeStore implements Store {
     const out = this.matching(req);
     return req.limit > 0 ? out.slice(0, req.limit) : out;
   }
-  async metadata(): Promise<Record<string, MetricMetadata[]>> {
+  async metadata(_metric: string, _limit: number, signal: AbortSignal): Promise<Record<string, MetricMetadata[]>> {
+    await this.wait(signal);
     return {};
   }
 }
@@ -189,5 +190,20 @@ describe('limit on series, labels and label values', () => {
     expect(values.json).toEqual({ status: 'success', data: ['/a', '/b', '/c'] });
     const names = await getJson(app, '/api/v1/labels?limit=4');
     expect(names.json).toEqual({ status: 'success', data: ['__name__', 'cluster', 'path', 'replica'] });
+  });
+});
+
+describe('metadata endpoints against an endpoint that never answers', () => {
+  it('give up at --query.timeout with 503 instead of hanging', async () => {
+    const hung = replica('a');
+    hung.hang = true;
+    const app = api([hung], { 'query.timeout': '200ms' });
+    for (const path of ['/api/v1/labels', '/api/v1/label/path/values', '/api/v1/series?match[]=up', '/api/v1/metadata']) {
+      const started = Date.now();
+      const r = await getJson(app, path);
+      expect(r.status, path).toBe(503);
+      expect(r.json.errorType, path).toBe('timeout');
+      expect(Date.now() - started, path).toBeLessThan(2000);
+    }
   });
 });

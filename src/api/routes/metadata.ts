@@ -9,7 +9,7 @@ import { encodeLabels, jsonString, successBody } from '../encode.js';
 import { ApiError, toApiError } from '../errors.js';
 import { MAX_TIME_MS, MIN_TIME_MS, parseBoolParam, parseLimitParam, parseTime, type Params } from '../params.js';
 import { decodeLabelName } from '../label-name.js';
-import { clientGoneSignal, fanoutPolicy, requestParams } from '../request.js';
+import { fanoutPolicy, metadataSignal, requestParams } from '../request.js';
 
 const TRUNCATED = 'results truncated due to limit';
 
@@ -84,12 +84,13 @@ async function handleSeries(ctx: ApiContext, req: FastifyRequest, reply: Fastify
   const fromRequest = params.getAll('replicaLabels[]').concat(params.getAll('replicaLabels'));
   const replicaLabels = new Set(fromRequest.length > 0 ? fromRequest : ctx.config.replicaLabels);
   const dedup = parseBoolParam('dedup', params.get('dedup'), true) && replicaLabels.size > 0;
+  const deadline = metadataSignal(ctx, reply);
   const { results, warnings } = await fanOut(
     storesFor(ctx, request.matchers),
     fanoutPolicy(ctx, params),
-    clientGoneSignal(reply),
+    deadline.signal,
     (store, signal) => store.series(storeRequest(request), signal),
-  );
+  ).finally(deadline.dispose);
   const unique = new Map<string, Labels>();
   for (const list of results) {
     for (const ls of list) {
@@ -108,12 +109,13 @@ async function handleSeries(ctx: ApiContext, req: FastifyRequest, reply: Fastify
 async function handleLabels(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<string> {
   const params = requestParams(req);
   const request = labelsRequest(params, false);
+  const deadline = metadataSignal(ctx, reply);
   const { results, warnings } = await fanOut(
     storesFor(ctx, request.matchers),
     fanoutPolicy(ctx, params),
-    clientGoneSignal(reply),
+    deadline.signal,
     (store, signal) => store.labelNames(storeRequest(request), signal),
-  );
+  ).finally(deadline.dispose);
   return sendStrings(reply, results, request.limit, warnings);
 }
 
@@ -122,12 +124,13 @@ async function handleLabelValues(ctx: ApiContext, req: FastifyRequest, reply: Fa
   const name = decodeLabelName((req.params as { name: string }).name);
   if (name === '') throw new ApiError('bad_data', `invalid label name: ""`);
   const request = labelsRequest(params, false);
+  const deadline = metadataSignal(ctx, reply);
   const { results, warnings } = await fanOut(
     storesFor(ctx, request.matchers),
     fanoutPolicy(ctx, params),
-    clientGoneSignal(reply),
+    deadline.signal,
     (store, signal) => store.labelValues(name, storeRequest(request), signal),
-  );
+  ).finally(deadline.dispose);
   return sendStrings(reply, results, request.limit, warnings);
 }
 
@@ -135,12 +138,13 @@ async function handleMetadata(ctx: ApiContext, req: FastifyRequest, reply: Fasti
   const params = requestParams(req);
   const metric = params.get('metric') ?? '';
   const limit = parseLimitParam(params.get('limit'));
+  const deadline = metadataSignal(ctx, reply);
   const { results, warnings } = await fanOut(
     [...ctx.stores.stores],
     fanoutPolicy(ctx, params),
-    clientGoneSignal(reply),
+    deadline.signal,
     (store, signal) => store.metadata(metric, limit, signal),
-  );
+  ).finally(deadline.dispose);
   const merged = new Map<string, MetricMetadata[]>();
   for (const r of results) {
     for (const [name, entries] of Object.entries(r)) {

@@ -13,7 +13,11 @@ export interface ApiContext {
   readonly baseUrl: string;
   readonly dispatcher: Dispatcher;
   readonly headers?: Record<string, string>;
+  /** Largest JSON answer accepted (default 256 MiB). */
+  readonly maxResponseBytes?: number;
 }
+
+const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 /** Earliest / latest timestamps worth sending; outside them the parameter is left out. */
 const MIN_SENT_MS = -62135596800000; // 0001-01-01
@@ -47,6 +51,7 @@ export async function apiCall<T>(
   params: [string, string][],
   signal: AbortSignal | undefined,
   postable = false,
+  check?: DataCheck,
 ): Promise<T> {
   const qs = new URLSearchParams(params).toString();
   const usePost = postable && qs.length > 4096;
@@ -73,22 +78,72 @@ export async function apiCall<T>(
     const snippet = await bodySnippet(res.body);
     throw new RemoteReadError(`${ctx.baseUrl + path}: HTTP ${res.statusCode}${snippet ? ': ' + snippet : ''}`, res.statusCode);
   }
-  let env: ApiEnvelope<T>;
+  const limit = ctx.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  let env: ApiEnvelope<T> | null;
   try {
-    env = (await res.body.json()) as ApiEnvelope<T>;
+    const parts: Buffer[] = [];
+    let n = 0;
+    for await (const piece of res.body) {
+      const b = piece as Buffer;
+      n += b.length;
+      if (n > limit) {
+        res.body.destroy();
+        throw new RemoteReadError(`${ctx.baseUrl + path}: response larger than ${limit} bytes`);
+      }
+      parts.push(b);
+    }
+    env = JSON.parse(Buffer.concat(parts, n).toString('utf8')) as ApiEnvelope<T> | null;
   } catch (err) {
     if (signal?.aborted) throw signal.reason ?? err;
+    if (err instanceof RemoteReadError) throw err;
     throw new RemoteReadError(`${ctx.baseUrl + path}: invalid JSON response: ${describeError(err)}`);
   }
-  if (env.status !== 'success' || env.data === undefined) {
-    throw new RemoteReadError(`${ctx.baseUrl + path}: ${env.errorType ?? 'error'}: ${env.error ?? 'no data'}`);
+  if (env === null || typeof env !== 'object' || env.status !== 'success' || env.data === undefined) {
+    throw new RemoteReadError(`${ctx.baseUrl + path}: ${env?.errorType ?? 'error'}: ${env?.error ?? 'no data'}`);
+  }
+  if (check !== undefined && !check(env.data)) {
+    throw new RemoteReadError(`${ctx.baseUrl + path}: unexpected response: data is not ${check.expected}`);
   }
   return env.data;
 }
 
+/** A shape test for an API answer's `data`, with what it expects for the error message. */
+export interface DataCheck {
+  (data: unknown): boolean;
+  readonly expected: string;
+}
+
+function dataCheck(expected: string, test: (data: unknown) => boolean): DataCheck {
+  return Object.assign(test, { expected });
+}
+
+const isStringRecord = (x: unknown): boolean =>
+  typeof x === 'object' && x !== null && !Array.isArray(x) && Object.values(x).every((v) => typeof v === 'string');
+
+export const STRING_LIST = dataCheck('a list of strings', (d) => Array.isArray(d) && d.every((x) => typeof x === 'string'));
+export const LABEL_SETS = dataCheck('a list of label sets', (d) => Array.isArray(d) && d.every(isStringRecord));
+export const METADATA = dataCheck(
+  'a map of metric metadata lists',
+  (d) =>
+    typeof d === 'object' &&
+    d !== null &&
+    !Array.isArray(d) &&
+    Object.values(d).every(
+      (list) =>
+        Array.isArray(list) &&
+        list.every(
+          (e) =>
+            typeof e === 'object' &&
+            e !== null &&
+            ['type', 'help', 'unit'].every((k) => (e as Record<string, unknown>)[k] === undefined || typeof (e as Record<string, unknown>)[k] === 'string'),
+        ),
+    ),
+);
+export const CONFIG = dataCheck('a config', (d) => typeof d === 'object' && d !== null && typeof (d as { yaml?: unknown }).yaml === 'string');
+
 /** Reads `global.external_labels` from /api/v1/status/config. */
 export async function fetchExternalLabels(ctx: ApiContext, signal?: AbortSignal): Promise<Labels> {
-  const data = await apiCall<{ yaml: string }>(ctx, '/api/v1/status/config', [], signal);
+  const data = await apiCall<{ yaml: string }>(ctx, '/api/v1/status/config', [], signal, false, CONFIG);
   return parseExternalLabels(data.yaml);
 }
 

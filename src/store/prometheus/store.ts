@@ -11,7 +11,7 @@ import { compareStrings, type Label, type Labels } from '../../model/labels.js';
 import { LabelMatcher } from '../../model/matcher.js';
 import type { Series } from '../../model/samples.js';
 import type { LabelsRequest, MetricMetadata, Store, StoreSelectRequest, StoreSelectResult } from '../store.js';
-import { apiCall, fetchExternalLabels, formatSelector, formatTime, type ApiContext } from './http-api.js';
+import { apiCall, fetchExternalLabels, formatSelector, formatTime, LABEL_SETS, METADATA, STRING_LIST, type ApiContext } from './http-api.js';
 import type { ResponseTypeValue } from './messages.js';
 import { DEFAULT_ACCEPTED, remoteRead, type RemoteReadResult } from './remote-read.js';
 
@@ -24,6 +24,8 @@ export interface PrometheusStoreOptions {
   readonly refreshIntervalMs?: number;
   /** Remote read response types offered, in preference order. */
   readonly acceptedResponseTypes?: readonly ResponseTypeValue[];
+  /** Largest JSON answer of the HTTP API (labels, series, metadata), default 256 MiB. */
+  readonly maxResponseBytes?: number;
   /** Streamed-response frame limit, default 50 MB. */
   readonly maxFrameBytes?: number;
   /** TCP/TLS connect timeout, default 5 s. */
@@ -74,7 +76,12 @@ export class PrometheusStore implements Store {
         keepAliveTimeout: 30_000,
         connect: { timeout: opts.connectTimeoutMs ?? 5_000 },
       });
-    this.ctx = { baseUrl: url, dispatcher: this.dispatcher, ...(opts.headers ? { headers: opts.headers } : {}) };
+    this.ctx = {
+      baseUrl: url,
+      dispatcher: this.dispatcher,
+      ...(opts.headers ? { headers: opts.headers } : {}),
+      ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}),
+    };
   }
 
   /** External labels as last seen; null when never fetched successfully. */
@@ -211,7 +218,7 @@ export class PrometheusStore implements Store {
   async labelNames(req: LabelsRequest, signal: AbortSignal): Promise<string[]> {
     const params = this.matchParams(req);
     if (params === null) return [];
-    const names = await apiCall<string[]>(this.ctx, '/api/v1/labels', params, signal, true);
+    const names = await apiCall<string[]>(this.ctx, '/api/v1/labels', params, signal, true, STRING_LIST);
     const ext = this.ext ?? [];
     let out = names;
     if (names.length > 0 && ext.length > 0) {
@@ -230,6 +237,8 @@ export class PrometheusStore implements Store {
       `/api/v1/label/${encodeURIComponent(name)}/values`,
       params,
       signal,
+      false,
+      STRING_LIST,
     );
     const extLabel = (this.ext ?? []).find((l) => l.name === name);
     if (extLabel === undefined || values.includes(extLabel.value)) return limit(values, req.limit);
@@ -237,7 +246,7 @@ export class PrometheusStore implements Store {
     // selection holds any series at all.
     let any = req.matchers.length === 0;
     if (!any) {
-      const names = await apiCall<string[]>(this.ctx, '/api/v1/labels', params, signal, true);
+      const names = await apiCall<string[]>(this.ctx, '/api/v1/labels', params, signal, true, STRING_LIST);
       any = names.length > 0;
     }
     if (!any) return limit(values, req.limit);
@@ -248,7 +257,7 @@ export class PrometheusStore implements Store {
     const params = this.matchParams(req);
     if (params === null) return [];
     if (req.matchers.length === 0) params.push(['match[]', formatSelector([ALL_SERIES])]);
-    const data = await apiCall<Record<string, string>[]>(this.ctx, '/api/v1/series', params, signal, true);
+    const data = await apiCall<Record<string, string>[]>(this.ctx, '/api/v1/series', params, signal, true, LABEL_SETS);
     const ext = this.ext ?? [];
     const out: Labels[] = [];
     for (const rec of data) {
@@ -264,7 +273,12 @@ export class PrometheusStore implements Store {
     const params: [string, string][] = [];
     if (metric !== '') params.push(['metric', metric]);
     if (limitN > 0) params.push(['limit', String(limitN)]);
-    return apiCall<Record<string, MetricMetadata[]>>(this.ctx, '/api/v1/metadata', params, signal);
+    const data = await apiCall<Record<string, Partial<MetricMetadata>[]>>(this.ctx, '/api/v1/metadata', params, signal, false, METADATA);
+    const out = Object.create(null) as Record<string, MetricMetadata[]>; // a metric may be named __proto__
+    for (const [name, list] of Object.entries(data)) {
+      out[name] = list.map((e) => ({ type: e.type ?? '', help: e.help ?? '', unit: e.unit ?? '' }));
+    }
+    return out;
   }
 }
 

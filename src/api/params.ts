@@ -58,18 +58,31 @@ export function parseTime(name: string, text: string): number {
   );
 }
 
-/** Prometheus' parseDuration for API parameters: float seconds or a duration string. Returns ms. */
-export function parseDurationParam(name: string, text: string): number {
+/**
+ * Prometheus' parseDuration for API parameters: float seconds or a duration string. Returns ns, as
+ * Go's time.Duration: float seconds are truncated toward zero to whole nanoseconds.
+ */
+export function parseDurationParamNs(name: string, text: string): number {
   if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) {
-    const ms = Math.round(Number(text) * 1000);
-    if (Number.isFinite(ms) && Math.abs(ms) < 2 ** 63 / 1e6) return ms;
+    const ns = Math.trunc(Number(text) * 1e9);
+    if (Number.isFinite(ns) && Math.abs(ns) < 2 ** 63) return ns;
     throw new ApiError('bad_data', `invalid parameter "${name}": cannot parse "${text}" to a valid duration. It overflows int64`);
   }
   try {
-    return parsePromDuration(text);
+    return parsePromDuration(text) * 1e6;
   } catch {
     throw new ApiError('bad_data', `invalid parameter "${name}": cannot parse "${text}" to a valid duration`);
   }
+}
+
+/** ns to ms as Prometheus' engine does (integer division, truncating toward zero). */
+export function nsToMs(ns: number): number {
+  return Number.isSafeInteger(ns) ? Math.trunc(ns / 1e6) : Number(BigInt(ns) / 1_000_000n);
+}
+
+/** parseDurationParamNs in ms (truncated): `step=1.0005` is a 1000 ms step, as in Prometheus. */
+export function parseDurationParam(name: string, text: string): number {
+  return nsToMs(parseDurationParamNs(name, text));
 }
 
 /** Go's strconv.ParseBool, as Thanos reads `dedup` and `partial_response`. */

@@ -207,3 +207,17 @@ describe('metadata endpoints against an endpoint that never answers', () => {
     }
   });
 });
+
+describe('float-second durations', () => {
+  it('truncates step to whole ms as Prometheus does (step=1.0005 is a 1 s step)', async () => {
+    const app = api([replica('a')]);
+    const r = await getJson(
+      app,
+      '/api/v1/query_range?query=time()&start=2023-11-14T22:13:20.5Z&end=2023-11-14T22:13:22.5Z&step=1.0005',
+    );
+    // Prometheus 2.42's answer to the same request.
+    expect(r.body).toBe(
+      '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1700000000.500,"1700000000.5"],[1700000001.500,"1700000001.5"],[1700000002.500,"1700000002.5"]]}]}}',
+    );
+  });
+});

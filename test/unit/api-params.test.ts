@@ -67,3 +67,14 @@ describe('decodeLabelName', () => {
     expect(decodeLabelName('U__my__label')).toBe('my_label');
   });
 });
+
+describe('parseDurationParam truncation', () => {
+  it('truncates float seconds toward zero like Go time.Duration, then to ms', async () => {
+    const { parseDurationParamNs } = await import('../../src/api/params.js');
+    expect(parseDurationParam('step', '1.0005')).toBe(1000);
+    expect(parseDurationParam('step', '0.0019')).toBe(1);
+    expect(parseDurationParam('step', '-1.0005')).toBe(-1000);
+    expect(parseDurationParamNs('step', '0.0001')).toBe(100_000);
+    expect(parseDurationParam('step', '0.0001')).toBe(0);
+  });
+});

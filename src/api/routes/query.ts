@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.js';
 import { encodeQueryData, successBody } from '../encode.js';
 import { ApiError } from '../errors.js';
-import { parseDurationParam, parseTime, type Params } from '../params.js';
+import { nsToMs, parseDurationParam, parseDurationParamNs, parseTime, type Params } from '../params.js';
 import { clientGoneSignal, requestParams, requestQuerier } from '../request.js';
 import { PromQLError } from '../../promql/errors.js';
 import type { QueryOptions, QueryResult } from '../../promql/types.js';
@@ -40,14 +40,18 @@ async function handleRange(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
   if (end < start) {
     throw new ApiError('bad_data', 'invalid parameter "end": end timestamp must not be before start time');
   }
-  const step = parseDurationParam('step', params.get('step') ?? '');
+  const stepNs = parseDurationParamNs('step', params.get('step') ?? '');
+  const step = nsToMs(stepNs);
+  // A sub-millisecond step passes Prometheus' check and then fails in its engine (integer divide by
+  // zero, 422): refused here with the zero-step message instead.
   if (step <= 0) {
     throw new ApiError(
       'bad_data',
       'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer',
     );
   }
-  if (Math.floor((end - start) / step) > MAX_POINTS) {
+  // Prometheus divides the range by the step in nanoseconds.
+  if (Math.floor(((end - start) * 1e6) / stepNs) > MAX_POINTS) {
     throw new ApiError(
       'bad_data',
       'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',

@@ -177,8 +177,33 @@ export class PrometheusStore implements Store {
       chunks: res.chunks,
       samples: res.samples,
     };
-    const series = this.withExternalLabels(res.series);
+    const series = this.checkExternalLabels(this.withExternalLabels(res.series), req.matchers);
     return { series, warnings: res.warnings.map((w) => `${this.name}: ${w}`) };
+  }
+
+  /**
+   * Remote read labels each series with the server's current external labels. When those differ
+   * from the cached ones (the server's config changed since the last refresh), the matchers this
+   * store resolved locally may be wrong: keep only the series that match every matcher (so
+   * `{replica="a"}` never returns the series of what is now replica "c") and refresh now.
+   */
+  private checkExternalLabels(series: Series[], matchers: readonly LabelMatcher[]): Series[] {
+    const ext = this.ext;
+    if (ext === null || ext.length === 0 || series.length === 0) return series;
+    let stale = false;
+    for (const s of series) {
+      for (const e of ext) {
+        const l = s.labels.find((x) => x.name === e.name);
+        if (l !== undefined && l.value !== e.value) {
+          stale = true;
+          break;
+        }
+      }
+      if (stale) break;
+    }
+    if (!stale) return series;
+    void this.refreshExternalLabels();
+    return series.filter((s) => matchers.every((m) => m.matches(s.labels.find((l) => l.name === m.name)?.value ?? '')));
   }
 
   /** Remote read already adds external labels; this only fills in any that are missing. */

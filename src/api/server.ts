@@ -44,9 +44,22 @@ export function buildHttpApi(ctx: ApiContext): FastifyInstance {
     return errorBody(errorType, apiError.message);
   });
 
+  // Prometheus answers CORS preflights on every API path with 204.
+  app.options('/api/v1/*', async (_req, reply) => {
+    reply.code(204);
+    return '';
+  });
+
   app.setNotFoundHandler(async (req, reply) => {
-    reply.code(404).type('application/json');
-    return errorBody('not_found', `no handler for ${req.method} ${req.url.split('?')[0]}`);
+    const path = req.url.split('?')[0]!;
+    const allow = allowedMethods(path);
+    if (allow !== null) {
+      // A known path with another method: 405 with Allow, word for word as Prometheus' router.
+      reply.code(405).header('Allow', allow).header('X-Content-Type-Options', 'nosniff').type('text/plain; charset=utf-8');
+      return 'Method Not Allowed\n';
+    }
+    reply.code(404).type('application/json').header('Cache-Control', 'no-store');
+    return errorBody('not_found', `no handler for ${req.method} ${path}`);
   });
 
   registerCompression(app);
@@ -54,4 +67,11 @@ export function buildHttpApi(ctx: ApiContext): FastifyInstance {
   registerMetadataRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
   return app;
+}
+
+/** Methods served on a known API path (as Prometheus' Allow header lists them), null for unknown paths. */
+function allowedMethods(path: string): string | null {
+  if (/^\/api\/v1\/(query|query_range|series|labels)$/.test(path)) return 'GET, OPTIONS, POST';
+  if (/^\/api\/v1\/(label\/[^/]+\/values|metadata|status\/buildinfo|status\/flags)$/.test(path)) return 'GET, OPTIONS';
+  return null;
 }

@@ -221,3 +221,20 @@ describe('float-second durations', () => {
     );
   });
 });
+
+describe('methods', () => {
+  it('answers a known path with the wrong method 405 with Allow, as Prometheus', async () => {
+    const app = api([replica('a')]);
+    const del = await app.inject({ method: 'DELETE', url: '/api/v1/query?query=up' });
+    expect(del.statusCode).toBe(405);
+    expect(del.headers.allow).toBe('GET, OPTIONS, POST');
+    expect(del.body).toBe('Method Not Allowed\n');
+    const post = await app.inject({ method: 'POST', url: '/api/v1/label/path/values' });
+    expect(post.statusCode).toBe(405);
+    expect(post.headers.allow).toBe('GET, OPTIONS');
+    const options = await app.inject({ method: 'OPTIONS', url: '/api/v1/query' });
+    expect(options.statusCode).toBe(204);
+    const unknown = await app.inject({ method: 'GET', url: '/api/v1/nope' });
+    expect(unknown.statusCode).toBe(404);
+  });
+});

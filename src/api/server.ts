@@ -62,6 +62,11 @@ export function buildHttpApi(ctx: ApiContext): FastifyInstance {
     return errorBody('not_found', `no handler for ${req.method} ${path}`);
   });
 
+  // Fastify appends "; charset=utf-8" to JSON types; Prometheus sends plain application/json.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (reply.getHeader('content-type') === 'application/json; charset=utf-8') reply.header('content-type', 'application/json');
+    return payload;
+  });
   registerCompression(app);
   registerQueryRoutes(app, ctx);
   registerMetadataRoutes(app, ctx);

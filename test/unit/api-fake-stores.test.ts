@@ -238,3 +238,17 @@ describe('methods', () => {
     expect(unknown.statusCode).toBe(404);
   });
 });
+
+describe('headers', () => {
+  it('sends Content-Type: application/json exactly as Prometheus, on answers and errors', async () => {
+    const app = api([replica('a')]);
+    const ok = await app.inject({ method: 'GET', url: '/api/v1/query?query=1&time=4' });
+    expect(ok.headers['content-type']).toBe('application/json');
+    const bad = await app.inject({ method: 'GET', url: '/api/v1/query?query=sum(' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toBe('application/json');
+    expect(bad.headers['cache-control']).toBe('no-store');
+    const labels = await app.inject({ method: 'GET', url: '/api/v1/labels' });
+    expect(labels.headers['content-type']).toBe('application/json');
+  });
+});

@@ -21,9 +21,13 @@ interface Packed {
 /**
  * `n` replicas packed after a few padding samples. Intervals, jitter, outages, exact ties with
  * replica 0, counter resets; NaN-free (counter mode's input) unless `stale`, which adds markers.
+ * In half the rounds ("grid") every timestamp is a multiple of the interval plus 0, 1 or 2 ms, so
+ * samples often fall exactly on a seek target (lastT + 1 + penalty), or 1 ms either side of it or
+ * of another replica's sample: the boundaries where `<` against `<=` or an off-by-one penalty shows.
  */
 function randomPacked(rand: () => number, n: number, stale: boolean): Packed {
   const interval = [1000, 5000, 15000][Math.floor(rand() * 3)]!;
+  const grid = rand() < 0.5;
   const t: number[] = [1, 2, 3];
   const v: number[] = [0, 0, 0];
   const s: number[] = [0, 0, 0];
@@ -34,12 +38,12 @@ function randomPacked(rand: () => number, n: number, stale: boolean): Packed {
     const len = rand() < 0.15 ? Math.floor(rand() * 3) : Math.floor(rand() * 80);
     start.push(t.length);
     const mine: number[] = [];
-    let time = Math.floor(rand() * interval * 3);
+    let time = grid ? interval * Math.floor(rand() * 3) : Math.floor(rand() * interval * 3);
     let value = Math.floor(rand() * 1000);
     for (let i = 0; i < len; i++) {
       const x = rand();
       if (x < 0.04) time += interval * (2 + Math.floor(rand() * 10)); // outage
-      else if (x < 0.12 && first.length > 0) {
+      else if (x < 0.12 && first.length > 0 && !grid) {
         const tie = first[Math.floor(rand() * first.length)]!;
         if (tie > time) time = tie; // exact tie with replica 0
       }
@@ -52,9 +56,12 @@ function randomPacked(rand: () => number, n: number, stale: boolean): Packed {
         v.push(value);
         s.push(0);
       }
-      t.push(time);
-      mine.push(time);
-      time += Math.max(1, interval + Math.floor((rand() - 0.5) * interval * (rand() < 0.2 ? 1.6 : 0.4)));
+      const at = grid ? time + Math.floor(rand() * 3) : time;
+      t.push(at);
+      mine.push(at);
+      time += grid
+        ? interval * (rand() < 0.15 ? 2 : 1)
+        : Math.max(1, interval + Math.floor((rand() - 0.5) * interval * (rand() < 0.2 ? 1.6 : 0.4)));
     }
     end.push(t.length);
     if (r === 0) first = mine;

@@ -35,11 +35,18 @@ export class Params {
 /** Smallest and largest times Prometheus accepts, used as defaults for metadata endpoints. */
 export const MIN_TIME_MS = -9_223_372_036_854; // ~ math.MinInt64 / 1e6, as Prometheus' minTime
 export const MAX_TIME_MS = 9_223_372_036_854;
+/** How Prometheus formats its minimum and maximum times (RFC 3339 with 9-digit years). */
+const MIN_TIME_TEXT = '-292273086-05-16T16:47:06Z';
+const MAX_TIME_TEXT = '292277025-08-18T07:12:54.999999999Z';
 
 /**
  * Prometheus' parseTime: float Unix seconds (fraction rounded to ms) or RFC 3339. Returns ms.
  */
 export function parseTime(name: string, text: string): number {
+  // Go's time parser only takes 4-digit years; Prometheus special-cases its own boundary times,
+  // which Go clients (client_golang) send for "no bound".
+  if (text === MIN_TIME_TEXT) return MIN_TIME_MS;
+  if (text === MAX_TIME_TEXT) return MAX_TIME_MS;
   if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) {
     const seconds = Number(text);
     const whole = Math.trunc(seconds);

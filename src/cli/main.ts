@@ -31,7 +31,7 @@ function buildProgram(): Command {
     .option('--query.timeout <duration>', 'Maximum time to process a query.', '2m')
     .option('--query.lookback-delta <duration>', 'How far back an instant selector looks for the newest sample.', '5m')
     .option('--query.max-concurrent <n>', 'Maximum number of queries evaluated at once; more wait.', '20')
-    .option('--query.partial-response [bool]', 'Answer from the endpoints that respond, with a warning for the others (default true).', true)
+    .option('--query.partial-response [bool]', 'Answer from the endpoints that respond, with a warning for the others.', true)
     .option('--no-query.partial-response', 'Fail a query when any endpoint fails.')
     .option('--query.promql-compat <mode>', 'PromQL dialect: auto (follow the endpoints\' Prometheus major version), 2 or 3.', 'auto')
     .option('--store.response-timeout <duration>', 'Give up on an endpoint after this long (0 = only the query timeout applies).', '0ms')

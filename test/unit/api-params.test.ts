@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/api/errors.js';
-import { Params, parseBoolParam, parseDurationParam, parseLimitParam, parseTime } from '../../src/api/params.js';
+import { MAX_TIME_MS, MIN_TIME_MS, Params, parseBoolParam, parseDurationParam, parseLimitParam, parseTime } from '../../src/api/params.js';
 import { decodeLabelName } from '../../src/api/label-name.js';
 
 describe('Params', () => {
@@ -24,6 +24,10 @@ describe('parseTime', () => {
   it('reads RFC 3339 with offsets', () => {
     expect(parseTime('time', '2023-11-14T22:13:20Z')).toBe(1_700_000_000_000);
     expect(parseTime('time', '2023-11-14T23:13:20.250+01:00')).toBe(1_700_000_000_250);
+  });
+  it("accepts Prometheus' own boundary times, as Go clients send them", () => {
+    expect(parseTime('start', '-292273086-05-16T16:47:06Z')).toBe(MIN_TIME_MS);
+    expect(parseTime('end', '292277025-08-18T07:12:54.999999999Z')).toBe(MAX_TIME_MS);
   });
   it('rejects anything else with Prometheus wording', () => {
     expect(() => parseTime('time', 'abc')).toThrow(

@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { FanoutQuerier } from '../query/querier.js';
+import { FanoutQuerier, type DedupPolicy } from '../query/querier.js';
 import type { FanoutPolicy } from '../query/partial.js';
 import type { ApiContext } from './context.js';
+import { successBody } from './encode.js';
 import { Params, parseBoolParam } from './params.js';
 import { linkedSignal, type LinkedSignal } from '../util/signal.js';
 
@@ -39,15 +40,24 @@ export function fanoutPolicy(ctx: ApiContext, params: Params): FanoutPolicy {
   };
 }
 
-/** The request's storage view: Thanos' `dedup` and `replicaLabels[]` parameters over the flags. */
-export function requestQuerier(ctx: ApiContext, params: Params): FanoutQuerier {
+/** Thanos' `dedup` and `replicaLabels[]` parameters over the flags (the request's list wins when given). */
+export function requestDedupPolicy(ctx: ApiContext, params: Params): DedupPolicy {
   const fromRequest = params.getAll('replicaLabels[]').concat(params.getAll('replicaLabels'));
-  const replicaLabels = new Set(fromRequest.length > 0 ? fromRequest : ctx.config.replicaLabels);
-  return new FanoutQuerier(
-    ctx.stores,
-    ctx.deduplicator,
-    fanoutPolicy(ctx, params),
-    { replicaLabels, enabled: parseBoolParam('dedup', params.get('dedup'), true), func: ctx.config.dedupFunc },
-    ctx.metrics,
-  );
+  return {
+    replicaLabels: new Set(fromRequest.length > 0 ? fromRequest : ctx.config.replicaLabels),
+    enabled: parseBoolParam('dedup', params.get('dedup'), true),
+    func: ctx.config.dedupFunc,
+  };
+}
+
+/** The request's storage view. */
+export function requestQuerier(ctx: ApiContext, params: Params): FanoutQuerier {
+  return new FanoutQuerier(ctx.stores, ctx.deduplicator, fanoutPolicy(ctx, params), requestDedupPolicy(ctx, params), ctx.metrics);
+}
+
+/** A success envelope; warnings that are not cacheable make the answer `Cache-Control: no-store`, as Thanos does. */
+export function sendSuccess(reply: FastifyReply, data: string, warnings: readonly string[], infos: readonly string[] = []): string {
+  reply.type('application/json');
+  if (warnings.length > 0) reply.header('Cache-Control', 'no-store');
+  return successBody(data, warnings, infos);
 }

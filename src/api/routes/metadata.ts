@@ -2,14 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { compareLabels, compareStrings, dropLabels, labelsKey, type Labels } from '../../model/labels.js';
 import type { LabelMatcher } from '../../model/matcher.js';
 import { parseMetricSelector } from '../../promql/parser.js';
-import { fanOut } from '../../query/partial.js';
+import { fanOut, type FanoutOutcome } from '../../query/partial.js';
 import type { LabelsRequest, MetricMetadata, Store } from '../../store/store.js';
 import type { ApiContext } from '../context.js';
-import { encodeLabels, jsonString, successBody } from '../encode.js';
+import { encodeLabels, jsonString } from '../encode.js';
 import { ApiError, toApiError } from '../errors.js';
-import { MAX_TIME_MS, MIN_TIME_MS, parseBoolParam, parseLimitParam, parseTime, type Params } from '../params.js';
+import { MAX_TIME_MS, MIN_TIME_MS, parseLimitParam, parseTime, type Params } from '../params.js';
 import { decodeLabelName } from '../label-name.js';
-import { fanoutPolicy, metadataSignal, requestParams } from '../request.js';
+import { fanoutPolicy, metadataSignal, requestDedupPolicy, requestParams, sendSuccess } from '../request.js';
 
 const TRUNCATED = 'results truncated due to limit';
 
@@ -70,6 +70,22 @@ function storeTruncated(lists: readonly (readonly unknown[])[], limit: number): 
   return limit > 0 && lists.some((l) => l.length > limit);
 }
 
+/** Asks every given store under the request's deadline (client gone or --query.timeout). */
+async function askStores<T>(
+  ctx: ApiContext,
+  params: Params,
+  reply: FastifyReply,
+  stores: readonly Store[],
+  call: (store: Store, signal: AbortSignal) => Promise<T>,
+): Promise<FanoutOutcome<T>> {
+  const deadline = metadataSignal(ctx, reply);
+  try {
+    return await fanOut(stores, fanoutPolicy(ctx, params), deadline.signal, call);
+  } finally {
+    deadline.dispose();
+  }
+}
+
 /** Endpoints that can hold series for at least one of the selectors (all when there are none). */
 function storesFor(ctx: ApiContext, matchers: readonly (readonly LabelMatcher[])[]): Store[] {
   if (matchers.length === 0) return [...ctx.stores.stores];
@@ -81,16 +97,11 @@ function storesFor(ctx: ApiContext, matchers: readonly (readonly LabelMatcher[])
 async function handleSeries(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<string> {
   const params = requestParams(req);
   const request = labelsRequest(params, true);
-  const fromRequest = params.getAll('replicaLabels[]').concat(params.getAll('replicaLabels'));
-  const replicaLabels = new Set(fromRequest.length > 0 ? fromRequest : ctx.config.replicaLabels);
-  const dedup = parseBoolParam('dedup', params.get('dedup'), true) && replicaLabels.size > 0;
-  const deadline = metadataSignal(ctx, reply);
-  const { results, warnings } = await fanOut(
-    storesFor(ctx, request.matchers),
-    fanoutPolicy(ctx, params),
-    deadline.signal,
-    (store, signal) => store.series(storeRequest(request), signal),
-  ).finally(deadline.dispose);
+  const { replicaLabels, enabled } = requestDedupPolicy(ctx, params);
+  const dedup = enabled && replicaLabels.size > 0;
+  const { results, warnings } = await askStores(ctx, params, reply, storesFor(ctx, request.matchers), (store, signal) =>
+    store.series(storeRequest(request), signal),
+  );
   const unique = new Map<string, Labels>();
   for (const list of results) {
     for (const ls of list) {
@@ -103,19 +114,15 @@ async function handleSeries(ctx: ApiContext, req: FastifyRequest, reply: Fastify
     sets = sets.slice(0, request.limit);
     warnings.push(TRUNCATED);
   }
-  return sendJson(reply, `[${sets.map(encodeLabels).join(',')}]`, warnings);
+  return sendSuccess(reply, `[${sets.map(encodeLabels).join(',')}]`, warnings);
 }
 
 async function handleLabels(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<string> {
   const params = requestParams(req);
   const request = labelsRequest(params, false);
-  const deadline = metadataSignal(ctx, reply);
-  const { results, warnings } = await fanOut(
-    storesFor(ctx, request.matchers),
-    fanoutPolicy(ctx, params),
-    deadline.signal,
-    (store, signal) => store.labelNames(storeRequest(request), signal),
-  ).finally(deadline.dispose);
+  const { results, warnings } = await askStores(ctx, params, reply, storesFor(ctx, request.matchers), (store, signal) =>
+    store.labelNames(storeRequest(request), signal),
+  );
   return sendStrings(reply, results, request.limit, warnings);
 }
 
@@ -124,13 +131,9 @@ async function handleLabelValues(ctx: ApiContext, req: FastifyRequest, reply: Fa
   const name = decodeLabelName((req.params as { name: string }).name);
   if (name === '') throw new ApiError('bad_data', `invalid label name: ""`);
   const request = labelsRequest(params, false);
-  const deadline = metadataSignal(ctx, reply);
-  const { results, warnings } = await fanOut(
-    storesFor(ctx, request.matchers),
-    fanoutPolicy(ctx, params),
-    deadline.signal,
-    (store, signal) => store.labelValues(name, storeRequest(request), signal),
-  ).finally(deadline.dispose);
+  const { results, warnings } = await askStores(ctx, params, reply, storesFor(ctx, request.matchers), (store, signal) =>
+    store.labelValues(name, storeRequest(request), signal),
+  );
   return sendStrings(reply, results, request.limit, warnings);
 }
 
@@ -138,13 +141,9 @@ async function handleMetadata(ctx: ApiContext, req: FastifyRequest, reply: Fasti
   const params = requestParams(req);
   const metric = params.get('metric') ?? '';
   const limit = parseLimitParam(params.get('limit'));
-  const deadline = metadataSignal(ctx, reply);
-  const { results, warnings } = await fanOut(
-    [...ctx.stores.stores],
-    fanoutPolicy(ctx, params),
-    deadline.signal,
-    (store, signal) => store.metadata(metric, limit, signal),
-  ).finally(deadline.dispose);
+  const { results, warnings } = await askStores(ctx, params, reply, ctx.stores.stores, (store, signal) =>
+    store.metadata(metric, limit, signal),
+  );
   const merged = new Map<string, MetricMetadata[]>();
   for (const r of results) {
     for (const [name, entries] of Object.entries(r)) {
@@ -166,7 +165,7 @@ async function handleMetadata(ctx: ApiContext, req: FastifyRequest, reply: Fasti
           .join(',')}]`,
     )
     .join(',');
-  return sendJson(reply, `{${body}}`, warnings);
+  return sendSuccess(reply, `{${body}}`, warnings);
 }
 
 function sendStrings(reply: FastifyReply, lists: string[][], limit: number, warnings: string[]): string {
@@ -177,11 +176,5 @@ function sendStrings(reply: FastifyReply, lists: string[][], limit: number, warn
     sorted = sorted.slice(0, limit);
     warnings.push(TRUNCATED);
   }
-  return sendJson(reply, `[${sorted.map(jsonString).join(',')}]`, warnings);
-}
-
-function sendJson(reply: FastifyReply, data: string, warnings: readonly string[]): string {
-  reply.type('application/json');
-  if (warnings.length > 0) reply.header('Cache-Control', 'no-store');
-  return successBody(data, warnings);
+  return sendSuccess(reply, `[${sorted.map(jsonString).join(',')}]`, warnings);
 }

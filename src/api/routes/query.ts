@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.js';
-import { encodeQueryData, successBody } from '../encode.js';
+import { encodeQueryData } from '../encode.js';
 import { ApiError } from '../errors.js';
 import { nsToMs, parseDurationParam, parseDurationParamNs, parseTime, type Params } from '../params.js';
-import { clientGoneSignal, requestParams, requestQuerier } from '../request.js';
+import { clientGoneSignal, requestParams, requestQuerier, sendSuccess } from '../request.js';
 import { PromQLError } from '../../promql/errors.js';
 import type { QueryOptions, QueryResult } from '../../promql/types.js';
+import type { Querier } from '../../storage/querier.js';
 import { linkedSignal } from '../../util/signal.js';
 
 const MAX_POINTS = 11_000;
@@ -63,10 +64,7 @@ async function handleRange(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
   return send(reply, result);
 }
 
-type Run = (
-  querier: ReturnType<typeof requestQuerier>,
-  opts: QueryOptions,
-) => Promise<QueryResult>;
+type Run = (querier: Querier, opts: QueryOptions) => Promise<QueryResult>;
 
 async function evaluate(
   ctx: ApiContext,
@@ -118,7 +116,5 @@ async function evaluate(
 }
 
 function send(reply: FastifyReply, result: QueryResult): string {
-  reply.type('application/json');
-  if (result.warnings.length > 0) reply.header('Cache-Control', 'no-store');
-  return successBody(encodeQueryData(result.value), result.warnings, result.infos);
+  return sendSuccess(reply, encodeQueryData(result.value), result.warnings, result.infos);
 }

@@ -1,5 +1,5 @@
 import { ApiError } from './errors.js';
-import { parsePromDuration } from '../util/duration.js';
+import { parseDuration } from '../promql/parser.js';
 
 /**
  * Request parameters from the URL query string and a form body, merged as Go's `r.Form` does:
@@ -76,7 +76,7 @@ export function parseDurationParamNs(name: string, text: string): number {
     throw new ApiError('bad_data', `invalid parameter "${name}": cannot parse "${text}" to a valid duration. It overflows int64`);
   }
   try {
-    return parsePromDuration(text) * 1e6;
+    return parseDuration(text) * 1e6;
   } catch {
     throw new ApiError('bad_data', `invalid parameter "${name}": cannot parse "${text}" to a valid duration`);
   }

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type { DedupFunc } from '../dedup/index.js';
 import type { QueryConfig } from '../query/config.js';
-import { DurationError, parsePromDuration } from '../util/duration.js';
+import { PromQLError } from '../promql/errors.js';
+import { parseDuration } from '../promql/parser.js';
 import type { LogFormat, LogLevel } from '../util/log.js';
 
 /** A flag value that can't be used; the CLI prints the reason on one line and exits 2. */
@@ -93,9 +94,9 @@ export function parseAddress(flag: string, text: string): { host: string; port: 
 
 function duration(flag: string, text: string): number {
   try {
-    return parsePromDuration(text);
+    return parseDuration(text);
   } catch (err) {
-    if (err instanceof DurationError) throw new FlagError(`${flag}: ${err.message}`);
+    if (err instanceof PromQLError) throw new FlagError(`${flag}: ${err.message}`);
     throw err;
   }
 }

@@ -12,8 +12,6 @@ export type Labels = readonly Label[];
 
 export const METRIC_NAME = '__name__';
 
-export const EMPTY_LABELS: Labels = Object.freeze([]) as Labels;
-
 /** Compares strings by Unicode code point, i.e. the byte order of their UTF-8 forms (Go's order). */
 export function compareStrings(a: string, b: string): number {
   if (a === b) return 0;
@@ -43,15 +41,6 @@ export function compareLabels(a: Labels, b: Labels): number {
   return a.length - b.length;
 }
 
-export function labelsEqual(a: Labels, b: Labels): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i]!.name !== b[i]!.name || a[i]!.value !== b[i]!.value) return false;
-  }
-  return true;
-}
-
 /** A string that identifies the label set; equal sets give equal keys. */
 export function labelsKey(ls: Labels): string {
   let key = '';
@@ -63,11 +52,6 @@ export function labelsKey(ls: Labels): string {
 export function getLabel(ls: Labels, name: string): string {
   for (const l of ls) if (l.name === name) return l.value;
   return '';
-}
-
-export function hasLabel(ls: Labels, name: string): boolean {
-  for (const l of ls) if (l.name === name) return true;
-  return false;
 }
 
 /** Builds a sorted label set from a record; empty values are dropped. */
@@ -106,20 +90,6 @@ export function dropLabels(ls: Labels, names: ReadonlySet<string>): Labels {
   }
   if (!drop) return ls;
   return ls.filter((l) => !names.has(l.name));
-}
-
-/** Keeps only the named labels. */
-export function keepLabels(ls: Labels, names: ReadonlySet<string>): Labels {
-  return ls.filter((l) => names.has(l.name));
-}
-
-export function dropMetricName(ls: Labels): Labels {
-  if (ls.length === 0 || ls[0]!.name !== METRIC_NAME) {
-    // __name__ sorts before every legal label name that starts with a letter, but not before "_a".
-    if (!hasLabel(ls, METRIC_NAME)) return ls;
-    return ls.filter((l) => l.name !== METRIC_NAME);
-  }
-  return ls.slice(1);
 }
 
 /** Sets `name` to `value`; an empty value removes the label. */

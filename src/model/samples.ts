@@ -21,16 +21,6 @@ export interface Series {
 export const STALE_NAN_HI = 0x7ff00000;
 export const STALE_NAN_LO = 0x00000002;
 
-export function isStaleNaNBits(hi: number, lo: number): boolean {
-  return hi === STALE_NAN_HI && lo === STALE_NAN_LO;
-}
-
-export const EMPTY_SAMPLES: Samples = {
-  timestamps: new Float64Array(0),
-  values: new Float64Array(0),
-  stale: null,
-};
-
 export function samplesFromArrays(
   timestamps: ArrayLike<number>,
   values: ArrayLike<number>,

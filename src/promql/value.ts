@@ -69,13 +69,6 @@ export function newStepSeries(labels: Labels, n: number, dropName = false): Step
   return { labels, values: takeValues(n), present: takePresent(n), dropName };
 }
 
-export function countPresent(s: StepSeries): number {
-  let c = 0;
-  const p = s.present;
-  for (let i = 0; i < p.length; i++) c += p[i]!;
-  return c;
-}
-
 /** Samples of one series as a range function sees them: staleness markers already removed. */
 export interface RangeSeries {
   readonly labels: Labels;

@@ -151,10 +151,6 @@ export function setGoExpFma(on: boolean): void {
   expUsesFma = on;
 }
 
-export function goExpUsesFma(): boolean {
-  return expUsesFma;
-}
-
 const EXP_LOG2E = 1.4426950408889634;
 const EXP_LN2U = 0.69314718055966295651160180568695068359375;
 const EXP_LN2L = 0.28235290563031577122588448175013436025525412068e-12;

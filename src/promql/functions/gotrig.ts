@@ -195,11 +195,6 @@ export function trigReduce(x: number): number {
   return z * (Math.PI / 4);
 }
 
-/** The octant j (0..7) of the last trigReduce call. */
-export function lastTrigReduceJ(): number {
-  return reducedJ;
-}
-
 /** Bit `pos` (0..127) of hi:lo, i.e. of PROD digits 4..11. */
 function fracBit(pos: number): number {
   return ((PROD[4 + (pos >>> 4)]! >>> (pos & 15)) & 1);

@@ -1,6 +1,12 @@
 /**
  * Bit streams as Prometheus' tsdb/chunkenc bstream: bits are packed most-significant first.
  * Pure, no I/O. (The XOR decoder reads with 32-bit peeks of its own, see xor.ts.)
+ *
+ * Byte layout as Go's: bstream.writeBits(u, n) writes floor(n/8) whole bytes with writeByte, then
+ * the n%8 remaining bits with writeBit, and writeByte always appends the stream's next byte (it
+ * completes the current one and starts another). So a stream whose last write was a whole byte that
+ * ended on a byte boundary carries one more, empty byte (writeBit appends only when it needs room).
+ * BitWriter mirrors that; readers must accept the stream with or without that byte.
  */
 
 export class ChunkDecodeError extends Error {
@@ -12,6 +18,8 @@ export class BitWriter {
   private buf: Uint8Array;
   /** Number of bits written. */
   private nbits = 0;
+  /** Whether Go's bstream would hold an empty byte after the nbits (see the file comment). */
+  private spareByte = false;
 
   constructor(initialBytes = 128) {
     this.buf = new Uint8Array(Math.max(8, initialBytes));
@@ -28,9 +36,14 @@ export class BitWriter {
     this.writeBits(bit & 1, 1);
   }
 
-  /** Writes the low n bits of v (0 <= n <= 32). */
+  /** Writes the low n bits of v (0 <= n <= 32), as Go's writeBits(v, n). */
   writeBits(v: number, n: number): void {
     if (n === 0) return;
+    this.put(v, n);
+    this.spareByte = (n & 7) === 0 && (this.nbits & 7) === 0;
+  }
+
+  private put(v: number, n: number): void {
     this.grow(((this.nbits + n + 7) >>> 3) + 1);
     let left = n;
     const val = n === 32 ? v >>> 0 : (v & ((1 << n) - 1)) >>> 0;
@@ -45,14 +58,16 @@ export class BitWriter {
     }
   }
 
-  /** Writes the low n bits (0..64) of the 64-bit value hi:lo. */
+  /** Writes the low n bits (0..64) of the 64-bit value hi:lo, as Go's writeBits(hi:lo, n). */
   writeBits64(hi: number, lo: number, n: number): void {
+    if (n === 0) return;
     if (n > 32) {
-      this.writeBits(hi, n - 32);
-      this.writeBits(lo, 32);
+      this.put(hi, n - 32);
+      this.put(lo, 32);
     } else {
-      this.writeBits(lo, n);
+      this.put(lo, n);
     }
+    this.spareByte = (n & 7) === 0 && (this.nbits & 7) === 0;
   }
 
   writeByte(b: number): void {
@@ -80,9 +95,12 @@ export class BitWriter {
     return this.nbits;
   }
 
-  /** The bytes written so far (a copy, trailing bits of the last byte zero). */
+  /**
+   * The bytes written so far as Go's bstream holds them (a copy, trailing bits of the last byte
+   * zero, plus the empty byte a final byte-aligned whole-byte write leaves).
+   */
   bytes(): Uint8Array {
-    return this.buf.slice(0, (this.nbits + 7) >>> 3);
+    return this.buf.slice(0, ((this.nbits + 7) >>> 3) + (this.spareByte ? 1 : 0));
   }
 }
 

@@ -256,7 +256,9 @@ export function decodeXorChunk(data: Uint8Array): Samples {
 }
 
 /**
- * Encodes samples exactly as Prometheus' xorAppender would. Timestamps must be safe integers (any
+ * Encodes samples exactly as Prometheus' xorAppender would, byte for byte: including the empty byte
+ * Go's bstream leaves after a chunk whose last write is a whole byte ending on a byte boundary (see
+ * bstream.ts; decodeXorChunkInto takes chunks with or without it). Timestamps must be safe integers (any
  * order is encodable, as in Go). `stale[i]` forces the staleness-marker NaN; otherwise the bits of
  * values[i] are written as they are (pass a Float64Array to keep NaN payloads).
  */
@@ -269,6 +271,8 @@ export function encodeXorChunk(
   if (values.length !== n) throw new RangeError(`encodeXorChunk: ${n} timestamps but ${values.length} values`);
   if (n > MAX_XOR_SAMPLES) throw new RangeError(`encodeXorChunk: ${n} samples exceed ${MAX_XOR_SAMPLES}`);
   const vs = values instanceof Float64Array ? values : Float64Array.from(values);
+  // Go's NewXORChunk: the 2-byte header, before any bstream write.
+  if (n === 0) return new Uint8Array(2);
   const vw = new Uint32Array(vs.buffer, vs.byteOffset, n * 2);
   const w = new BitWriter(16 + n * 3);
   w.writeBits(n, 16);
@@ -360,13 +364,14 @@ function ctz32(x: number): number {
   return 31 - Math.clz32(x & -x);
 }
 
-/** Writes bits [leading, 63-trailing] (counted from the MSB) of the 64-bit value dhi:dlo. */
+/**
+ * Writes bits [leading, 63-trailing] (counted from the MSB) of the 64-bit value dhi:dlo, as Go's one
+ * writeBits(delta>>trailing, 64-leading-trailing): one call, so the byte layout (see bstream.ts)
+ * depends on that total bit count.
+ */
 function writeSignificant(w: BitWriter, dhi: number, dlo: number, leading: number, trailing: number): void {
-  const p1 = 63 - trailing;
-  if (p1 <= 31) {
-    w.writeBits(dhi >>> (31 - p1), p1 - leading + 1);
-  } else {
-    w.writeBits(dhi, 32 - leading);
-    w.writeBits(dlo >>> trailing, p1 - 31);
-  }
+  const n = 64 - leading - trailing;
+  if (trailing >= 32) w.writeBits(dhi >>> (trailing - 32), n);
+  else if (trailing === 0) w.writeBits64(dhi, dlo, n);
+  else w.writeBits64(dhi >>> trailing, ((dlo >>> trailing) | (dhi << (32 - trailing))) >>> 0, n);
 }

@@ -63,19 +63,157 @@ function randomSeries(r: () => number): { ts: number[]; vs: Float64Array; stale:
   return { ts, vs, stale };
 }
 
+/**
+ * Prometheus' bstream writer and xorAppender.Append (tsdb/chunkenc/bstream.go, xor.go), ported
+ * literally with BigInt: the reference for the byte layout, including the empty byte writeByte leaves
+ * after a stream that ends on a byte boundary.
+ */
+class GoBstream {
+  stream: number[] = [0, 0]; // NewXORChunk: the 2-byte header, count 0
+  count = 0;
+  writeBit(bit: boolean): void {
+    if (this.count === 0) {
+      this.stream.push(0);
+      this.count = 8;
+    }
+    if (bit) this.stream[this.stream.length - 1]! |= 1 << (this.count - 1);
+    this.count--;
+  }
+  writeByte(byt: number): void {
+    if (this.count === 0) {
+      this.stream.push(0);
+      this.count = 8;
+    }
+    this.stream[this.stream.length - 1]! |= byt >> (8 - this.count);
+    this.stream.push((byt << this.count) & 0xff);
+  }
+  writeBits(u: bigint, nbits: number): void {
+    u = BigInt.asUintN(64, u << BigInt(64 - nbits));
+    for (; nbits >= 8; nbits -= 8) {
+      this.writeByte(Number(u >> 56n));
+      u = BigInt.asUintN(64, u << 8n);
+    }
+    for (; nbits > 0; nbits--) {
+      this.writeBit(u >> 63n === 1n);
+      u = BigInt.asUintN(64, u << 1n);
+    }
+  }
+}
+
+/** The chunk bytes, and whether they end in the empty byte (count 8: writeByte ended byte-aligned). */
+function goXorChunk(ts: readonly number[], vs: Float64Array): { bytes: Uint8Array; spare: boolean } {
+  const b = new GoBstream();
+  const bits = new BigUint64Array(vs.buffer, vs.byteOffset, vs.length);
+  const uvarint = (x: bigint) => {
+    x = BigInt.asUintN(64, x);
+    for (; x >= 0x80n; x >>= 7n) b.writeByte(Number(x & 0x7fn) | 0x80);
+    b.writeByte(Number(x));
+  };
+  const clz = (x: bigint) => 64 - x.toString(2).length;
+  const ctz = (x: bigint) => x.toString(2).length - 1 - x.toString(2).lastIndexOf('1');
+  let t = 0;
+  let tDelta = 0;
+  let v = 0n;
+  let leading = 0xff;
+  let trailing = 0;
+  const xorWrite = (nv: bigint) => {
+    const delta = nv ^ v;
+    if (delta === 0n) return b.writeBit(false);
+    b.writeBit(true);
+    const newLeading = Math.min(clz(delta), 31);
+    const newTrailing = ctz(delta);
+    if (leading !== 0xff && newLeading >= leading && newTrailing >= trailing) {
+      b.writeBit(false);
+      return b.writeBits(delta >> BigInt(trailing), 64 - leading - trailing);
+    }
+    leading = newLeading;
+    trailing = newTrailing;
+    b.writeBit(true);
+    b.writeBits(BigInt(leading), 5);
+    const sigbits = 64 - leading - trailing;
+    b.writeBits(BigInt(sigbits), 6);
+    b.writeBits(delta >> BigInt(trailing), sigbits);
+  };
+  for (let i = 0; i < ts.length; i++) {
+    const nt = ts[i]!;
+    let nd = 0;
+    if (i === 0) {
+      const x = BigInt(nt);
+      uvarint(x < 0n ? ~(x << 1n) : x << 1n); // binary.PutVarint
+      b.writeBits(bits[i]!, 64);
+    } else {
+      nd = nt - t;
+      if (i === 1) uvarint(BigInt(nd));
+      else {
+        const dod = nd - tDelta;
+        const d = BigInt.asUintN(64, BigInt(dod));
+        if (dod === 0) b.writeBit(false);
+        else if (dod >= -8191 && dod <= 8192) (b.writeBits(0b10n, 2), b.writeBits(d, 14));
+        else if (dod >= -65535 && dod <= 65536) (b.writeBits(0b110n, 3), b.writeBits(d, 17));
+        else if (dod >= -524287 && dod <= 524288) (b.writeBits(0b1110n, 4), b.writeBits(d, 20));
+        else (b.writeBits(0b1111n, 4), b.writeBits(d, 64));
+      }
+      xorWrite(bits[i]!);
+    }
+    t = nt;
+    tDelta = nd;
+    v = bits[i]!;
+  }
+  b.stream[0] = ts.length >> 8;
+  b.stream[1] = ts.length & 0xff;
+  return { bytes: Uint8Array.from(b.stream), spare: b.count === 8 };
+}
+
 describe('XOR chunk codec', () => {
-  it('encodes a single sample as Prometheus does', () => {
-    // count 1, zigzag varint(1000) = 2000 = d0 0f, then the raw bits of 1.0.
-    expect(hex(encodeXorChunk([1000], [1]))).toBe('0001d00f3ff0000000000000');
-    const s = decodeXorChunk(fromHex('0001d00f3ff0000000000000'));
-    expect(Array.from(s.timestamps)).toEqual([1000]);
-    expect(Array.from(s.values)).toEqual([1]);
+  it('encodes a single sample as Prometheus does, with the empty byte after its whole-byte value', () => {
+    // count 1, zigzag varint(1000) = 2000 = d0 0f, then the raw bits of 1.0 as 8 whole-byte writes:
+    // Go's writeByte has already appended the next byte, so the chunk ends in 00.
+    expect(hex(encodeXorChunk([1000], [1]))).toBe('0001d00f3ff000000000000000');
+    // The decoder takes the chunk with or without that byte.
+    for (const c of ['0001d00f3ff000000000000000', '0001d00f3ff0000000000000']) {
+      const s = decodeXorChunk(fromHex(c));
+      expect(Array.from(s.timestamps)).toEqual([1000]);
+      expect(Array.from(s.values)).toEqual([1]);
+    }
   });
 
   it('encodes negative first timestamps with zigzag', () => {
     const c = encodeXorChunk([-1], [0]);
-    expect(hex(c)).toBe('0001010000000000000000');
+    expect(hex(c)).toBe('000101000000000000000000');
     expect(decodeXorChunk(c).timestamps[0]).toBe(-1);
+  });
+
+  it('adds no byte when the stream ends on a byte boundary after a single-bit write', () => {
+    // 16 + 8 + 64 header/t0/v0 bits, 16 (uvarint 15000) + '0', '0' + 24 (new XOR window), then three
+    // samples of '0' '0': 136 bits exactly, the last one written by writeBit, which appends nothing.
+    const ts = [0, 15000, 30000, 45000, 60000, 75000];
+    const vs = [1, 1, 2, 2, 2, 2];
+    expect(hex(encodeXorChunk(ts, vs))).toBe('0006003ff000000000000098753097ffc0');
+    expect(goXorChunk(ts, Float64Array.from(vs))).toEqual({ bytes: fromHex('0006003ff000000000000098753097ffc0'), spare: false });
+    // One sample more ('0' '0' in a new byte) and the chunk is 18 bytes, the last one 00 holding bits.
+    expect(hex(encodeXorChunk([...ts, 90000], [...vs, 2]))).toBe('0007003ff000000000000098753097ffc000');
+    expect(hex(goXorChunk([...ts, 90000], Float64Array.from([...vs, 2])).bytes)).toBe('0007003ff000000000000098753097ffc000');
+    expect(encodeXorChunk([], []).length).toBe(2);
+  });
+
+  it('fuzz: byte-identical to a literal port of Prometheus bstream/xorAppender', () => {
+    const r = rng(1201);
+    let chunks = 0;
+    let spare = 0;
+    for (let iter = 0; iter < 2000; iter++) {
+      const { ts, vs } = randomSeries(r);
+      // The whole series and prefixes of it, so that chunks end after every kind of write.
+      for (const n of new Set([ts.length, 1, 2, 3, Math.ceil(ts.length / 2)])) {
+        if (n > ts.length) continue;
+        const want = goXorChunk(ts.slice(0, n), vs.subarray(0, n));
+        const got = encodeXorChunk(ts.slice(0, n), vs.subarray(0, n));
+        if (hex(got) !== hex(want.bytes)) throw new Error(`iter ${iter}, ${n} samples: ${hex(got)} != ${hex(want.bytes)}`);
+        chunks++;
+        if (want.spare && n > 1) spare++;
+      }
+    }
+    expect(spare).toBeGreaterThan(100);
+    expect(chunks - spare).toBeGreaterThan(1000);
   });
 
   it('hand-checked multi-sample vector', () => {

@@ -5,10 +5,13 @@
  *
  * `--check` (or DEMO_CHECK=1): run the three examples itself, print a summary, stop, exit 0 (1 when an
  * answer does not look as described) — CI uses it to prove the demo works.
+ *
+ * The history ends at the whole hour at least one hour before now, so that it looks recent;
+ * DEMO_END_MS=<epoch ms> pins it instead (the demo test does, so that it sees the same data at any hour).
  */
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { generateHaData } from '../support/hadata.js';
+import { generateHaData, recentEndMs } from '../support/hadata.js';
 import { prometheusAvailable, startPrometheus } from '../support/prometheus.js';
 import { querierEntryPoint, startQuerier } from '../support/querier-process.js';
 import { examples, iso } from './examples.js';
@@ -46,7 +49,12 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const data = generateHaData({ cluster: 'demo' });
+  const pinnedEnd = process.env.DEMO_END_MS || undefined;
+  if (pinnedEnd !== undefined && !(Number.isSafeInteger(Number(pinnedEnd)) && Number(pinnedEnd) > 0)) {
+    console.error(`DEMO_END_MS=${pinnedEnd}: expected epoch milliseconds`);
+    return 1;
+  }
+  const data = generateHaData({ cluster: 'demo', endMs: pinnedEnd !== undefined ? Number(pinnedEnd) : recentEndMs() });
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => {});

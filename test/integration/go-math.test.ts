@@ -22,7 +22,7 @@ const avail = prometheusAvailable();
 if (!avail) console.warn('SKIP: prometheus/promtool not on PATH: go-math differential tests skipped');
 
 const N = 10_000; // samples per series = steps per query (Prometheus caps a range query at 11000 points)
-const T0 = Math.floor(Date.now() / 3_600_000) * 3600 - 4 * 3600; // seconds, inside retention
+const T0 = Date.UTC(2026, 0, 10, 8) / 1000; // seconds; fixed, not the clock (test servers keep 100 years)
 
 // ---- deterministic inputs ------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@
  */
 import {
   assembleHaData,
-  defaultEndMs,
+  DEFAULT_END_MS,
   haGrid,
   HOUR_MS,
   materialise,
@@ -50,7 +50,7 @@ const DEMO_RESETS: readonly (readonly [number, number])[] = [
 
 export interface DemoDataOptions {
   seed?: number;
-  /** End of the window (exclusive); default the whole hour at least one hour before now. */
+  /** End of the window (exclusive); default DEFAULT_END_MS (a fixed time, not the clock). */
   endMs?: number;
   /** Default 2 h. */
   durationMs?: number;
@@ -73,7 +73,7 @@ export function generateDemoData(opts: DemoDataOptions = {}): HaData {
   const intervalMs = opts.intervalMs ?? 5_000;
   const offsetMs = opts.offsetMs ?? 123;
   const durationMs = opts.durationMs ?? 2 * HOUR_MS;
-  const endMs = opts.endMs ?? defaultEndMs();
+  const endMs = opts.endMs ?? DEFAULT_END_MS;
   const g = haGrid(endMs - durationMs, durationMs, intervalMs, offsetMs);
   const resets: CounterReset[] = DEMO_RESETS.map(([i, m]) => ({ instance: DEMO_INSTANCES[i]!, atMs: g.grid[g.minuteK(m)]! }));
   const isReset = (instance: string, k: number) => resets.some((r) => r.instance === instance && r.atMs === g.grid[k]);

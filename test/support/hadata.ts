@@ -40,7 +40,7 @@ export interface CounterReset {
 export interface HaDataOptions {
   /** PRNG seed, default 1. */
   seed?: number;
-  /** End of the window (exclusive), default: the whole hour at least one hour before now. */
+  /** End of the window (exclusive), default DEFAULT_END_MS (a fixed time, not the clock). */
   endMs?: number;
   /** Window length, default 3 h. */
   durationMs?: number;
@@ -371,7 +371,7 @@ export function generateHaData(opts: HaDataOptions = {}): HaData {
   const intervalMs = opts.intervalMs ?? 15_000;
   const offsetMs = opts.offsetMs ?? 123;
   const durationMs = opts.durationMs ?? 3 * HOUR_MS;
-  const endMs = opts.endMs ?? defaultEndMs();
+  const endMs = opts.endMs ?? DEFAULT_END_MS;
   const g = haGrid(endMs - durationMs, durationMs, intervalMs, offsetMs);
   const outages = outagesFromMinutes(g.startMs, offsetMs, opts.outages ?? DEFAULT_OUTAGES);
   const resets: CounterReset[] = DEFAULT_RESETS.map(([instance, m]) => ({ instance, atMs: g.grid[g.minuteK(m)]! }));
@@ -391,8 +391,15 @@ export function generateHaData(opts: HaDataOptions = {}): HaData {
   });
 }
 
-/** The whole hour at least one hour before now. */
-export function defaultEndMs(): number {
+/**
+ * Default end of generated history: a fixed whole hour, not the wall clock, so that tests get the
+ * same samples (and the same layout against Prometheus' 2-hour blocks and chunks) whenever they run.
+ * Prometheus keeps it: test servers run with a 100-year retention and import history with promtool.
+ */
+export const DEFAULT_END_MS = Date.UTC(2026, 0, 10, 12);
+
+/** The whole hour at least one hour before now: for the demo, whose history should look recent. */
+export function recentEndMs(): number {
   return Math.floor((Date.now() - HOUR_MS) / HOUR_MS) * HOUR_MS;
 }
 

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { formatFloatPlain, formatSampleValue, formatScalarValue, formatTimestampSeconds } from '../../src/promql/format.js';
+import { prng } from '../support/prng.js';
 
 /** Random doubles over the whole range: random bit patterns (finite ones). */
-function randomDouble(buf: DataView): number {
+function randomDouble(buf: DataView, random: () => number): number {
   for (;;) {
-    buf.setUint32(0, (Math.random() * 2 ** 32) >>> 0);
-    buf.setUint32(4, (Math.random() * 2 ** 32) >>> 0);
+    buf.setUint32(0, (random() * 2 ** 32) >>> 0);
+    buf.setUint32(4, (random() * 2 ** 32) >>> 0);
     const v = buf.getFloat64(0);
     if (Number.isFinite(v)) return v;
   }
@@ -39,8 +40,9 @@ describe('formatSampleValue (promql.md §1.15)', () => {
   });
   it('round-trips random doubles and follows the notation rule', () => {
     const buf = new DataView(new ArrayBuffer(8));
+    const random = prng(4);
     for (let i = 0; i < 100_000; i++) {
-      const v = i % 2 === 0 ? randomDouble(buf) : (Math.random() - 0.5) * 10 ** Math.floor(Math.random() * 50 - 25);
+      const v = i % 2 === 0 ? randomDouble(buf, random) : (random() - 0.5) * 10 ** Math.floor(random() * 50 - 25);
       const s = formatSampleValue(v);
       expect(Object.is(parseFloat(s), v)).toBe(true);
       const abs = Math.abs(v);
@@ -82,8 +84,9 @@ describe('formatFloatPlain (Go FormatFloat f, -1)', () => {
   });
   it('round-trips', () => {
     const buf = new DataView(new ArrayBuffer(8));
+    const random = prng(5);
     for (let i = 0; i < 20_000; i++) {
-      const v = randomDouble(buf);
+      const v = randomDouble(buf, random);
       const s = formatFloatPlain(v);
       expect(s).not.toMatch(/e/);
       expect(Object.is(Number(s), v)).toBe(true);

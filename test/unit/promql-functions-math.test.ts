@@ -25,6 +25,7 @@ import {
 } from '../../src/promql/functions/aggregate.js';
 import { expandTemplate, labelJoin, labelReplace, validLabelName } from '../../src/promql/functions/labels.js';
 import { labelsFromRecord, labelsToRecord } from '../../src/model/labels.js';
+import { prng } from '../support/prng.js';
 
 const fn = (name: string) => MATH_FUNCTIONS.get(name)!;
 const date = (name: string) => DATE_FUNCTIONS.get(name)!;
@@ -59,12 +60,13 @@ describe('math functions', () => {
     expect(Object.is(fn('ceil')(-0.5), -0)).toBe(true);
   });
   it('Go atan/asin stay within an ulp of the JS versions', () => {
+    const random = prng(1);
     for (let i = 0; i < 2000; i++) {
       // Go's asin is atan(x/sqrt(1-x²)), a few ulps off near ±1 (|x| > 0.9998 failed ~1 run in 8),
       // so the comparison stays inside ±0.99.
-      const x = (Math.random() * 2 - 1) * 0.99;
+      const x = (random() * 2 - 1) * 0.99;
       expect(Math.abs(fn('asin')(x) - Math.asin(x))).toBeLessThanOrEqual(9e-16);
-      const y = (Math.random() - 0.5) * 1e6;
+      const y = (random() - 0.5) * 1e6;
       expect(Math.abs(fn('atan')(y) - Math.atan(y))).toBeLessThanOrEqual(9e-16);
     }
   });
@@ -124,8 +126,9 @@ describe('date functions (functions.test)', () => {
       expect([date('year')(v), date('month')(v), date('day_of_month')(v), date('day_of_year')(v)]).toEqual([292277026596, 12, 4, 339]);
       expect([date('day_of_week')(v), date('hour')(v), date('minute')(v), date('days_in_month')(v)]).toEqual([0, 15, 30, 31]);
     }
+    const random = prng(2);
     for (let i = 0; i < 2000; i++) {
-      const s = Math.floor((Math.random() - 0.3) * 8e10);
+      const s = Math.floor((random() - 0.3) * 8e10);
       const d = new Date(s * 1000);
       expect(date('year')(s)).toBe(d.getUTCFullYear());
       expect(date('month')(s)).toBe(d.getUTCMonth() + 1);
@@ -209,9 +212,10 @@ describe('binary operators', () => {
     expect(arith('^', 1.0000001, 2 ** 63)).toBe(Infinity);
   });
   it('Go Pow agrees with ** to within a few ulps', () => {
+    const random = prng(3);
     for (let i = 0; i < 5000; i++) {
-      const x = Math.random() * 100;
-      const y = (Math.random() - 0.5) * 60;
+      const x = random() * 100;
+      const y = (random() - 0.5) * 60;
       const g = goPow(x, y);
       const j = x ** y;
       expect(Math.abs(g - j) / j).toBeLessThan(1e-13);

@@ -1,18 +1,20 @@
-import type { Deduplicator } from '../dedup/index.js';
 import type { QueryMetrics } from '../metrics.js';
-import type { Engine } from '../promql/engine.js';
 import type { PromQLCompat } from '../promql/types.js';
 import type { QueryConfig } from '../query/config.js';
-import type { StoreSet } from '../query/stores.js';
+import type { FanoutPolicy } from '../query/partial.js';
+import type { QueryOutcome } from '../query/pool.js';
+import type { QueryTask } from '../query/protocol.js';
+import type { MetadataQuerier } from '../query/metadata.js';
 import type { Gate } from '../util/gate.js';
 import type { Logger } from '../util/log.js';
 
-/** What the HTTP handlers share. */
+/** What the HTTP handlers share: the query side's faces, never its wiring. */
 export interface ApiContext {
   readonly config: QueryConfig;
-  readonly engine: Engine;
-  readonly stores: StoreSet;
-  readonly deduplicator: Deduplicator;
+  /** Runs one PromQL query in a query worker; resolves with the encoded JSON body. */
+  runQuery(task: QueryTask, policy: FanoutPolicy, signal: AbortSignal): Promise<QueryOutcome>;
+  /** Label names, label values, series and metadata fan-out. */
+  readonly metadata: MetadataQuerier;
   readonly metrics: QueryMetrics;
   readonly gate: Gate;
   readonly logger: Logger;

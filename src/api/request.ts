@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { FanoutQuerier, type DedupPolicy } from '../query/querier.js';
+import type { DedupPolicy } from '../query/metadata.js';
 import type { FanoutPolicy } from '../query/partial.js';
 import type { ApiContext } from './context.js';
-import { successBody } from './encode.js';
+import { successBody } from '../promql/json.js';
 import { Params, parseBoolParam } from './params.js';
 import { linkedSignal, type LinkedSignal } from '../util/signal.js';
 
@@ -48,11 +48,6 @@ export function requestDedupPolicy(ctx: ApiContext, params: Params): DedupPolicy
     enabled: parseBoolParam('dedup', params.get('dedup'), true),
     func: ctx.config.dedupFunc,
   };
-}
-
-/** The request's storage view. */
-export function requestQuerier(ctx: ApiContext, params: Params): FanoutQuerier {
-  return new FanoutQuerier(ctx.stores, ctx.deduplicator, fanoutPolicy(ctx, params), requestDedupPolicy(ctx, params), ctx.metrics);
 }
 
 /** A success envelope; warnings that are not cacheable make the answer `Cache-Control: no-store`, as Thanos does. */

@@ -1,16 +1,27 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { createServer } from 'node:http';
 import { registerCompression } from './compress.js';
 import type { ApiContext } from './context.js';
-import { errorBody } from './encode.js';
+import { errorBody } from '../promql/json.js';
 import { statusFor, toApiError } from './errors.js';
 import { registerMetadataRoutes } from './routes/metadata.js';
 import { registerQueryRoutes } from './routes/query.js';
 import { registerStatusRoutes } from './routes/status.js';
 
+/**
+ * Go's net/http limit on request headers (DefaultMaxHeaderBytes plus its 4096 bytes of slack), so
+ * a GET with a long query string that Prometheus accepts is accepted here too (Node's default is
+ * 16 KiB, answered with 431).
+ */
+const MAX_HEADER_BYTES = (1 << 20) + 4096;
+
 /** The Prometheus-compatible HTTP API. */
 export function buildHttpApi(ctx: ApiContext): FastifyInstance {
   const app = Fastify({
     logger: false,
+    serverFactory: (handler) => createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler),
+    // Label names in /api/v1/label/<name>/values may be long (fastify's default cut is 100).
+    maxParamLength: MAX_HEADER_BYTES,
     bodyLimit: 16 * 1024 * 1024,
     return503OnClosing: true,
     // Router-level failures (e.g. a malformed %-escape in the path) get Prometheus' envelope too.

@@ -26,6 +26,28 @@ export const INLINE_MAX_SAMPLES = 65_536;
 /** Smallest task worth a worker trip when a request is split across threads (same scale). */
 export const MIN_TASK_SAMPLES = 65_536;
 
+/**
+ * Merges replica groups on the calling thread (a query worker): `dedup` below without the pool.
+ * Same ownership rules. Returns series sorted by labels, replica labels removed.
+ */
+export function dedupSeries(series: Series[], replicaLabels: ReadonlySet<string>, opts: DedupOptions): Series[] {
+  const groups = groupReplicas(series, replicaLabels);
+  const out: Series[] = new Array<Series>(groups.length);
+  const multi: number[] = [];
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i]!;
+    if (g.replicas.length === 1) {
+      const s = g.replicas[0]!.samples;
+      out[i] = { labels: g.labels, samples: opts.counter ? dropNaN(s) : s };
+    } else multi.push(i);
+  }
+  if (multi.length > 0) {
+    const merged = unpackOutput(mergePacked(packGroups(multi.map((i) => groups[i]!.replicas.map((r) => r.samples))), opts));
+    for (let k = 0; k < multi.length; k++) out[multi[k]!] = { labels: groups[multi[k]!]!.labels, samples: merged[k]! };
+  }
+  return out;
+}
+
 export class Deduplicator {
   /** Samples in/out counters for metrics. */
   readonly stats: { samplesIn: number; samplesOut: number } = { samplesIn: 0, samplesOut: 0 };

@@ -181,6 +181,9 @@ export interface Call {
 }
 
 /** The value type an expression evaluates to. */
+/** Types of binary expressions, once computed: long flat chains would otherwise cost O(n²). */
+const binaryTypes = new WeakMap<Expr, ValueType>();
+
 export function exprType(e: Expr): ValueType {
   switch (e.kind) {
     case 'NumberLiteral':
@@ -195,8 +198,14 @@ export function exprType(e: Expr): ValueType {
     case 'ParenExpr':
     case 'UnaryExpr':
       return exprType(e.expr);
-    case 'BinaryExpr':
-      return exprType(e.lhs) === 'scalar' && exprType(e.rhs) === 'scalar' ? 'scalar' : 'vector';
+    case 'BinaryExpr': {
+      let t = binaryTypes.get(e);
+      if (t === undefined) {
+        t = exprType(e.lhs) === 'scalar' && exprType(e.rhs) === 'scalar' ? 'scalar' : 'vector';
+        binaryTypes.set(e, t);
+      }
+      return t;
+    }
     case 'AggregateExpr':
       return 'vector';
     case 'Call':

@@ -15,7 +15,13 @@ export interface QueryConfig {
   readonly storeResponseTimeout: number;
   /** 'auto' follows the endpoints' Prometheus major version (2.x or 3.x PromQL). */
   readonly promqlCompat: 'auto' | '2' | '3';
-  readonly dedupThreads: number;
+  /** Query worker threads kept started (more start on demand, up to maxConcurrent + 1). */
+  readonly queryWorkers: number;
+  /** --query.max-samples: samples a query may fetch from one endpoint or hold at once. */
+  readonly maxSamples: number;
+  /** Thanos' --store.limits.request-series / request-samples per endpoint read; 0 = off. */
+  readonly requestSeriesLimit: number;
+  readonly requestSamplesLimit: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   /** Flag values as given, for /api/v1/status/flags. */

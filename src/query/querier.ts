@@ -1,68 +1,156 @@
-import type { Deduplicator, DedupFunc } from '../dedup/index.js';
-import { isCounterFunc } from '../dedup/index.js';
-import type { LabelMatcher } from '../model/matcher.js';
-import type { Series } from '../model/samples.js';
+import type { TransferListItem } from 'node:worker_threads';
+import { LabelMatcher } from '../model/matcher.js';
 import type { QueryMetrics } from '../metrics.js';
-import type { Querier, SelectHints, SelectResult } from '../storage/querier.js';
+import type { RawRead, ResponsePreference, Store, StoreSelectRequest } from '../store/store.js';
 import type { StoreSet } from './stores.js';
 import { fanOut, type FanoutPolicy } from './partial.js';
-
-export interface DedupPolicy {
-  /** Replica label names to drop and merge over; dedup is off when empty (as in Thanos). */
-  readonly replicaLabels: ReadonlySet<string>;
-  readonly enabled: boolean;
-  readonly func: DedupFunc;
-}
-
-const NO_LABELS: ReadonlySet<string> = new Set();
+import type { StreamBegin, ToWorker, WireSelect } from './protocol.js';
 
 /**
- * The engine's storage for one request: fans each select out to the matching endpoints and merges
- * what comes back. With dedup on, replica labels are dropped and each group of replicas is merged
- * (penalty or chain) in worker threads. With dedup off, only series whose label sets are exactly
- * equal (e.g. the same series from two endpoints without replica labels) are merged, by union.
+ * Selects whose window is at most this long ask for SAMPLES: only in-window samples travel, which
+ * for short windows beats whole XOR chunks (a chunk holds ~30 min at a 15 s scrape interval);
+ * longer windows ask for chunks. Measured in test/bench/query.ts (docs/benchmarks.md).
  */
-export class FanoutQuerier implements Querier {
+export const SAMPLES_MAX_WINDOW_MS = 15 * 60_000;
+
+/** Where a batch's bytes go: a query worker (through the pool's flow control). */
+export interface StreamSink {
+  send(msg: ToWorker, transfer?: TransferListItem[]): void;
+  /** Resolves when the worker has caught up with what was sent. */
+  drained(): Promise<void>;
+  /** True once the worker asked to stop reading `stream`. */
+  cancelled(stream: number): boolean;
+  nextStreamId(): number;
+}
+
+/** Bytes gathered from an endpoint's body before one message goes to the worker. */
+const SEND_BYTES = 128 * 1024;
+
+/**
+ * The querier: owns fan-out for every kind of request. For selects it picks the endpoints whose
+ * external labels can match, sends each endpoint one read holding all the selects of a batch (two
+ * when short and long windows mix: SAMPLES and chunks), and moves the raw answer bytes to the
+ * worker that asked, which decodes them.
+ */
+export class Querier {
   constructor(
     private readonly stores: StoreSet,
-    private readonly deduplicator: Deduplicator,
-    private readonly fanout: FanoutPolicy,
-    private readonly dedup: DedupPolicy,
     private readonly metrics: QueryMetrics,
   ) {}
 
-  async select(matchers: readonly LabelMatcher[], hints: SelectHints, signal: AbortSignal): Promise<SelectResult> {
-    const { results, warnings } = await fanOut(
-      this.stores.matching(matchers),
-      this.fanout,
-      signal,
-      (store, storeSignal) =>
-        store.select({ minTime: hints.start, maxTime: hints.end, matchers, hints }, storeSignal),
-      (store, seconds, failed) => {
-        this.metrics.storeSelectDuration.observe({ endpoint: store.name }, seconds);
-        if (failed) this.metrics.storeSelectErrors.inc({ endpoint: store.name });
-      },
-    );
-    const series: Series[] = [];
-    for (const r of results) {
-      for (const s of r.series) series.push(s);
-      for (const w of r.warnings) warnings.push(w);
+  /** Serves one batch of a worker's selects; resolves once `batch-done` has been sent. */
+  async serveSelects(batch: number, selects: readonly WireSelect[], policy: FanoutPolicy, signal: AbortSignal, sink: StreamSink): Promise<void> {
+    const reqs: StoreSelectRequest[] = selects.map((s) => ({
+      minTime: s.hints.start,
+      maxTime: s.hints.end,
+      matchers: s.matchers.map((m) => new LabelMatcher(m.type, m.name, m.value)),
+      hints: s.hints,
+    }));
+    const plan = new Map<Store, { samples: number[]; chunks: number[] }>();
+    reqs.forEach((req, i) => {
+      const prefer: ResponsePreference = req.maxTime - req.minTime <= SAMPLES_MAX_WINDOW_MS ? 'samples' : 'chunks';
+      for (const store of this.stores.matching(req.matchers)) {
+        let p = plan.get(store);
+        if (p === undefined) plan.set(store, (p = { samples: [], chunks: [] }));
+        p[prefer].push(i);
+      }
+    });
+    let warnings: string[] = [];
+    let error: string | null = null;
+    try {
+      const outcome = await fanOut(
+        [...plan.keys()],
+        policy,
+        signal,
+        async (store, storeSignal) => {
+          const p = plan.get(store)!;
+          const parts: [ResponsePreference, number[]][] = [
+            ['samples', p.samples],
+            ['chunks', p.chunks],
+          ];
+          await Promise.all(
+            parts
+              .filter(([, idx]) => idx.length > 0)
+              .map(([prefer, idx]) => this.streamRead(store, batch, idx, reqs, prefer, storeSignal, sink)),
+          );
+        },
+        (store, seconds, failed) => {
+          this.metrics.storeSelectDuration.observe({ endpoint: store.name }, seconds);
+          if (failed) this.metrics.storeSelectErrors.inc({ endpoint: store.name });
+        },
+      );
+      warnings = outcome.warnings;
+    } catch (err) {
+      if (signal.aborted) return;
+      error = err instanceof Error ? err.message : String(err);
     }
-    const dedupOn = this.dedup.enabled && this.dedup.replicaLabels.size > 0;
-    if (dedupOn) this.metrics.dedupSamplesIn.inc(countSamples(series));
-    const merged = await this.deduplicator.dedup(
-      series,
-      dedupOn ? this.dedup.replicaLabels : NO_LABELS,
-      { func: dedupOn ? this.dedup.func : 'chain', counter: dedupOn && isCounterFunc(hints.func) },
+    sink.send({ type: 'batch-done', batch, warnings, error });
+  }
+
+  private async streamRead(
+    store: Store,
+    batch: number,
+    idx: readonly number[],
+    reqs: readonly StoreSelectRequest[],
+    prefer: ResponsePreference,
+    signal: AbortSignal,
+    sink: StreamSink,
+  ): Promise<void> {
+    const read: RawRead | null = await store.openRead(
+      idx.map((i) => reqs[i]!),
+      prefer,
       signal,
     );
-    if (dedupOn) this.metrics.dedupSamplesOut.inc(countSamples(merged));
-    return { series: merged, warnings };
+    if (read === null) return;
+    const stream = sink.nextStreamId();
+    const begin: StreamBegin = {
+      type: 'stream-begin',
+      batch,
+      stream,
+      endpoint: store.name,
+      codec: read.codec,
+      responseType: read.responseType,
+      contentEncoding: read.contentEncoding,
+      selects: read.selects.map((j) => idx[j]!),
+      externalLabels: read.externalLabels,
+    };
+    sink.send(begin);
+    let buf = new Uint8Array(SEND_BYTES);
+    let used = 0;
+    const flush = (): void => {
+      const bytes = used === buf.length ? buf : buf.slice(0, used);
+      sink.send({ type: 'stream-data', stream, bytes }, [bytes.buffer as ArrayBuffer]);
+      buf = new Uint8Array(SEND_BYTES);
+      used = 0;
+    };
+    try {
+      for await (const piece of read.body) {
+        if (sink.cancelled(stream)) break;
+        let off = 0;
+        while (off < piece.length) {
+          const n = Math.min(piece.length - off, buf.length - used);
+          buf.set(piece.subarray(off, off + n), used);
+          used += n;
+          off += n;
+          if (used === buf.length) flush();
+        }
+        await sink.drained();
+      }
+      if (sink.cancelled(stream)) {
+        read.destroy();
+        return;
+      }
+      if (used > 0) flush();
+      sink.send({ type: 'stream-end', stream });
+    } catch (err) {
+      read.destroy();
+      sink.send({ type: 'stream-error', stream, message: err instanceof Error ? err.message : String(err) });
+      if (signal.aborted && signal.reason instanceof Error) throw signal.reason;
+      throw err;
+    }
   }
-}
 
-function countSamples(series: readonly Series[]): number {
-  let n = 0;
-  for (const s of series) n += s.samples.timestamps.length;
-  return n;
+  refreshExternalLabels(endpoint: string): void {
+    for (const s of this.stores.stores) if (s.name === endpoint) void s.refreshExternalLabels();
+  }
 }

@@ -18,16 +18,41 @@ export interface StoreSelectResult {
   readonly warnings: string[];
 }
 
+/** Which remote read answer to ask for: SAMPLES (in-window samples only) or XOR chunks. */
+export type ResponsePreference = 'samples' | 'chunks';
+
+/**
+ * An endpoint's answer to several selects at once, not yet read: the body is moved as raw bytes
+ * to a query worker, which decodes it with `codec`.
+ */
+export interface RawRead {
+  readonly codec: 'prometheus-remote-read';
+  readonly responseType: number;
+  readonly contentEncoding: string;
+  readonly body: AsyncIterable<Uint8Array>;
+  /** Stops reading the body and releases the connection. */
+  destroy(): void;
+  /** Index (in the requested list) of the select each query of the read answers, in order. */
+  readonly selects: readonly number[];
+  /** The store's external labels as cached when the read was sent. */
+  readonly externalLabels: Labels;
+}
+
 /** A backend the querier fans selects out to. */
 export interface Store {
   /** Stable human-readable identity, e.g. the endpoint URL; used in warnings and metrics. */
   readonly name: string;
   /** The store's external label sets as last seen (empty array = unknown, matches everything). */
   labelSets(): readonly Labels[];
+  /** The server's Prometheus version (e.g. "2.42.0") as last seen; null when unknown. */
+  version(): string | null;
   /** Starts background refresh of metadata (external labels); resolves after the first attempt. */
   start(): Promise<void>;
   stop(): Promise<void>;
-  select(req: StoreSelectRequest, signal: AbortSignal): Promise<StoreSelectResult>;
+  /** One read for all the given selects; null when none of them can match on this store. */
+  openRead(reqs: readonly StoreSelectRequest[], prefer: ResponsePreference, signal: AbortSignal): Promise<RawRead | null>;
+  /** Asks the store to re-read its external labels now (they changed under a read). */
+  refreshExternalLabels(): Promise<void>;
   /** Label names / values / series metadata for the metadata endpoints. */
   labelNames(req: LabelsRequest, signal: AbortSignal): Promise<string[]>;
   labelValues(name: string, req: LabelsRequest, signal: AbortSignal): Promise<string[]>;

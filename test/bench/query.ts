@@ -77,7 +77,7 @@ export async function benchQuery(rounds = 15): Promise<QueryBenchRow[]> {
       }),
     );
     const port = await freePort();
-    const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+    const main = fileURLToPath(new URL('../../src/cmd/main.js', import.meta.url));
     // BENCH_PROFILE=dir writes a V8 CPU profile of promdedup to dir when it exits.
     const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
     querier = spawn(

@@ -17,7 +17,7 @@ import { instantTimes, pinnedTimes, QUERIES, RAW_QUERIES, rangeWindows, sec, typ
 const promOk = prometheusAvailable();
 const querierOk = querierSourcePresent();
 if (!promOk) console.warn('e2e: prometheus/promtool not on PATH (sudo apt-get install -y prometheus): skipping');
-else if (!querierOk) console.warn('e2e: src/cli/main.ts not present yet: skipping');
+else if (!querierOk) console.warn('e2e: src/cmd/main.ts not present yet: skipping');
 
 /** Fails with the first differences in the message; E2E_REPORT=<file> also appends them as JSON lines. */
 function expectNoDiffs(title: string, diffs: string[]): void {
@@ -153,7 +153,7 @@ describe.skipIf(!promOk || !querierOk)('promdedup vs Prometheus on deduplicated 
     });
   });
 
-  describe('labels endpoints (Thanos: replica labels stay visible there) equal the "all" Prometheus', () => {
+  describe('labels endpoints answer as the deduplicated Prometheus, and with dedup=false as the "all" one', () => {
     const cases: [string, Params][] = [
       ['/api/v1/labels', {}],
       ['/api/v1/labels', { 'match[]': ['http_requests_total'] }],
@@ -165,9 +165,15 @@ describe.skipIf(!promOk || !querierOk)('promdedup vs Prometheus on deduplicated 
     for (const [path, params] of cases) {
       it(`${path} ${JSON.stringify(params)}`, async () => {
         const p = { ...params, start: sec(d.startMs), end: sec(d.endMs) };
-        const [got, want]: ApiAnswer[] = await Promise.all([apiGet(querier.url, path, p), apiGet(all.url, path, p)]);
+        const [got, want, gotRaw, wantRaw]: ApiAnswer[] = await Promise.all([
+          apiGet(querier.url, path, p),
+          apiGet(expected.url, path, p),
+          apiGet(querier.url, path, { ...p, dedup: 'false' }),
+          apiGet(all.url, path, p),
+        ]);
         expect(got.httpStatus).toBe(200);
         expect(got.body.data).toEqual(want.body.data);
+        expect(gotRaw.body.data).toEqual(wantRaw.body.data);
       });
     }
   });

@@ -12,7 +12,7 @@ import { querierSourcePresent, type QuerierProcess } from '../support/querier-pr
 const promOk = prometheusAvailable();
 const querierOk = querierSourcePresent();
 if (!promOk) console.warn('e2e: prometheus/promtool not on PATH (sudo apt-get install -y prometheus): skipping');
-else if (!querierOk) console.warn('e2e: src/cli/main.ts not present yet: skipping');
+else if (!querierOk) console.warn('e2e: src/cmd/main.ts not present yet: skipping');
 
 describe.skipIf(!promOk || !querierOk)('partial response when a replica dies', () => {
   let d: HaData;

@@ -1,5 +1,5 @@
 /**
- * Runs the promdedup querier (`node dist/src/cli/main.js query …`) as a child process for end-to-end
+ * Runs the promdedup querier (`node dist/src/cmd/main.js query …`) as a child process for end-to-end
  * tests and the demo: free loopback ports, wait for `GET /-/ready` = 200, stop() with SIGTERM then
  * SIGKILL. A process-exit hook kills anything still running.
  */
@@ -50,12 +50,12 @@ export function repoRoot(): string {
 }
 
 export function querierEntryPoint(): string {
-  return join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+  return join(repoRoot(), 'dist', 'src', 'cmd', 'main.js');
 }
 
-/** True when src/cli/main.ts exists (the querier has landed). */
+/** True when src/cmd/main.ts exists (the querier has landed). */
 export function querierSourcePresent(): boolean {
-  return existsSync(join(repoRoot(), 'src', 'cli', 'main.ts'));
+  return existsSync(join(repoRoot(), 'src', 'cmd', 'main.ts'));
 }
 
 function newestMtime(dir: string): number {
@@ -69,7 +69,7 @@ function newestMtime(dir: string): number {
 }
 
 /**
- * Compiles the project (`tsc -p tsconfig.json`) when dist/src/cli/main.js is missing or older than
+ * Compiles the project (`tsc -p tsconfig.json`) when dist/src/cmd/main.js is missing or older than
  * any file under src/. tsc emits JavaScript even when a colleague's file has type errors.
  */
 export function ensureQuerierBuilt(): void {

@@ -6,13 +6,14 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ApiContext } from '../../src/api/context.js';
 import { buildHttpApi } from '../../src/api/server.js';
-import { parseQueryFlags, type RawQueryFlags } from '../../src/cli/flags.js';
-import { Deduplicator } from '../../src/dedup/index.js';
+import { parseQueryFlags, type RawQueryFlags } from '../../src/cmd/flags.js';
 import { QueryMetrics } from '../../src/metrics.js';
 import { labelsFromRecord, type Labels } from '../../src/model/labels.js';
-import { Engine } from '../../src/promql/engine.js';
+import { MetadataQuerier } from '../../src/query/metadata.js';
+import { QueryPool } from '../../src/query/pool.js';
+import { Querier } from '../../src/query/querier.js';
 import { StoreSet } from '../../src/query/stores.js';
-import type { LabelsRequest, MetricMetadata, Store, StoreSelectRequest, StoreSelectResult } from '../../src/store/store.js';
+import type { LabelsRequest, MetricMetadata, RawRead, Store } from '../../src/store/store.js';
 import { Gate } from '../../src/util/gate.js';
 import { silentLogger } from '../../src/util/log.js';
 
@@ -42,9 +43,13 @@ class FakeStore implements Store {
       req.matchers.some((sel) => sel.every((m) => m.matches(ls.find((l) => l.name === m.name)?.value ?? ''))),
     );
   }
-  async select(_req: StoreSelectRequest, signal: AbortSignal): Promise<StoreSelectResult> {
+  version(): string | null {
+    return '2.42.0';
+  }
+  async refreshExternalLabels(): Promise<void> {}
+  async openRead(_reqs: unknown, _prefer: unknown, signal: AbortSignal): Promise<RawRead | null> {
     await this.wait(signal);
-    return { series: [], warnings: [] };
+    return null;
   }
   async labelNames(req: LabelsRequest, signal: AbortSignal): Promise<string[]> {
     this.calls.push({ kind: 'labels', req });
@@ -85,26 +90,40 @@ const FLAGS: RawQueryFlags = {
   'query.partialResponse': true,
   'query.promqlCompat': '3',
   'store.responseTimeout': '0ms',
+  'query.maxSamples': '50000000',
+  'store.limits.requestSeries': '0',
+  'store.limits.requestSamples': '0',
   'log.level': 'error',
   'log.format': 'logfmt',
 };
 
-const deduplicator = new Deduplicator({ threads: 1 });
 const apps: FastifyInstance[] = [];
+const pools: QueryPool[] = [];
 
 function api(stores: Store[], flags: Partial<RawQueryFlags> = {}): FastifyInstance {
   const config = parseQueryFlags({ ...FLAGS, ...flags });
-  const ctx: ApiContext = {
-    config,
-    engine: new Engine({
+  const storeSet = new StoreSet(stores);
+  const metrics = new QueryMetrics();
+  const pool = new QueryPool({
+    settings: {
       lookbackDelta: config.lookbackDelta,
       defaultEvaluationInterval: 60_000,
-      maxSamples: 50_000_000,
-      enableExperimentalFunctions: false,
-    }),
-    stores: new StoreSet(stores),
-    deduplicator,
-    metrics: new QueryMetrics(),
+      maxSamples: config.maxSamples,
+      requestSeries: 0,
+      requestSamples: 0,
+      delayedNameRemoval: false,
+    },
+    min: 1,
+    max: config.maxConcurrent,
+    querier: new Querier(storeSet, metrics),
+    logger: silentLogger,
+  });
+  pools.push(pool);
+  const ctx: ApiContext = {
+    config,
+    runQuery: (task, policy, signal) => pool.run(task, policy, signal),
+    metadata: new MetadataQuerier(storeSet),
+    metrics,
     gate: new Gate(config.maxConcurrent),
     logger: silentLogger,
     compat: () => '3',
@@ -120,7 +139,7 @@ afterEach(async () => {
   await Promise.all(apps.splice(0).map((a) => a.close()));
 });
 afterAll(async () => {
-  await deduplicator.close();
+  await Promise.all(pools.splice(0).map((p) => p.close()));
 });
 
 /** Three series per replica; replica a and b hold the same series. */
@@ -188,8 +207,25 @@ describe('limit on series, labels and label values', () => {
     expect(series.json.warnings).toBeUndefined();
     const values = await getJson(app, '/api/v1/label/path/values?limit=3');
     expect(values.json).toEqual({ status: 'success', data: ['/a', '/b', '/c'] });
-    const names = await getJson(app, '/api/v1/labels?limit=4');
-    expect(names.json).toEqual({ status: 'success', data: ['__name__', 'cluster', 'path', 'replica'] });
+    const names = await getJson(app, '/api/v1/labels?limit=3');
+    expect(names.json).toEqual({ status: 'success', data: ['__name__', 'cluster', 'path'] });
+    const raw = await getJson(app, '/api/v1/labels?limit=4&dedup=false');
+    expect(raw.json).toEqual({ status: 'success', data: ['__name__', 'cluster', 'path', 'replica'] });
+  });
+});
+
+describe('label APIs with dedup on answer as one Prometheus holding the deduplicated data', () => {
+  it('hides replica labels and their values unless dedup=false', async () => {
+    const app = api([replica('a'), replica('b')]);
+    expect((await getJson(app, '/api/v1/labels')).json.data).toEqual(['__name__', 'cluster', 'path']);
+    expect((await getJson(app, '/api/v1/label/replica/values')).json).toEqual({ status: 'success', data: [] });
+    expect((await getJson(app, '/api/v1/label/replica/values?dedup=false')).json.data).toEqual(['a', 'b']);
+    expect((await getJson(app, '/api/v1/labels?dedup=false')).json.data).toEqual(['__name__', 'cluster', 'path', 'replica']);
+    // replicaLabels[] overrides the flag, as on the query endpoints.
+    expect((await getJson(app, '/api/v1/labels?replicaLabels[]=cluster')).json.data).toEqual(['__name__', 'path', 'replica']);
+    const series = await getJson(app, '/api/v1/series?match[]=demo_requests_total');
+    expect(series.json.data).toHaveLength(3);
+    expect(series.json.data[0]).toEqual({ __name__: 'demo_requests_total', cluster: 'c1', path: '/a' });
   });
 });
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FlagError, parseAddress, parseEndpoint, parseQueryFlags, type RawQueryFlags } from '../../src/cli/flags.js';
+import { FlagError, parseAddress, parseEndpoint, parseQueryFlags, type RawQueryFlags } from '../../src/cmd/flags.js';
 
 const defaults: RawQueryFlags = {
   httpAddress: '0.0.0.0:10902',
@@ -15,6 +15,9 @@ const defaults: RawQueryFlags = {
   'query.partialResponse': true,
   'query.promqlCompat': 'auto',
   'store.responseTimeout': '0ms',
+  'query.maxSamples': '50000000',
+  'store.limits.requestSeries': '0',
+  'store.limits.requestSamples': '0',
   'log.level': 'info',
   'log.format': 'logfmt',
 };
@@ -51,7 +54,7 @@ describe('parseQueryFlags', () => {
 });
 
 describe('promdedup binary', () => {
-  const bin = 'dist/src/cli/main.js';
+  const bin = 'dist/src/cmd/main.js';
   const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 20_000 });
 
   it.skipIf(!existsSync(bin))('documents every flag in --help', () => {

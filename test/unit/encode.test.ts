@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeLabels, encodeQueryData, errorBody, jsonString, successBody } from '../../src/api/encode.js';
+import { encodeLabels, encodeQueryData, errorBody, jsonString, successBody } from '../../src/promql/json.js';
 import { labelsFromRecord } from '../../src/model/labels.js';
 
 describe('API JSON encoding', () => {

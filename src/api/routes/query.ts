@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.js';
-import { encodeQueryData } from '../encode.js';
-import { ApiError } from '../errors.js';
+import { ApiError, toApiError } from '../errors.js';
 import { nsToMs, parseDurationParam, parseDurationParamNs, parseTime, type Params } from '../params.js';
-import { clientGoneSignal, requestParams, requestQuerier, sendSuccess } from '../request.js';
+import { clientGoneSignal, fanoutPolicy, requestDedupPolicy, requestParams } from '../request.js';
 import { PromQLError } from '../../promql/errors.js';
-import type { QueryOptions, QueryResult } from '../../promql/types.js';
-import type { Querier } from '../../storage/querier.js';
+import { QueryFailure } from '../../query/pool.js';
+import type { QueryStats } from '../../query/protocol.js';
 import { linkedSignal } from '../../util/signal.js';
 
 const MAX_POINTS = 11_000;
@@ -21,20 +20,15 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.post('/api/v1/query_range', range);
 }
 
-async function handleInstant(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<string> {
+async function handleInstant(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<Buffer> {
   const params = requestParams(req);
-  const query = params.get('query') ?? '';
   const timeText = params.get('time');
   const time = timeText !== undefined && timeText !== '' ? parseTime('time', timeText) : Date.now();
-  const result = await evaluate(ctx, params, reply, 'instant', (querier, opts) =>
-    ctx.engine.instantQuery(querier, query, time, opts),
-  );
-  return send(reply, result);
+  return evaluate(ctx, params, reply, { kind: 'instant', start: time, end: time, step: 0 });
 }
 
-async function handleRange(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<string> {
+async function handleRange(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<Buffer> {
   const params = requestParams(req);
-  const query = params.get('query') ?? '';
   // Checks in Prometheus' order, with its messages.
   const start = parseTime('start', params.get('start') ?? '');
   const end = parseTime('end', params.get('end') ?? '');
@@ -58,21 +52,19 @@ async function handleRange(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
       'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
     );
   }
-  const result = await evaluate(ctx, params, reply, 'range', (querier, opts) =>
-    ctx.engine.rangeQuery(querier, query, start, end, step, opts),
-  );
-  return send(reply, result);
+  return evaluate(ctx, params, reply, { kind: 'range', start, end, step });
 }
 
-type Run = (querier: Querier, opts: QueryOptions) => Promise<QueryResult>;
+interface Window {
+  readonly kind: 'instant' | 'range';
+  readonly start: number;
+  readonly end: number;
+  readonly step: number;
+}
 
-async function evaluate(
-  ctx: ApiContext,
-  params: Params,
-  reply: FastifyReply,
-  type: 'instant' | 'range',
-  run: Run,
-): Promise<QueryResult> {
+/** Runs the query in a query worker under the gate and the timeout; the worker sends the body. */
+async function evaluate(ctx: ApiContext, params: Params, reply: FastifyReply, w: Window): Promise<Buffer> {
+  const query = params.get('query') ?? '';
   const timeoutText = params.get('timeout');
   let timeout = ctx.config.queryTimeout;
   if (timeoutText !== undefined && timeoutText !== '') {
@@ -85,26 +77,46 @@ async function evaluate(
   if (lookbackDelta < 0) {
     throw new ApiError('bad_data', 'invalid parameter "lookback_delta": lookback delta must not be negative');
   }
+  const dedup = requestDedupPolicy(ctx, params);
+  const policy = fanoutPolicy(ctx, params);
   const started = performance.now();
-  const querier = requestQuerier(ctx, params);
   const deadline = linkedSignal([clientGoneSignal(reply)], timeout);
-  const signal = deadline.signal;
+  let stats: QueryStats | null = null;
+  let status = 'success';
   try {
-    const result = await ctx.gate.run(
+    const outcome = await ctx.gate.run(
       () =>
-        run(querier, {
-          compat: ctx.compat(),
-          annotations: ctx.annotations(),
-          lookbackDelta,
-          signal,
-          ...(timeout > 0 ? { deadline: started + timeout } : {}),
-        }),
-      signal,
+        ctx.runQuery(
+          {
+            ...w,
+            query,
+            lookbackDelta,
+            compat: ctx.compat(),
+            annotations: ctx.annotations(),
+            timeoutMs: timeout > 0 ? Math.max(1, timeout - (performance.now() - started)) : 0,
+            replicaLabels: [...dedup.replicaLabels],
+            dedup: dedup.enabled,
+            dedupFunc: dedup.func,
+            partialResponse: policy.partialResponse,
+          },
+          policy,
+          deadline.signal,
+        ),
+      deadline.signal,
     );
-    ctx.metrics.queries.inc({ type, outcome: 'success' });
-    return result;
+    stats = outcome.stats;
+    ctx.metrics.queries.inc({ type: w.kind, outcome: 'success' });
+    if (outcome.stats.samplesIn > 0) {
+      ctx.metrics.dedupSamplesIn.inc(outcome.stats.samplesIn);
+      ctx.metrics.dedupSamplesOut.inc(outcome.stats.samplesOut);
+    }
+    reply.type('application/json');
+    if (outcome.warned) reply.header('Cache-Control', 'no-store');
+    return Buffer.from(outcome.body.buffer, outcome.body.byteOffset, outcome.body.length);
   } catch (err) {
-    ctx.metrics.queries.inc({ type, outcome: 'error' });
+    ctx.metrics.queries.inc({ type: w.kind, outcome: 'error' });
+    if (err instanceof QueryFailure) stats = err.stats;
+    status = toApiError(err).errorType;
     // Prometheus reports a query it cannot parse or type-check as a bad "query" parameter.
     if (err instanceof PromQLError && err.kind === 'bad_data') {
       throw new ApiError('bad_data', `invalid parameter "query": ${err.message}`);
@@ -112,9 +124,15 @@ async function evaluate(
     throw err;
   } finally {
     deadline.dispose();
+    ctx.logger.info('query', {
+      query,
+      type: w.kind,
+      ...(w.kind === 'instant' ? { time: w.start / 1000 } : { start: w.start / 1000, end: w.end / 1000, step: w.step / 1000 }),
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+      series: stats?.series,
+      samples: stats?.samples,
+      endpoints: stats?.endpoints,
+      status,
+    });
   }
-}
-
-function send(reply: FastifyReply, result: QueryResult): string {
-  return sendSuccess(reply, encodeQueryData(result.value), result.warnings, result.infos);
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.js';
-import { jsonString, successBody } from '../encode.js';
+import { jsonString, successBody } from '../../promql/json.js';
 import { VERSION } from '../../version.js';
 
 

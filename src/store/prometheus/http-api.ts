@@ -162,3 +162,11 @@ export function parseExternalLabels(yamlText: string): Labels {
   for (const [k, v] of Object.entries(ext as Record<string, unknown>)) rec[k] = String(v);
   return labelsFromRecord(rec);
 }
+
+const BUILD_INFO = dataCheck('build info', (d) => typeof d === 'object' && d !== null && typeof (d as { version?: unknown }).version === 'string');
+
+/** The server's version from /api/v1/status/buildinfo, e.g. "2.42.0". */
+export async function fetchVersion(ctx: ApiContext, signal?: AbortSignal): Promise<string> {
+  const data = await apiCall<{ version: string }>(ctx, '/api/v1/status/buildinfo', [], signal, false, BUILD_INFO);
+  return data.version;
+}

@@ -82,6 +82,14 @@ function finishLabels(ls: Label[]): Labels {
  * chunk headers before decoding), so there is no per-series buffer, growth or final copy. The
  * returned sample arrays therefore share ArrayBuffers: never transfer or detach them.
  */
+/**
+ * Told about every series and every sample a decoder is about to keep, before it allocates for
+ * them; throws to abort the read (query limits).
+ */
+export interface ReadBudget {
+  reserve(series: number, samples: number): void;
+}
+
 export class SeriesCollector {
   readonly series: Series[] = [];
   readonly warnings: string[] = [];
@@ -98,6 +106,7 @@ export class SeriesCollector {
   constructor(
     private readonly mint: number,
     private readonly maxt: number,
+    private readonly budget: ReadBudget | null = null,
   ) {}
 
   /** Decodes one ChunkedReadResponse message. */
@@ -133,7 +142,7 @@ export class SeriesCollector {
         r.pos = e;
       } else r.skip(tag & 7);
     }
-    this.beginSeries(finishLabels(ls));
+    this.beginSeries(finishLabels(ls), total);
     const arena = this.arena;
     arena.reserve(total);
     for (let i = 0; i < starts.length; i++) {
@@ -186,25 +195,20 @@ export class SeriesCollector {
     return dataEnd - dataStart >= 2 ? (r.buf[dataStart]! << 8) | r.buf[dataStart + 1]! : 0;
   }
 
-  /** Decodes one snappy-decompressed ReadResponse (SAMPLES response type). */
+  /** Decodes one snappy-decompressed ReadResponse (SAMPLES response type) of a single query. */
   addSampledResponse(msg: Uint8Array): void {
-    const r = new ProtoReader(msg);
-    while (!r.done()) {
+    forEachQueryResult(msg, (r, end) => this.addQueryResult(r, end));
+  }
+
+  /** Decodes the QueryResult at r.pos..end of a SAMPLES response. */
+  addQueryResult(r: ProtoReader, end: number): void {
+    while (r.pos < end) {
       const tag = r.tag();
-      if (tag !== (1 << 3) + WIRE_LEN) {
-        r.skip(tag & 7);
-        continue;
-      }
-      const qEnd = r.lenEnd(); // QueryResult
-      while (r.pos < qEnd) {
-        const t2 = r.tag();
-        if (t2 === (1 << 3) + WIRE_LEN) {
-          const e = r.lenEnd();
-          this.addTimeSeries(r, e);
-          r.pos = e;
-        } else r.skip(t2 & 7);
-      }
-      r.pos = qEnd;
+      if (tag === (1 << 3) + WIRE_LEN) {
+        const e = r.lenEnd();
+        this.addTimeSeries(r, e);
+        r.pos = e;
+      } else r.skip(tag & 7);
     }
   }
 
@@ -222,7 +226,7 @@ export class SeriesCollector {
         r.skip(tag & 7);
       }
     }
-    this.beginSeries(finishLabels(ls));
+    this.beginSeries(finishLabels(ls), nSamples);
     const buf = this.arena;
     buf.reserve(nSamples);
     let last = buf.lastTimestamp();
@@ -262,9 +266,11 @@ export class SeriesCollector {
     }
   }
 
-  private beginSeries(ls: Labels): void {
+  private beginSeries(ls: Labels, samples: number): void {
     const cur = this.curLabels;
-    if (cur !== null && compareLabels(cur, ls) === 0) return; // continuation in the next frame
+    const continued = cur !== null && compareLabels(cur, ls) === 0; // continuation in the next frame
+    this.budget?.reserve(continued ? 0 : 1, samples);
+    if (continued) return;
     this.flush();
     this.curLabels = ls;
   }
@@ -296,6 +302,34 @@ export class SeriesCollector {
     if (!sorted || repeated) mergeRepeated(series);
     return { series, warnings: this.warnings };
   }
+}
+
+/** Calls `f` with a reader positioned on each QueryResult of a ReadResponse, in order. */
+export function forEachQueryResult(msg: Uint8Array, f: (r: ProtoReader, end: number, index: number) => void): void {
+  const r = new ProtoReader(msg);
+  let index = 0;
+  while (!r.done()) {
+    const tag = r.tag();
+    if (tag !== (1 << 3) + WIRE_LEN) {
+      r.skip(tag & 7);
+      continue;
+    }
+    const end = r.lenEnd();
+    f(r, end, index++);
+    r.pos = end;
+  }
+}
+
+/** The query_index of a ChunkedReadResponse (0 when absent). */
+export function chunkedQueryIndex(msg: Uint8Array): number {
+  const r = new ProtoReader(msg);
+  let index = 0;
+  while (!r.done()) {
+    const tag = r.tag();
+    if (tag === (2 << 3) + WIRE_VARINT) index = r.varint64();
+    else r.skip(tag & 7);
+  }
+  return index;
 }
 
 /**

@@ -2,11 +2,11 @@
  * Remote read client: one POST of a snappy ReadRequest, response streamed through the frame decoder
  * (STREAMED_XOR_CHUNKS) or read whole and snappy-decoded (SAMPLES fallback).
  */
-import { compressSync, uncompressSync } from 'snappy';
+import { compressSync } from 'snappy';
 import { request, type Dispatcher } from 'undici';
 import type { Series } from '../../model/samples.js';
-import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder } from './framing.js';
-import { encodeReadRequest, ResponseType, SeriesCollector, type ReadQuery, type ResponseTypeValue } from './messages.js';
+import { encodeReadRequest, ResponseType, type ReadQuery, type ResponseTypeValue } from './messages.js';
+import { ReadDecoder } from './read-decoder.js';
 
 export class RemoteReadError extends Error {
   override name = 'RemoteReadError';
@@ -67,15 +67,28 @@ function headerValue(h: Record<string, string | string[] | undefined>, name: str
   return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
 }
 
-/** Runs one remote read query against `url` (the full …/api/v1/read URL). */
-export async function remoteRead(
+/** An answered remote read whose body has not been read yet. */
+export interface OpenRead {
+  readonly responseType: ResponseTypeValue;
+  /** Content-Encoding of a SAMPLES body ("" when the server sent none). */
+  readonly contentEncoding: string;
+  readonly body: AsyncIterable<Uint8Array>;
+  /** Stops reading the body and releases the connection. */
+  destroy(): void;
+}
+
+/**
+ * Sends one ReadRequest with `queries` to `url` (the full …/api/v1/read URL) and checks status and
+ * content type; the caller reads (or moves) the body.
+ */
+export async function openRemoteRead(
   url: string,
-  query: ReadQuery,
+  queries: readonly ReadQuery[],
   opts: RemoteReadOptions,
   signal?: AbortSignal,
-): Promise<RemoteReadResult> {
+): Promise<OpenRead> {
   const accepted = opts.acceptedResponseTypes ?? DEFAULT_ACCEPTED;
-  const body = compressSync(encodeReadRequest([query], accepted));
+  const body = compressSync(Buffer.from(encodeReadRequest(queries, accepted)));
   let res: Dispatcher.ResponseData;
   try {
     res = await request(url, {
@@ -101,69 +114,45 @@ export async function remoteRead(
     const snippet = await bodySnippet(res.body);
     throw new RemoteReadError(`remote read ${url}: HTTP ${res.statusCode}${snippet ? ': ' + snippet : ''}`, res.statusCode);
   }
-
-  const collector = new SeriesCollector(query.startMs, query.endMs);
   const contentType = headerValue(res.headers, 'content-type');
-  try {
-    if (contentType.startsWith(STREAMED_CONTENT_TYPE)) {
-      const frames = new FrameDecoder(opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
-      for await (const piece of res.body) {
-        for (const msg of frames.push(piece as Buffer)) collector.addChunkedResponse(msg);
-      }
-      frames.end();
-      const out = collector.finish();
-      return {
-        ...out,
-        responseType: ResponseType.STREAMED_XOR_CHUNKS,
-        frames: frames.frames,
-        bytes: frames.bytes,
-        chunks: collector.chunks,
-        samples: collector.samples,
-      };
-    }
-    if (contentType.startsWith('application/x-protobuf') || contentType === '') {
-      const max = opts.maxSampledBytes ?? 1 << 30;
-      const parts: Buffer[] = [];
-      let n = 0;
-      for await (const piece of res.body) {
-        const b = piece as Buffer;
-        n += b.length;
-        if (n > max) throw new RemoteReadError(`remote read ${url}: SAMPLES response exceeds ${max} bytes`);
-        parts.push(b);
-      }
-      const compressed = Buffer.concat(parts, n);
-      const encoding = headerValue(res.headers, 'content-encoding');
-      let raw: Uint8Array = compressed;
-      if (encoding === 'snappy' || encoding === '') {
-        const decodedLen = snappyDecodedLength(compressed);
-        if (decodedLen > max) throw new RemoteReadError(`remote read ${url}: SAMPLES response decodes to ${decodedLen} bytes, over ${max}`);
-        raw = uncompressSync(compressed, { asBuffer: true }) as Buffer;
-      } else if (encoding !== 'identity') {
-        throw new RemoteReadError(`remote read ${url}: unsupported content-encoding ${JSON.stringify(encoding)}`);
-      }
-      collector.addSampledResponse(raw);
-      const out = collector.finish();
-      return { ...out, responseType: ResponseType.SAMPLES, frames: 0, bytes: n, chunks: 0, samples: collector.samples };
-    }
-    throw new RemoteReadError(`remote read ${url}: unexpected content-type ${JSON.stringify(contentType)}`);
-  } catch (err) {
+  let responseType: ResponseTypeValue;
+  if (contentType.startsWith(STREAMED_CONTENT_TYPE)) responseType = ResponseType.STREAMED_XOR_CHUNKS;
+  else if (contentType.startsWith('application/x-protobuf') || contentType === '') responseType = ResponseType.SAMPLES;
+  else {
     res.body.destroy();
+    throw new RemoteReadError(`remote read ${url}: unexpected content-type ${JSON.stringify(contentType)}`);
+  }
+  return {
+    responseType,
+    contentEncoding: headerValue(res.headers, 'content-encoding'),
+    body: res.body as AsyncIterable<Uint8Array>,
+    destroy: () => res.body.destroy(),
+  };
+}
+
+/** Runs one remote read query against `url` and decodes the answer on the calling thread. */
+export async function remoteRead(
+  url: string,
+  query: ReadQuery,
+  opts: RemoteReadOptions,
+  signal?: AbortSignal,
+): Promise<RemoteReadResult> {
+  const open = await openRemoteRead(url, [query], opts, signal);
+  try {
+    const decoder = new ReadDecoder(open.responseType, open.contentEncoding, [{ mint: query.startMs, maxt: query.endMs }], {
+      ...(opts.maxFrameBytes !== undefined ? { maxFrameBytes: opts.maxFrameBytes } : {}),
+      ...(opts.maxSampledBytes !== undefined ? { maxSampledBytes: opts.maxSampledBytes } : {}),
+    });
+    for await (const piece of open.body) decoder.push(piece);
+    const out = decoder.finish();
+    const { series, warnings } = out.results[0]!;
+    return { series, warnings, responseType: open.responseType, frames: out.frames, bytes: out.bytes, chunks: out.chunks, samples: out.samples };
+  } catch (err) {
+    open.destroy();
     if (signal?.aborted) throw signal.reason ?? err;
     if (err instanceof RemoteReadError) throw err;
     throw new RemoteReadError(`remote read ${url}: ${describeError(err)}`);
   }
-}
-
-/** The uvarint length prefix of a snappy block. */
-function snappyDecodedLength(b: Uint8Array): number {
-  let n = 0;
-  let mul = 1;
-  for (let i = 0; i < 5 && i < b.length; i++) {
-    n += (b[i]! & 0x7f) * mul;
-    if (b[i]! < 0x80) return n;
-    mul *= 128;
-  }
-  throw new RemoteReadError('invalid snappy block header');
 }
 
 export function describeError(err: unknown): string {

@@ -9,11 +9,11 @@
 import { Agent, type Dispatcher } from 'undici';
 import { compareStrings, type Label, type Labels } from '../../model/labels.js';
 import { LabelMatcher } from '../../model/matcher.js';
-import type { Series } from '../../model/samples.js';
-import type { LabelsRequest, MetricMetadata, Store, StoreSelectRequest, StoreSelectResult } from '../store.js';
-import { apiCall, fetchExternalLabels, formatSelector, formatTime, LABEL_SETS, METADATA, STRING_LIST, type ApiContext } from './http-api.js';
-import type { ResponseTypeValue } from './messages.js';
-import { DEFAULT_ACCEPTED, remoteRead, type RemoteReadResult } from './remote-read.js';
+import type { LabelsRequest, MetricMetadata, RawRead, ResponsePreference, Store, StoreSelectRequest, StoreSelectResult } from '../store.js';
+import { addLabels, applyExternalLabels } from './external-labels.js';
+import { apiCall, fetchExternalLabels, fetchVersion, formatSelector, formatTime, LABEL_SETS, METADATA, STRING_LIST, type ApiContext } from './http-api.js';
+import { ResponseType, type ReadQuery, type ResponseTypeValue } from './messages.js';
+import { DEFAULT_ACCEPTED, openRemoteRead, remoteRead, type RemoteReadOptions, type RemoteReadResult } from './remote-read.js';
 
 export interface PrometheusStoreOptions {
   /** `http(s)://host:port[/prefix]` of the Prometheus server. */
@@ -60,6 +60,7 @@ export class PrometheusStore implements Store {
   private readonly ownsDispatcher: boolean;
   private readonly ctx: ApiContext;
   private ext: Labels | null = null;
+  private serverVersion: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
 
@@ -89,15 +90,26 @@ export class PrometheusStore implements Store {
     return this.ext;
   }
 
+  /** The server's Prometheus version as last read, null when never read. */
+  version(): string | null {
+    return this.serverVersion;
+  }
+
   labelSets(): readonly Labels[] {
     return this.ext && this.ext.length > 0 ? [this.ext] : [];
   }
 
-  /** Fetches external labels now; on failure keeps the previous ones and records lastError. */
+  /**
+   * Fetches external labels (and the server's version) now; on failure keeps the previous ones and
+   * records lastError.
+   */
   refreshExternalLabels(signal?: AbortSignal): Promise<void> {
     this.refreshing ??= (async () => {
       try {
-        this.ext = await fetchExternalLabels(this.ctx, signal ?? AbortSignal.timeout(10_000));
+        const s = signal ?? AbortSignal.timeout(10_000);
+        const [ext, version] = await Promise.all([fetchExternalLabels(this.ctx, s), fetchVersion(this.ctx, s).catch(() => null)]);
+        this.ext = ext;
+        if (version !== null) this.serverVersion = version;
         this.lastError = null;
         this.lastRefreshMs = Date.now();
       } catch (err) {
@@ -141,33 +153,53 @@ export class PrometheusStore implements Store {
     return out;
   }
 
-  async select(req: StoreSelectRequest, signal: AbortSignal): Promise<StoreSelectResult> {
+  /** The server-side matchers and hints of one select; null when it conflicts with external labels. */
+  private readQuery(req: StoreSelectRequest): ReadQuery | null {
     const matchers = this.serverMatchers(req.matchers);
-    if (matchers === null) return { series: [], warnings: [] };
+    if (matchers === null) return null;
     if (!matchers.some((m) => !m.matchesEmpty())) matchers.push(ALL_SERIES);
     const h = req.hints;
+    return {
+      startMs: req.minTime,
+      endMs: req.maxTime,
+      matchers,
+      hints: { stepMs: h.step, func: h.func, startMs: h.start, endMs: h.end, grouping: h.grouping, by: h.by, rangeMs: h.range },
+    };
+  }
+
+  async openRead(reqs: readonly StoreSelectRequest[], prefer: ResponsePreference, signal: AbortSignal): Promise<RawRead | null> {
+    const queries: ReadQuery[] = [];
+    const selects: number[] = [];
+    reqs.forEach((req, i) => {
+      const q = this.readQuery(req);
+      if (q === null) return;
+      queries.push(q);
+      selects.push(i);
+    });
+    if (queries.length === 0) return null;
+    const accepted =
+      this.opts.acceptedResponseTypes ??
+      (prefer === 'samples' ? [ResponseType.SAMPLES, ResponseType.STREAMED_XOR_CHUNKS] : DEFAULT_ACCEPTED);
+    const open = await openRemoteRead(this.url + '/api/v1/read', queries, this.readOptions(accepted), signal);
+    return {
+      codec: 'prometheus-remote-read',
+      responseType: open.responseType,
+      contentEncoding: open.contentEncoding,
+      body: open.body,
+      destroy: open.destroy,
+      selects,
+      externalLabels: this.ext ?? [],
+    };
+  }
+
+  /** One select, decoded on the calling thread (tools and tests; the query path uses openRead). */
+  async select(req: StoreSelectRequest, signal: AbortSignal): Promise<StoreSelectResult> {
+    const query = this.readQuery(req);
+    if (query === null) return { series: [], warnings: [] };
     const res: RemoteReadResult = await remoteRead(
       this.url + '/api/v1/read',
-      {
-        startMs: req.minTime,
-        endMs: req.maxTime,
-        matchers,
-        hints: {
-          stepMs: h.step,
-          func: h.func,
-          startMs: h.start,
-          endMs: h.end,
-          grouping: h.grouping,
-          by: h.by,
-          rangeMs: h.range,
-        },
-      },
-      {
-        dispatcher: this.dispatcher,
-        acceptedResponseTypes: this.opts.acceptedResponseTypes ?? DEFAULT_ACCEPTED,
-        ...(this.opts.maxFrameBytes !== undefined ? { maxFrameBytes: this.opts.maxFrameBytes } : {}),
-        ...(this.opts.headers ? { headers: this.opts.headers } : {}),
-      },
+      query,
+      this.readOptions(this.opts.acceptedResponseTypes ?? DEFAULT_ACCEPTED),
       signal,
     );
     this.lastSelectStats = {
@@ -177,45 +209,18 @@ export class PrometheusStore implements Store {
       chunks: res.chunks,
       samples: res.samples,
     };
-    const series = this.checkExternalLabels(this.withExternalLabels(res.series), req.matchers);
-    return { series, warnings: res.warnings.map((w) => `${this.name}: ${w}`) };
+    const fixed = applyExternalLabels(res.series, this.ext ?? [], req.matchers);
+    if (fixed.stale) void this.refreshExternalLabels();
+    return { series: fixed.series, warnings: res.warnings.map((w) => `${this.name}: ${w}`) };
   }
 
-  /**
-   * Remote read labels each series with the server's current external labels. When those differ
-   * from the cached ones (the server's config changed since the last refresh), the matchers this
-   * store resolved locally may be wrong: keep only the series that match every matcher (so
-   * `{replica="a"}` never returns the series of what is now replica "c") and refresh now.
-   */
-  private checkExternalLabels(series: Series[], matchers: readonly LabelMatcher[]): Series[] {
-    const ext = this.ext;
-    if (ext === null || ext.length === 0 || series.length === 0) return series;
-    let stale = false;
-    for (const s of series) {
-      for (const e of ext) {
-        const l = s.labels.find((x) => x.name === e.name);
-        if (l !== undefined && l.value !== e.value) {
-          stale = true;
-          break;
-        }
-      }
-      if (stale) break;
-    }
-    if (!stale) return series;
-    void this.refreshExternalLabels();
-    return series.filter((s) => matchers.every((m) => m.matches(s.labels.find((l) => l.name === m.name)?.value ?? '')));
-  }
-
-  /** Remote read already adds external labels; this only fills in any that are missing. */
-  private withExternalLabels(series: Series[]): Series[] {
-    const ext = this.ext;
-    if (ext === null || ext.length === 0) return series;
-    for (let i = 0; i < series.length; i++) {
-      const s = series[i]!;
-      const ls = addLabels(s.labels, ext);
-      if (ls !== s.labels) series[i] = { labels: ls, samples: s.samples };
-    }
-    return series;
+  private readOptions(accepted: readonly ResponseTypeValue[]): RemoteReadOptions {
+    return {
+      dispatcher: this.dispatcher,
+      acceptedResponseTypes: accepted,
+      ...(this.opts.maxFrameBytes !== undefined ? { maxFrameBytes: this.opts.maxFrameBytes } : {}),
+      ...(this.opts.headers ? { headers: this.opts.headers } : {}),
+    };
   }
 
   /** match[] parameters for the HTTP API, or null when every selector conflicts with ext labels. */
@@ -309,19 +314,4 @@ export class PrometheusStore implements Store {
 
 function limit<T>(xs: T[], n: number): T[] {
   return n > 0 && xs.length > n ? xs.slice(0, n) : xs;
-}
-
-/** Adds the labels of `extra` whose names `ls` lacks (both sorted); returns `ls` when none. */
-function addLabels(ls: Labels, extra: Labels): Labels {
-  let missing = false;
-  for (const e of extra) {
-    if (!ls.some((l) => l.name === e.name)) {
-      missing = true;
-      break;
-    }
-  }
-  if (!missing) return ls;
-  const out: Label[] = [...ls];
-  for (const e of extra) if (!ls.some((l) => l.name === e.name)) out.push(e);
-  return out.sort((a, b) => compareStrings(a.name, b.name));
 }

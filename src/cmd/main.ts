@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { startQueryService } from '../query/service.js';
+import { startQueryService } from './query.js';
 import { createLogger } from '../util/log.js';
 import { VERSION } from '../version.js';
 import { FlagError, parseQueryFlags, type RawQueryFlags } from './flags.js';
@@ -27,13 +27,17 @@ function buildProgram(): Command {
       [],
     )
     .option('--deduplication.func <func>', 'How replicas are merged: penalty (Thanos default, for HA pairs) or chain (union by timestamp).', 'penalty')
-    .option('--deduplication.workers <n>', 'Worker threads that merge replica series (default: CPUs, at most 4).')
+    .option('--query.workers <n>', 'Query worker threads kept started (default: CPUs); more start on demand up to --query.max-concurrent.')
+    .option('--deduplication.workers <n>', 'Old name of --query.workers.')
     .option('--query.timeout <duration>', 'Maximum time to process a query.', '2m')
     .option('--query.lookback-delta <duration>', 'How far back an instant selector looks for the newest sample.', '5m')
     .option('--query.max-concurrent <n>', 'Maximum number of queries evaluated at once; more wait.', '20')
     .option('--query.partial-response [bool]', 'Answer from the endpoints that respond, with a warning for the others.', true)
     .option('--no-query.partial-response', 'Fail a query when any endpoint fails.')
     .option('--query.promql-compat <mode>', 'PromQL dialect: auto (follow the endpoints\' Prometheus major version), 2 or 3.', 'auto')
+    .option('--query.max-samples <n>', 'Most samples a query may fetch from one endpoint or hold in memory at once.', '50000000')
+    .option('--store.limits.request-series <n>', 'Most series one endpoint read may return (0 = no limit).', '0')
+    .option('--store.limits.request-samples <n>', 'Most samples one endpoint read may return (0 = no limit).', '0')
     .option('--store.response-timeout <duration>', 'Give up on an endpoint after this long (0 = only the query timeout applies).', '0ms')
     .option('--log.level <level>', 'Log level: debug, info, warn, error.', 'info')
     .option('--log.format <format>', 'Log format: logfmt or json.', 'logfmt')
@@ -50,6 +54,14 @@ function buildProgram(): Command {
       };
       process.once('SIGINT', () => shutdown('SIGINT'));
       process.once('SIGTERM', () => shutdown('SIGTERM'));
+      // SIGHUP reloads, as Prometheus and Thanos do; the rest of the configuration lives in flags.
+      process.on('SIGHUP', () => {
+        logger.info('reloading on SIGHUP: endpoints\' external labels and versions');
+        service.reload().then(
+          () => logger.info('reload done'),
+          (err: unknown) => logger.error('reload failed', { err: String(err) }),
+        );
+      });
     });
   return program;
 }

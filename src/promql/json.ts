@@ -1,6 +1,6 @@
 import type { Labels } from '../model/labels.js';
-import { formatSampleValue, formatScalarValue, formatTimestampSeconds } from '../promql/format.js';
-import type { QueryValue } from '../promql/types.js';
+import { formatSampleValue, formatScalarValue, formatTimestampSeconds } from './format.js';
+import type { QueryValue } from './types.js';
 
 /**
  * JSON bodies byte for byte as Prometheus writes them. Built as strings directly: the matrix of a

@@ -16,6 +16,10 @@ export interface RawQueryFlags {
   readonly 'query.replicaLabel': string[];
   readonly 'deduplication.func': string;
   readonly 'deduplication.workers'?: string;
+  readonly 'query.workers'?: string;
+  readonly 'query.maxSamples': string;
+  readonly 'store.limits.requestSeries': string;
+  readonly 'store.limits.requestSamples': string;
   readonly 'query.timeout': string;
   readonly 'query.lookbackDelta': string;
   readonly 'query.maxConcurrent': string;
@@ -33,7 +37,8 @@ export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter((v) => v !== '');
-  const workers = raw['deduplication.workers'];
+  // --deduplication.workers is the old name: merging now runs in the query workers.
+  const workers = raw['query.workers'] ?? raw['deduplication.workers'];
   return {
     httpAddress: parseAddress('--http-address', raw.httpAddress),
     grpcAddress: parseAddress('--grpc-address', raw.grpcAddress),
@@ -46,7 +51,10 @@ export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
     partialResponse: bool('--query.partial-response', raw['query.partialResponse']),
     storeResponseTimeout: duration('--store.response-timeout', raw['store.responseTimeout']),
     promqlCompat: oneOf('--query.promql-compat', raw['query.promqlCompat'], ['auto', '2', '3'] as const),
-    dedupThreads: workers === undefined ? Math.max(1, Math.min(4, availableParallelism())) : positiveInt('--deduplication.workers', workers),
+    queryWorkers: workers === undefined ? Math.max(1, availableParallelism()) : positiveInt('--query.workers', workers),
+    maxSamples: positiveInt('--query.max-samples', raw['query.maxSamples']),
+    requestSeriesLimit: nonNegativeInt('--store.limits.request-series', raw['store.limits.requestSeries']),
+    requestSamplesLimit: nonNegativeInt('--store.limits.request-samples', raw['store.limits.requestSamples']),
     logLevel: oneOf<LogLevel>('--log.level', raw['log.level'], ['debug', 'info', 'warn', 'error']),
     logFormat: oneOf<LogFormat>('--log.format', raw['log.format'], ['logfmt', 'json']),
     flags: {
@@ -61,6 +69,9 @@ export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
       'query.partial-response': String(raw['query.partialResponse']),
       'query.promql-compat': raw['query.promqlCompat'],
       'store.response-timeout': raw['store.responseTimeout'],
+      'query.max-samples': raw['query.maxSamples'],
+      'store.limits.request-series': raw['store.limits.requestSeries'],
+      'store.limits.request-samples': raw['store.limits.requestSamples'],
       'log.level': raw['log.level'],
       'log.format': raw['log.format'],
     },
@@ -110,6 +121,12 @@ function positiveDuration(flag: string, text: string): number {
 function positiveInt(flag: string, text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new FlagError(`${flag}: expected a positive integer, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function nonNegativeInt(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new FlagError(`${flag}: expected a non-negative integer, got ${JSON.stringify(text)}`);
   return n;
 }
 

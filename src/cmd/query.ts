@@ -1,0 +1,85 @@
+/** `promdedup query`: wires endpoints, the querier, the query workers and the HTTP API, and listens. */
+import type { FastifyInstance } from 'fastify';
+import { buildHttpApi } from '../api/server.js';
+import { QueryMetrics } from '../metrics.js';
+import { annotationsFor, compatFor } from '../query/compat.js';
+import type { QueryConfig } from '../query/config.js';
+import { MetadataQuerier } from '../query/metadata.js';
+import { QueryPool } from '../query/pool.js';
+import { Querier } from '../query/querier.js';
+import { StoreSet } from '../query/stores.js';
+import { PrometheusStore } from '../store/prometheus/store.js';
+import { Gate } from '../util/gate.js';
+import type { Logger } from '../util/log.js';
+
+export interface QueryService {
+  /** Where the HTTP API listens, e.g. http://127.0.0.1:10902 */
+  readonly httpUrl: string;
+  /** Re-reads what can change without a restart (endpoints' external labels and versions). */
+  reload(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startQueryService(config: QueryConfig, logger: Logger): Promise<QueryService> {
+  const stores = new StoreSet(config.endpoints.map((url) => new PrometheusStore({ url })));
+  const metrics = new QueryMetrics();
+  const versions = (): (string | null)[] => stores.stores.map((s) => s.version());
+  const pool = new QueryPool({
+    settings: {
+      lookbackDelta: config.lookbackDelta,
+      defaultEvaluationInterval: 60_000,
+      maxSamples: config.maxSamples,
+      requestSeries: config.requestSeriesLimit,
+      requestSamples: config.requestSamplesLimit,
+      delayedNameRemoval: false, // as stock Prometheus; its test suite enables the feature flag
+    },
+    min: config.queryWorkers,
+    max: config.maxConcurrent,
+    querier: new Querier(stores, metrics),
+    logger,
+  });
+  let ready = false;
+  const app: FastifyInstance = buildHttpApi({
+    config,
+    runQuery: (task, policy, signal) => pool.run(task, policy, signal),
+    metadata: new MetadataQuerier(stores),
+    metrics,
+    gate: new Gate(config.maxConcurrent),
+    logger,
+    compat: () => compatFor(config.promqlCompat, versions()),
+    annotations: () => config.promqlCompat !== 'auto' || annotationsFor(versions()),
+    ready: () => ready,
+  });
+
+  // Serve right away (health, metrics); /-/ready turns 200 once every endpoint was asked once.
+  await app.listen({ host: config.httpAddress.host, port: config.httpAddress.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.httpAddress.port;
+  const host = config.httpAddress.host === '0.0.0.0' ? '127.0.0.1' : config.httpAddress.host;
+  const httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info('listening for HTTP', { address: `${config.httpAddress.host}:${port}`, query_workers: pool.size });
+
+  void stores.start().then(
+    () => {
+      ready = true;
+      const known = versions().some((v) => v !== null);
+      logger.info('endpoints contacted', {
+        endpoints: config.endpoints.length,
+        promql: known ? `prometheus ${compatFor(config.promqlCompat, versions())}.x semantics` : 'prometheus 3.x semantics (no endpoint answered yet)',
+      });
+    },
+    (err: unknown) => logger.error('starting endpoints failed', { err: String(err) }),
+  );
+
+  return {
+    httpUrl,
+    async reload() {
+      await Promise.all(stores.stores.map((s) => s.refreshExternalLabels()));
+    },
+    async close() {
+      await app.close();
+      await stores.stop();
+      await pool.close();
+    },
+  };
+}

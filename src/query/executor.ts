@@ -1,0 +1,358 @@
+/**
+ * The worker side of a query: parses and plans it, asks the main thread for all its selects in one
+ * batch, decodes the endpoints' bytes as they arrive (counting samples against the limits before
+ * anything is allocated for them), merges replicas, evaluates and encodes the JSON body. Runs in a
+ * query worker thread; talks to the main thread only through `post`.
+ */
+import type { TransferListItem } from 'node:worker_threads';
+import { dedupSeries, isCounterFunc } from '../dedup/index.js';
+import type { LabelMatcher } from '../model/matcher.js';
+import type { Series } from '../model/samples.js';
+import { Engine } from '../promql/engine.js';
+import { PromQLError } from '../promql/errors.js';
+import { TOO_MANY_SAMPLES } from '../promql/eval/context.js';
+import { encodeQueryData, successBody } from '../promql/json.js';
+import type { QueryResult } from '../promql/types.js';
+import type { Querier, SelectHints, SelectResult } from '../storage/querier.js';
+import { applyExternalLabels } from '../store/prometheus/external-labels.js';
+import type { ReadBudget } from '../store/prometheus/messages.js';
+import { ReadDecoder } from '../store/prometheus/read-decoder.js';
+import { describeError } from '../store/prometheus/remote-read.js';
+import type { FromWorker, QueryStats, QueryTask, StreamBegin, ToWorker, WireSelect, WorkerSettings } from './protocol.js';
+
+type Post = (msg: FromWorker, transfer?: TransferListItem[]) => void;
+
+export class QueryExecutor {
+  private readonly engine: Engine;
+  private current: TaskRun | null = null;
+
+  constructor(
+    private readonly settings: WorkerSettings,
+    private readonly post: Post,
+  ) {
+    this.engine = new Engine(
+      {
+        lookbackDelta: settings.lookbackDelta,
+        defaultEvaluationInterval: settings.defaultEvaluationInterval,
+        maxSamples: settings.maxSamples,
+        enableExperimentalFunctions: false,
+      },
+      { delayedNameRemoval: settings.delayedNameRemoval },
+    );
+  }
+
+  handle(msg: ToWorker): void {
+    if (msg.type === 'query') {
+      const run = new TaskRun(msg.id, msg.task, this.settings, this.post);
+      this.current = run;
+      void run.execute(this.engine).finally(() => {
+        if (this.current === run) this.current = null;
+      });
+      return;
+    }
+    this.current?.handle(msg);
+  }
+}
+
+interface PendingSelect {
+  readonly select: WireSelect;
+  readonly matchers: readonly LabelMatcher[];
+  readonly resolve: (r: SelectResult) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+interface Batch {
+  readonly id: number;
+  /** Unique selects; `waiters[i]` are the engine's calls that asked for select i. */
+  readonly selects: WireSelect[];
+  readonly matchers: (readonly LabelMatcher[])[];
+  readonly waiters: PendingSelect[][];
+  settled: boolean;
+}
+
+interface Stream {
+  readonly begin: StreamBegin;
+  readonly batch: Batch;
+  readonly decoder: ReadDecoder;
+  readonly budget: EndpointBudget;
+  /** Decoded answers once the body ended cleanly. */
+  results: { series: Series[]; warnings: string[] }[] | null;
+  /** Why this stream's data is dropped; null while it is fine. */
+  failed: string | null;
+}
+
+/** One query task in this worker. */
+class TaskRun {
+  private nextBatch = 0;
+  private pending: PendingSelect[] = [];
+  private readonly batches = new Map<number, Batch>();
+  private readonly streams = new Map<number, Stream>();
+  /** Samples fetched per endpoint (the max-samples check: what one replica would load). */
+  private readonly endpointSamples = new Map<string, number>();
+  private readonly endpoints = new Set<string>();
+  private readonly stats = { selects: 0, reads: 0, series: 0, samples: 0, samplesIn: 0, samplesOut: 0, bytes: 0 };
+  /** The first limit error: fails every select of the query. */
+  private fatal: unknown = null;
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly id: number,
+    private readonly task: QueryTask,
+    private readonly settings: WorkerSettings,
+    private readonly post: Post,
+  ) {}
+
+  async execute(engine: Engine): Promise<void> {
+    const t = this.task;
+    const querier: Querier = { select: (m, h) => this.select(m, h) };
+    const opts = {
+      compat: t.compat,
+      annotations: t.annotations,
+      lookbackDelta: t.lookbackDelta,
+      signal: this.abort.signal,
+      ...(t.timeoutMs > 0 ? { deadline: performance.now() + t.timeoutMs } : {}),
+    };
+    try {
+      const result =
+        t.kind === 'instant'
+          ? await engine.instantQuery(querier, t.query, t.start, opts)
+          : await engine.rangeQuery(querier, t.query, t.start, t.end, t.step, opts);
+      const body = encodeBody(result);
+      this.post({ type: 'result', id: this.id, body, warned: result.warnings.length > 0, stats: this.statsNow(), heapBytes: heapBytes() }, [
+        body.buffer as ArrayBuffer,
+      ]);
+    } catch (err) {
+      const e = err instanceof PromQLError ? err : new PromQLError('internal', err instanceof Error ? err.message : String(err));
+      this.post({ type: 'error', id: this.id, kind: e.kind, message: e.message, stats: this.statsNow(), heapBytes: heapBytes() });
+    }
+  }
+
+  /** The engine's select: collected for one tick, then sent as one batch. */
+  private select(matchers: readonly LabelMatcher[], hints: SelectHints): Promise<SelectResult> {
+    return new Promise<SelectResult>((resolve, reject) => {
+      if (this.fatal !== null) return reject(this.fatal);
+      const select: WireSelect = { matchers: matchers.map((m) => ({ type: m.type, name: m.name, value: m.value })), hints };
+      if (this.pending.length === 0) queueMicrotask(() => this.flush());
+      this.pending.push({ select, matchers, resolve, reject });
+    });
+  }
+
+  private flush(): void {
+    const pending = this.pending;
+    this.pending = [];
+    // Identical selects (same matchers, window and dedup mode) are fetched and decoded once.
+    const byKey = new Map<string, number>();
+    const batch: Batch = { id: this.nextBatch++, selects: [], matchers: [], waiters: [], settled: false };
+    for (const p of pending) {
+      const key = selectKey(p.select);
+      let i = byKey.get(key);
+      if (i === undefined) {
+        i = batch.selects.length;
+        byKey.set(key, i);
+        batch.selects.push(p.select);
+        batch.matchers.push(p.matchers);
+        batch.waiters.push([]);
+      }
+      batch.waiters[i]!.push(p);
+    }
+    this.stats.selects += batch.selects.length;
+    this.batches.set(batch.id, batch);
+    this.post({ type: 'select', batch: batch.id, selects: batch.selects });
+  }
+
+  handle(msg: ToWorker): void {
+    switch (msg.type) {
+      case 'stream-begin': {
+        const batch = this.batches.get(msg.batch);
+        if (batch === undefined) return;
+        this.endpoints.add(msg.endpoint);
+        this.stats.reads++;
+        const budget = new EndpointBudget(this, msg.endpoint, this.settings);
+        let decoder: ReadDecoder;
+        try {
+          decoder = new ReadDecoder(
+            msg.responseType as 0 | 1,
+            msg.contentEncoding,
+            msg.selects.map((i) => ({ mint: batch.selects[i]!.hints.start, maxt: batch.selects[i]!.hints.end })),
+            { budget },
+          );
+        } catch (err) {
+          this.post({ type: 'stream-cancel', stream: msg.stream });
+          this.failBatch(batch, err);
+          return;
+        }
+        this.streams.set(msg.stream, { begin: msg, batch, decoder, budget, results: null, failed: null });
+        return;
+      }
+      case 'stream-data': {
+        const s = this.streams.get(msg.stream);
+        this.post({ type: 'ack', stream: msg.stream, bytes: msg.bytes.length });
+        if (s === undefined || s.failed !== null || s.batch.settled) return;
+        this.stats.bytes += msg.bytes.length;
+        try {
+          s.decoder.push(msg.bytes);
+        } catch (err) {
+          this.streamFailed(msg.stream, s, err);
+        }
+        return;
+      }
+      case 'stream-end': {
+        const s = this.streams.get(msg.stream);
+        if (s === undefined || s.failed !== null || s.batch.settled) return;
+        try {
+          const out = s.decoder.finish();
+          s.results = out.results;
+        } catch (err) {
+          this.streamFailed(msg.stream, s, err);
+        }
+        return;
+      }
+      case 'stream-error': {
+        const s = this.streams.get(msg.stream);
+        if (s !== undefined) {
+          s.failed = ''; // reported by the main thread's fan-out as the endpoint's failure
+          s.results = null;
+        }
+        return;
+      }
+      case 'batch-done': {
+        const batch = this.batches.get(msg.batch);
+        if (batch === undefined || batch.settled) return;
+        if (msg.error !== null) return this.failBatch(batch, new PromQLError('execution', msg.error));
+        this.finishBatch(batch, msg.warnings);
+        return;
+      }
+      case 'query':
+        return;
+    }
+  }
+
+  /** Limit errors fail the query; anything else only drops this endpoint's read. */
+  private streamFailed(id: number, s: Stream, err: unknown): void {
+    this.post({ type: 'stream-cancel', stream: id });
+    if (err instanceof PromQLError) {
+      this.fatal = err;
+      for (const b of this.batches.values()) this.failBatch(b, err);
+      return;
+    }
+    s.failed = `endpoint ${s.begin.endpoint}: remote read: ${describeError(err)}`;
+    s.results = null;
+  }
+
+  /** Counts samples of an endpoint for max-samples; throws Prometheus' error over the limit. */
+  addEndpointSamples(endpoint: string, n: number): void {
+    const total = (this.endpointSamples.get(endpoint) ?? 0) + n;
+    this.endpointSamples.set(endpoint, total);
+    if (total > this.settings.maxSamples) throw new PromQLError('execution', TOO_MANY_SAMPLES);
+  }
+
+  private failBatch(batch: Batch, err: unknown): void {
+    if (batch.settled) return;
+    batch.settled = true;
+    for (const ws of batch.waiters) for (const w of ws) w.reject(err);
+    this.dropStreams(batch);
+  }
+
+  private dropStreams(batch: Batch): void {
+    for (const [id, s] of this.streams) if (s.batch === batch) this.streams.delete(id);
+  }
+
+  private finishBatch(batch: Batch, fanoutWarnings: readonly string[]): void {
+    batch.settled = true;
+    const t = this.task;
+    const perSelect: Series[][] = batch.selects.map(() => []);
+    const warnings: string[] = [...fanoutWarnings];
+    try {
+      for (const s of this.streams.values()) {
+        if (s.batch !== batch) continue;
+        if (s.failed !== null) {
+          if (s.failed === '') continue;
+          if (!t.partialResponse) throw new PromQLError('execution', s.failed);
+          warnings.push(s.failed);
+          continue;
+        }
+        if (s.results === null) continue; // never ended: the fan-out reported it
+        let stale = false;
+        s.results.forEach((r, q) => {
+          const i = s.begin.selects[q]!;
+          const fixed = applyExternalLabels(r.series, s.begin.externalLabels, batch.matchers[i]!);
+          stale ||= fixed.stale;
+          for (const x of fixed.series) perSelect[i]!.push(x);
+          for (const w of r.warnings) warnings.push(`${s.begin.endpoint}: ${w}`);
+        });
+        if (stale) this.post({ type: 'refresh-labels', endpoint: s.begin.endpoint });
+      }
+    } catch (err) {
+      batch.settled = false;
+      return this.failBatch(batch, err);
+    }
+    this.dropStreams(batch);
+    const replicaLabels = new Set(t.dedup ? t.replicaLabels : []);
+    const dedupOn = replicaLabels.size > 0;
+    batch.selects.forEach((sel, i) => {
+      const series = perSelect[i]!;
+      let n = 0;
+      for (const s of series) n += s.samples.timestamps.length;
+      this.stats.series += series.length;
+      this.stats.samples += n;
+      // Without dedup only series with equal label sets (the same series from two endpoints) merge.
+      const merged = dedupSeries(series, replicaLabels, {
+        func: dedupOn ? t.dedupFunc : 'chain',
+        counter: dedupOn && isCounterFunc(sel.hints.func),
+      });
+      if (dedupOn) {
+        this.stats.samplesIn += n;
+        for (const s of merged) this.stats.samplesOut += s.samples.timestamps.length;
+      }
+      for (const w of batch.waiters[i]!) w.resolve({ series: merged, warnings });
+    });
+  }
+
+  private statsNow(): QueryStats {
+    return { ...this.stats, endpoints: this.endpoints.size };
+  }
+}
+
+/** Limits of one endpoint read (Thanos' per-request limits) and its share of max-samples. */
+class EndpointBudget implements ReadBudget {
+  private series = 0;
+  private samples = 0;
+
+  constructor(
+    private readonly run: TaskRun,
+    private readonly endpoint: string,
+    private readonly settings: WorkerSettings,
+  ) {}
+
+  reserve(series: number, samples: number): void {
+    this.series += series;
+    this.samples += samples;
+    const s = this.settings;
+    if (s.requestSeries > 0 && this.series > s.requestSeries) {
+      throw new PromQLError('execution', `exceeded series limit: limit ${s.requestSeries} violated (got ${this.series})`);
+    }
+    if (s.requestSamples > 0 && this.samples > s.requestSamples) {
+      throw new PromQLError('execution', `exceeded samples limit: limit ${s.requestSamples} violated (got ${this.samples})`);
+    }
+    if (samples > 0) this.run.addEndpointSamples(this.endpoint, samples);
+  }
+}
+
+function selectKey(s: WireSelect): string {
+  const h = s.hints;
+  let key = `${h.start}|${h.end}|${isCounterFunc(h.func) ? 'c' : ''}`;
+  for (const m of s.matchers) key += `|${m.name}${m.type}${JSON.stringify(m.value)}`;
+  return key;
+}
+
+const utf8 = new TextEncoder();
+
+/** The success body as UTF-8 in a buffer of its own (transferable). */
+function encodeBody(result: QueryResult): Uint8Array {
+  return utf8.encode(successBody(encodeQueryData(result.value), result.warnings, result.infos));
+}
+
+function heapBytes(): number {
+  const m = process.memoryUsage();
+  return m.heapTotal + m.arrayBuffers;
+}

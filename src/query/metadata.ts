@@ -1,0 +1,122 @@
+/**
+ * Fan-out of the metadata requests (series, label names, label values, metric metadata), with
+ * dedup applied as for queries: with dedup on, the answers are those of one Prometheus holding the
+ * deduplicated data (no replica labels, no replica values); with it off, every replica shows.
+ * The HTTP API and (later) the StoreAPI server both answer from here.
+ */
+import type { DedupFunc } from '../dedup/types.js';
+import { compareLabels, compareStrings, dropLabels, labelsKey, type Labels } from '../model/labels.js';
+import type { LabelMatcher } from '../model/matcher.js';
+import type { LabelsRequest, MetricMetadata, Store } from '../store/store.js';
+import { fanOut, type FanoutPolicy } from './partial.js';
+import type { StoreSet } from './stores.js';
+
+export interface DedupPolicy {
+  /** Replica label names to drop and merge over; dedup is off when empty (as in Thanos). */
+  readonly replicaLabels: ReadonlySet<string>;
+  readonly enabled: boolean;
+  readonly func: DedupFunc;
+}
+
+export interface ListAnswer<T> {
+  readonly items: T[];
+  readonly warnings: string[];
+}
+
+export const TRUNCATED = 'results truncated due to limit';
+
+export class MetadataQuerier {
+  constructor(private readonly stores: StoreSet) {}
+
+  async series(req: LabelsRequest, policy: FanoutPolicy, dedup: DedupPolicy, signal: AbortSignal): Promise<ListAnswer<Labels>> {
+    const drop = droppedLabels(dedup);
+    const { results, warnings } = await fanOut(this.storesFor(req.matchers), policy, signal, (store, s) =>
+      store.series(storeRequest(req, 0), s),
+    );
+    const unique = new Map<string, Labels>();
+    for (const list of results) {
+      for (const ls of list) {
+        const out = drop.size > 0 ? dropLabels(ls, drop) : ls;
+        unique.set(labelsKey(out), out);
+      }
+    }
+    return limited([...unique.values()].sort(compareLabels), results, req.limit, warnings);
+  }
+
+  async labelNames(req: LabelsRequest, policy: FanoutPolicy, dedup: DedupPolicy, signal: AbortSignal): Promise<ListAnswer<string>> {
+    const drop = droppedLabels(dedup);
+    const { results, warnings } = await fanOut(this.storesFor(req.matchers), policy, signal, (store, s) =>
+      store.labelNames(storeRequest(req, drop.size), s),
+    );
+    const lists = results.map((names) => (drop.size > 0 ? names.filter((n) => !drop.has(n)) : names));
+    return limited(union(lists), lists, req.limit, warnings);
+  }
+
+  async labelValues(
+    name: string,
+    req: LabelsRequest,
+    policy: FanoutPolicy,
+    dedup: DedupPolicy,
+    signal: AbortSignal,
+  ): Promise<ListAnswer<string>> {
+    // No deduplicated series carries a replica label.
+    if (droppedLabels(dedup).has(name)) return { items: [], warnings: [] };
+    const { results, warnings } = await fanOut(this.storesFor(req.matchers), policy, signal, (store, s) =>
+      store.labelValues(name, storeRequest(req, 0), s),
+    );
+    return limited(union(results), results, req.limit, warnings);
+  }
+
+  async metadata(metric: string, limit: number, policy: FanoutPolicy, signal: AbortSignal): Promise<{ metadata: Map<string, MetricMetadata[]>; warnings: string[] }> {
+    const { results, warnings } = await fanOut(this.stores.stores, policy, signal, (store, s) => store.metadata(metric, limit, s));
+    const merged = new Map<string, MetricMetadata[]>();
+    for (const r of results) {
+      for (const [name, entries] of Object.entries(r)) {
+        const list = merged.get(name) ?? [];
+        for (const e of entries) {
+          if (!list.some((x) => x.type === e.type && x.help === e.help && x.unit === e.unit)) list.push(e);
+        }
+        merged.set(name, list);
+      }
+    }
+    let names = [...merged.keys()].sort(compareStrings);
+    if (limit > 0) names = names.slice(0, limit);
+    return { metadata: new Map(names.map((n) => [n, merged.get(n)!])), warnings };
+  }
+
+  /** Endpoints that can hold series for at least one of the selectors (all when there are none). */
+  private storesFor(matchers: readonly (readonly LabelMatcher[])[]): Store[] {
+    if (matchers.length === 0) return [...this.stores.stores];
+    const picked = new Set<Store>();
+    for (const m of matchers) for (const s of this.stores.matching(m)) picked.add(s);
+    return this.stores.stores.filter((s) => picked.has(s));
+  }
+}
+
+function droppedLabels(dedup: DedupPolicy): ReadonlySet<string> {
+  return dedup.enabled ? dedup.replicaLabels : new Set();
+}
+
+/**
+ * The request as sent to each store: one item over the limit (plus the names dedup removes), so a
+ * store whose answer was cut shows it and the truncation warning is not lost when the stores'
+ * answers overlap.
+ */
+function storeRequest(req: LabelsRequest, removed: number): LabelsRequest {
+  return req.limit > 0 ? { ...req, limit: req.limit + 1 + removed } : req;
+}
+
+function union(lists: readonly (readonly string[])[]): string[] {
+  const all = new Set<string>();
+  for (const list of lists) for (const v of list) all.add(v);
+  return [...all].sort(compareStrings);
+}
+
+/** Cuts at the limit, warning when the result or some store's answer had more. */
+function limited<T>(items: T[], lists: readonly (readonly unknown[])[], limit: number, warnings: string[]): ListAnswer<T> {
+  if (limit > 0 && (items.length > limit || lists.some((l) => l.length > limit))) {
+    warnings.push(TRUNCATED);
+    return { items: items.slice(0, limit), warnings };
+  }
+  return { items, warnings };
+}

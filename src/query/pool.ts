@@ -1,0 +1,279 @@
+/**
+ * Query worker threads. Each query runs alone in one worker (so one heavy query never delays
+ * another's evaluation: the OS shares the cores among busy threads), while the main thread only
+ * fans out, moves bytes and writes answers.
+ *
+ * - Warm spare: a worker is kept idle ahead of demand, so a cheap query never waits for a worker
+ *   to start behind heavy ones; up to `max` (--query.max-concurrent) run at once.
+ * - Cancellation (client gone, timeout) terminates the query's worker: its work stops at once,
+ *   whatever loop it is in, and its memory goes with it.
+ * - A worker whose heap grew past `recycleBytes` for one query is replaced after it, so the
+ *   memory goes back to the system instead of staying at the peak.
+ */
+import { Worker, type TransferListItem } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import { PromQLError } from '../promql/errors.js';
+import type { Logger } from '../util/log.js';
+import type { FanoutPolicy } from './partial.js';
+import type { Querier, StreamSink } from './querier.js';
+import type { FromWorker, QueryStats, QueryTask, ToWorker, WorkerSettings } from './protocol.js';
+
+export interface QueryPoolOptions {
+  readonly settings: WorkerSettings;
+  /** Workers kept started (idle or busy), at least 1. */
+  readonly min: number;
+  /** Most workers at once (the query concurrency limit). */
+  readonly max: number;
+  /** Replace a worker whose heap plus buffers exceed this after a query. */
+  readonly recycleBytes?: number;
+  /** Idle workers beyond `min` + one spare stop after this long. */
+  readonly idleTimeoutMs?: number;
+  readonly querier: Querier;
+  readonly logger: Logger;
+}
+
+export interface QueryOutcome {
+  readonly body: Uint8Array;
+  readonly warned: boolean;
+  readonly stats: QueryStats;
+}
+
+/** The query failed in the worker; carries what it had fetched, for the query log. */
+export class QueryFailure extends PromQLError {
+  constructor(
+    err: PromQLError,
+    readonly stats: QueryStats | null,
+  ) {
+    super(err.kind, err.message);
+  }
+}
+
+/** Bytes sent to a worker and not yet decoded, above which reading an endpoint pauses. */
+const HIGH_WATER_BYTES = 16 * 1024 * 1024;
+const DEFAULT_RECYCLE_BYTES = 512 * 1024 * 1024;
+const WORKER_STACK_MB = 256;
+
+/** The compiled worker entry: dist/workers/query.js beside dist/src, or the build's when run from sources (vitest). */
+export function queryWorkerFilename(): string {
+  const beside = fileURLToPath(new URL('../../workers/query.js', import.meta.url));
+  if (existsSync(beside)) return beside;
+  const built = fileURLToPath(new URL('../../dist/workers/query.js', import.meta.url));
+  if (existsSync(built)) return built;
+  throw new Error(`query worker not found at ${beside} or ${built}; run "npm run build" first`);
+}
+
+interface Job {
+  readonly id: number;
+  readonly policy: FanoutPolicy;
+  readonly abort: AbortController;
+  readonly resolve: (o: QueryOutcome) => void;
+  readonly reject: (err: unknown) => void;
+  readonly cancelledStreams: Set<number>;
+  outstanding: number;
+  drainWaiters: (() => void)[];
+}
+
+class PooledWorker {
+  readonly thread: Worker;
+  job: Job | null = null;
+  idleSince = Date.now();
+  dead = false;
+
+  constructor(file: string, settings: WorkerSettings) {
+    // A deep stack, so that flat binary chains and nesting as long as Prometheus parses evaluate.
+    this.thread = new Worker(file, { workerData: settings, resourceLimits: { stackSizeMb: WORKER_STACK_MB } });
+    this.thread.unref();
+  }
+
+  send(msg: ToWorker, transfer?: TransferListItem[]): void {
+    if (!this.dead) this.thread.postMessage(msg, transfer);
+  }
+}
+
+export class QueryPool {
+  private readonly file = queryWorkerFilename();
+  private readonly workers = new Set<PooledWorker>();
+  private readonly idle: PooledWorker[] = [];
+  private readonly waiting: ((w: PooledWorker) => void)[] = [];
+  private nextJob = 0;
+  private nextStream = 0;
+  private closed = false;
+  private readonly trimTimer: NodeJS.Timeout;
+
+  constructor(private readonly opts: QueryPoolOptions) {
+    for (let i = 0; i < Math.max(1, opts.min) + 1 && i < opts.max + 1; i++) this.idle.push(this.spawn());
+    this.trimTimer = setInterval(() => this.trim(), Math.max(1000, (opts.idleTimeoutMs ?? 30_000) / 2));
+    this.trimTimer.unref();
+  }
+
+  /** Workers started now (busy and idle). */
+  get size(): number {
+    return this.workers.size;
+  }
+
+  /** Runs one query; rejects with the worker's PromQLError, or the signal's reason when aborted. */
+  async run(task: QueryTask, policy: FanoutPolicy, signal: AbortSignal): Promise<QueryOutcome> {
+    if (this.closed) throw new PromQLError('internal', 'query pool closed');
+    signal.throwIfAborted();
+    const worker = await this.acquire();
+    const abort = new AbortController();
+    return new Promise<QueryOutcome>((resolve, reject) => {
+      let done = false;
+      const settle = (f: () => void): void => {
+        if (done) return;
+        done = true;
+        signal.removeEventListener('abort', onAbort);
+        abort.abort();
+        for (const w of job.drainWaiters) w();
+        f();
+      };
+      const job: Job = {
+        id: this.nextJob++,
+        policy,
+        abort,
+        resolve: (o) => settle(() => resolve(o)),
+        reject: (e) => settle(() => reject(e)),
+        cancelledStreams: new Set(),
+        outstanding: 0,
+        drainWaiters: [],
+      };
+      const onAbort = (): void => {
+        // Stop the work where it is: terminating is immediate, even inside a synchronous loop.
+        void this.retire(worker);
+        job.reject(signal.reason);
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      worker.job = job;
+      worker.send({ type: 'query', id: job.id, task });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.trimTimer);
+    await Promise.all([...this.workers].map((w) => this.retire(w)));
+  }
+
+  private acquire(): Promise<PooledWorker> {
+    const w = this.idle.pop();
+    if (w !== undefined) {
+      this.keepSpare();
+      return Promise.resolve(w);
+    }
+    if (this.workers.size < this.opts.max) return Promise.resolve(this.spawn());
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** One idle worker ready ahead of demand, within `max`. */
+  private keepSpare(): void {
+    if (this.idle.length === 0 && this.workers.size < this.opts.max && !this.closed) this.idle.push(this.spawn());
+  }
+
+  private spawn(): PooledWorker {
+    const w = new PooledWorker(this.file, this.opts.settings);
+    this.workers.add(w);
+    w.thread.on('message', (msg: FromWorker) => this.onMessage(w, msg));
+    w.thread.on('error', (err) => {
+      this.opts.logger.error('query worker failed', { err: err.message });
+      w.job?.reject(new PromQLError('internal', `query worker failed: ${err.message}`));
+      w.job = null;
+    });
+    w.thread.on('exit', () => {
+      w.dead = true;
+      this.workers.delete(w);
+      const i = this.idle.indexOf(w);
+      if (i >= 0) this.idle.splice(i, 1);
+      w.job?.reject(new PromQLError('internal', 'query worker exited'));
+      w.job = null;
+      if (!this.closed && this.waiting.length > 0) this.release(this.spawn());
+    });
+    return w;
+  }
+
+  private retire(w: PooledWorker): Promise<number> {
+    w.dead = true;
+    this.workers.delete(w);
+    const i = this.idle.indexOf(w);
+    if (i >= 0) this.idle.splice(i, 1);
+    w.job = null;
+    const exited = w.thread.terminate();
+    if (!this.closed) {
+      if (this.waiting.length > 0) this.release(this.spawn());
+      else this.keepSpare();
+    }
+    return exited;
+  }
+
+  private release(w: PooledWorker): void {
+    w.job = null;
+    w.idleSince = Date.now();
+    const next = this.waiting.shift();
+    if (next !== undefined) next(w);
+    else this.idle.push(w);
+  }
+
+  /** Stops idle workers beyond `min` + one spare that have been idle a while. */
+  private trim(): void {
+    const keep = Math.max(1, this.opts.min) + 1;
+    const cutoff = Date.now() - (this.opts.idleTimeoutMs ?? 30_000);
+    while (this.workers.size > keep) {
+      const oldest = this.idle[0];
+      if (oldest === undefined || oldest.idleSince > cutoff) break;
+      void this.retire(oldest);
+    }
+  }
+
+  private onMessage(w: PooledWorker, msg: FromWorker): void {
+    const job = w.job;
+    if (job === null) return;
+    switch (msg.type) {
+      case 'select':
+        void this.opts.querier.serveSelects(msg.batch, msg.selects, job.policy, job.abort.signal, this.sink(w, job)).catch((err: unknown) => {
+          job.reject(err);
+          this.retire(w);
+        });
+        return;
+      case 'ack':
+        job.outstanding -= msg.bytes;
+        if (job.outstanding <= HIGH_WATER_BYTES / 2 && job.drainWaiters.length > 0) {
+          const waiters = job.drainWaiters;
+          job.drainWaiters = [];
+          for (const f of waiters) f();
+        }
+        return;
+      case 'stream-cancel':
+        job.cancelledStreams.add(msg.stream);
+        return;
+      case 'refresh-labels':
+        this.opts.querier.refreshExternalLabels(msg.endpoint);
+        return;
+      case 'result':
+      case 'error': {
+        const recycle = msg.heapBytes > (this.opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES);
+        if (msg.type === 'result') job.resolve({ body: msg.body, warned: msg.warned, stats: msg.stats });
+        else job.reject(new QueryFailure(new PromQLError(msg.kind, msg.message), msg.stats));
+        if (recycle) void this.retire(w);
+        else this.release(w);
+        return;
+      }
+    }
+  }
+
+  private sink(w: PooledWorker, job: Job): StreamSink {
+    const ready = Promise.resolve();
+    return {
+      send: (msg, transfer) => {
+        if (w.job !== job) return;
+        if (msg.type === 'stream-data') job.outstanding += msg.bytes.length;
+        w.send(msg, transfer);
+      },
+      drained: () =>
+        job.outstanding <= HIGH_WATER_BYTES || w.job !== job ? ready : new Promise<void>((resolve) => job.drainWaiters.push(resolve)),
+      cancelled: (stream) => job.cancelledStreams.has(stream) || w.job !== job,
+      nextStreamId: () => this.nextStream++,
+    };
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Messages between the main thread and a query worker. The main thread sends a query task and the
+ * raw bytes of the endpoints' answers; the worker asks for selects, decodes, deduplicates,
+ * evaluates and sends back the encoded JSON body. Byte payloads are transferred, never copied
+ * through JSON or structured clone of arrays of numbers.
+ */
+import type { Label } from '../model/labels.js';
+import type { MatchType } from '../model/matcher.js';
+import type { DedupFunc } from '../dedup/types.js';
+import type { PromQLErrorKind } from '../promql/errors.js';
+import type { PromQLCompat } from '../promql/types.js';
+import type { SelectHints } from '../storage/querier.js';
+
+/** Settings every worker starts with (workerData). */
+export interface WorkerSettings {
+  readonly lookbackDelta: number;
+  readonly defaultEvaluationInterval: number;
+  /** --query.max-samples: samples a query may fetch or hold at once. */
+  readonly maxSamples: number;
+  /** Thanos' --store.limits.request-series / request-samples, per endpoint read (0 = off). */
+  readonly requestSeries: number;
+  readonly requestSamples: number;
+  readonly delayedNameRemoval: boolean;
+}
+
+export interface QueryTask {
+  readonly kind: 'instant' | 'range';
+  readonly query: string;
+  /** ms; for instant queries start = end = the evaluation time and step = 0. */
+  readonly start: number;
+  readonly end: number;
+  readonly step: number;
+  readonly lookbackDelta: number;
+  readonly compat: PromQLCompat;
+  readonly annotations: boolean;
+  /** ms of evaluation time left when the task was sent (0 = no timeout). */
+  readonly timeoutMs: number;
+  readonly replicaLabels: readonly string[];
+  readonly dedup: boolean;
+  readonly dedupFunc: DedupFunc;
+  readonly partialResponse: boolean;
+}
+
+export interface WireMatcher {
+  readonly type: MatchType;
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface WireSelect {
+  readonly matchers: readonly WireMatcher[];
+  readonly hints: SelectHints;
+}
+
+/** One endpoint's read, answering some of a batch's selects. */
+export interface StreamBegin {
+  readonly type: 'stream-begin';
+  readonly batch: number;
+  readonly stream: number;
+  readonly endpoint: string;
+  /** How the body is decoded. */
+  readonly codec: 'prometheus-remote-read';
+  readonly responseType: number;
+  readonly contentEncoding: string;
+  /** Batch select index answered by each query of the read, in query_index order. */
+  readonly selects: readonly number[];
+  readonly externalLabels: readonly Label[];
+}
+
+export type ToWorker =
+  | { readonly type: 'query'; readonly id: number; readonly task: QueryTask }
+  | StreamBegin
+  | { readonly type: 'stream-data'; readonly stream: number; readonly bytes: Uint8Array }
+  | { readonly type: 'stream-end'; readonly stream: number }
+  /** The read failed on the main thread (HTTP, timeout); the worker drops what it decoded of it. */
+  | { readonly type: 'stream-error'; readonly stream: number; readonly message: string }
+  /**
+   * Every endpoint of the batch has answered or failed. `warnings`: endpoints that failed with
+   * partial response on; `error`: the batch failed (partial response off).
+   */
+  | { readonly type: 'batch-done'; readonly batch: number; readonly warnings: readonly string[]; readonly error: string | null };
+
+export interface QueryStats {
+  readonly selects: number;
+  readonly reads: number;
+  readonly endpoints: number;
+  readonly series: number;
+  readonly samples: number;
+  readonly samplesIn: number;
+  readonly samplesOut: number;
+  readonly bytes: number;
+}
+
+export type FromWorker =
+  | { readonly type: 'select'; readonly batch: number; readonly selects: readonly WireSelect[] }
+  /** Bytes of a stream decoded: the main thread may send that much more. */
+  | { readonly type: 'ack'; readonly stream: number; readonly bytes: number }
+  /** The worker could not decode a stream: stop reading it. */
+  | { readonly type: 'stream-cancel'; readonly stream: number }
+  /** An endpoint labelled series with other external labels than the cached ones. */
+  | { readonly type: 'refresh-labels'; readonly endpoint: string }
+  | {
+      readonly type: 'result';
+      readonly id: number;
+      /** The JSON body of a success response. */
+      readonly body: Uint8Array;
+      /** True when the body has warnings (not cacheable). */
+      readonly warned: boolean;
+      readonly stats: QueryStats;
+      readonly heapBytes: number;
+    }
+  | {
+      readonly type: 'error';
+      readonly id: number;
+      readonly kind: PromQLErrorKind;
+      readonly message: string;
+      readonly stats: QueryStats;
+      readonly heapBytes: number;
+    };

@@ -5,19 +5,17 @@
  * - merge: the pure packed merge (mergePacked, what one worker runs) on one thread, input samples ÷
  *   CPU seconds of that thread (Linux /proc/thread-self, summed over the rounds; elsewhere process
  *   CPU), and ÷ wall seconds of the best round;
- * - pool: one task through a 1-thread pool, packing + transfer both ways + merge + unpack (wall);
- * - dedup: Deduplicator.dedup end to end (grouping, packing, tasks on all threads, unpacking; wall).
- * Also the inline/worker crossover behind INLINE_MAX_SAMPLES.
+ * - dedup: dedupSeries end to end on one thread, as a query worker runs it (grouping, packing,
+ *   merge, unpacking; wall, best round).
  *
  * Standalone: `node dist/test/bench/dedup.js` prints the tables.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Deduplicator, INLINE_MAX_SAMPLES } from '../../src/dedup/index.js';
+import { dedupSeries } from '../../src/dedup/index.js';
 import { mergePacked } from '../../src/dedup/merge-packed.js';
-import { packGroups, unpackOutput } from '../../src/dedup/packing.js';
-import { DedupPool } from '../../src/dedup/pool.js';
+import { packGroups } from '../../src/dedup/packing.js';
 import type { DedupOptions } from '../../src/dedup/types.js';
 import { labelsFromRecord } from '../../src/model/labels.js';
 import type { Samples, Series } from '../../src/model/samples.js';
@@ -34,25 +32,14 @@ export interface DedupBenchRow {
   readonly mergeSamplesPerCpuSec: number;
   /** The same, per wall second (best round). */
   readonly mergeSamplesPerWallSec: number;
-  /** One task through a 1-thread pool incl. packing and transfers. */
-  readonly poolSamplesPerSec: number;
-  /** Deduplicator.dedup end to end with `threads` workers. */
+  /** dedupSeries end to end on one thread. */
   readonly dedupSamplesPerSec: number;
-}
-
-export interface CrossoverRow {
-  readonly samples: number;
-  readonly inlineMs: number;
-  readonly workerMs: number;
 }
 
 export interface DedupBenchResult {
   readonly series: number;
   readonly samplesPerReplica: number;
-  readonly threads: number;
-  readonly inlineMaxSamples: number;
   readonly rows: DedupBenchRow[];
-  readonly crossover: CrossoverRow[];
 }
 
 const SCRAPE_MS = 15_000;
@@ -129,8 +116,6 @@ async function measureCase(
   opts: DedupOptions,
   series: number,
   perReplica: number,
-  dedup: Deduplicator,
-  pool: DedupPool,
   rounds: number,
   mergeOnly: boolean,
 ): Promise<DedupBenchRow> {
@@ -154,21 +139,12 @@ async function measureCase(
     bestWall = Math.min(bestWall, wall);
     cpuTotal += cpu;
   }
-  // One task through a 1-thread pool, packing and unpacking included.
-  let bestPool = Infinity;
-  for (let i = 0; i < (mergeOnly ? 0 : rounds + 1); i++) {
-    const w0 = performance.now();
-    const out = unpackOutput(await pool.run({ opts, input: packGroups(groups) }));
-    const wall = (performance.now() - w0) / 1000;
-    if (countOut(out) !== outputSamples) throw new Error(`${name}: pool output ${countOut(out)} != ${outputSamples}`);
-    if (i > 0) bestPool = Math.min(bestPool, wall);
-  }
-  // Deduplicator end to end.
+  // dedupSeries end to end.
   let bestDedup = Infinity;
   const replicaLabels = new Set(['replica']);
   for (let i = 0; i < (mergeOnly ? 0 : rounds + 1); i++) {
     const w0 = performance.now();
-    const out = await dedup.dedup(data, replicaLabels, opts);
+    const out = dedupSeries(data.slice(), replicaLabels, opts);
     const wall = (performance.now() - w0) / 1000;
     if (countOut(out.map((s) => s.samples)) !== outputSamples) throw new Error(`${name}: dedup output differs`);
     if (i > 0) bestDedup = Math.min(bestDedup, wall);
@@ -182,46 +158,17 @@ async function measureCase(
     outputSamples,
     mergeSamplesPerCpuSec: (inputSamples * cpuRounds) / cpuTotal,
     mergeSamplesPerWallSec: inputSamples / bestWall,
-    poolSamplesPerSec: inputSamples / bestPool,
     dedupSamplesPerSec: inputSamples / bestDedup,
   };
 }
 
-/** Inline merge vs one worker round trip for small requests (2 replicas, 240 samples each). */
-async function measureCrossover(pool: DedupPool): Promise<CrossoverRow[]> {
-  const rows: CrossoverRow[] = [];
-  const opts: DedupOptions = { func: 'penalty', counter: false };
-  for (const groupsN of [2, 8, 32, 128, 512]) {
-    const groups = groupsOf(benchSeries(groupsN, 2, 240, 3), 2);
-    const reps = 30;
-    const time = async (f: () => Promise<unknown> | unknown): Promise<number> => {
-      for (let i = 0; i < 5; i++) await f();
-      const ts: number[] = [];
-      for (let i = 0; i < reps; i++) {
-        const w0 = performance.now();
-        await f();
-        ts.push(performance.now() - w0);
-      }
-      ts.sort((a, b) => a - b);
-      return ts[Math.floor(reps / 2)]!;
-    };
-    const inlineMs = await time(() => unpackOutput(mergePacked(packGroups(groups), opts)));
-    const workerMs = await time(async () => unpackOutput(await pool.run({ opts, input: packGroups(groups) })));
-    rows.push({ samples: groupsN * 2 * 240, inlineMs, workerMs });
-  }
-  return rows;
-}
-
 export async function benchDedup(
-  options: { series?: number; samples?: number; threads?: number; rounds?: number; mergeOnly?: boolean; only?: string } = {},
+  options: { series?: number; samples?: number; rounds?: number; mergeOnly?: boolean; only?: string } = {},
 ): Promise<DedupBenchResult> {
   const series = options.series ?? 10_000;
   const perReplica = options.samples ?? 240;
-  const threads = options.threads ?? 2;
   const rounds = options.rounds ?? 5;
-  const dedup = new Deduplicator({ threads });
-  const pool = new DedupPool(1);
-  try {
+  {
     const cases: Array<[string, number, DedupOptions]> = [
       ['penalty 2 replicas', 2, { func: 'penalty', counter: false }],
       ['penalty 2 replicas, counter', 2, { func: 'penalty', counter: true }],
@@ -233,28 +180,21 @@ export async function benchDedup(
     const rows: DedupBenchRow[] = [];
     for (const [name, replicas, opts] of cases) {
       if (options.only !== undefined && !name.includes(options.only)) continue;
-      rows.push(await measureCase(name, replicas, opts, series, perReplica, dedup, pool, rounds, mergeOnly));
+      rows.push(await measureCase(name, replicas, opts, series, perReplica, rounds, mergeOnly));
     }
-    const crossover = mergeOnly ? [] : await measureCrossover(pool);
-    return { series, samplesPerReplica: perReplica, threads, inlineMaxSamples: INLINE_MAX_SAMPLES, rows, crossover };
-  } finally {
-    await Promise.all([dedup.close(), pool.close()]);
+    return { series, samplesPerReplica: perReplica, rows };
   }
 }
 
 export function printDedupBench(r: DedupBenchResult): void {
   const m = (x: number) => (x / 1e6).toFixed(1).padStart(8);
-  console.log(`dedup bench: ${r.series} series × ${r.samplesPerReplica} samples per replica, dedup threads ${r.threads}`);
-  console.log('case                             input    output   merge M/s CPU  merge M/s wall  pool(1) M/s  dedup M/s');
+  console.log(`dedup bench: ${r.series} series × ${r.samplesPerReplica} samples per replica, one thread`);
+  console.log('case                             input    output   merge M/s CPU  merge M/s wall  dedup M/s');
   for (const row of r.rows) {
     console.log(
-      `${row.name.padEnd(30)} ${String(row.inputSamples).padStart(8)} ${String(row.outputSamples).padStart(9)}  ${m(row.mergeSamplesPerCpuSec)}       ${m(row.mergeSamplesPerWallSec)}       ${m(row.poolSamplesPerSec)}    ${m(row.dedupSamplesPerSec)}`,
+      `${row.name.padEnd(30)} ${String(row.inputSamples).padStart(8)} ${String(row.outputSamples).padStart(9)}  ${m(row.mergeSamplesPerCpuSec)}       ${m(row.mergeSamplesPerWallSec)}    ${m(row.dedupSamplesPerSec)}`,
     );
   }
-  if (r.crossover.length === 0) return;
-  console.log(`inline vs worker (INLINE_MAX_SAMPLES = ${r.inlineMaxSamples}), median ms:`);
-  console.log('samples   inline   worker');
-  for (const c of r.crossover) console.log(`${String(c.samples).padStart(7)} ${c.inlineMs.toFixed(3).padStart(8)} ${c.workerMs.toFixed(3).padStart(8)}`);
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -263,13 +203,11 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
     return i > 0 ? Number(process.argv[i + 1]) : undefined;
   };
   // --merge-only: the pure merge figures only (quick A/B runs); --rounds N; --only <name substring>.
-  const opts: { series?: number; samples?: number; threads?: number; rounds?: number; mergeOnly?: boolean; only?: string } = {};
+  const opts: { series?: number; samples?: number; rounds?: number; mergeOnly?: boolean; only?: string } = {};
   const series = arg('series');
   const samples = arg('samples');
-  const threads = arg('threads');
   if (series !== undefined) opts.series = series;
   if (samples !== undefined) opts.samples = samples;
-  if (threads !== undefined) opts.threads = threads;
   const rounds = arg('rounds');
   if (rounds !== undefined) opts.rounds = rounds;
   if (process.argv.includes('--merge-only')) opts.mergeOnly = true;

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arith, DATE_FUNCTIONS, MATH_FUNCTIONS, round, type ArithOp } from '../../src/promql/functions/math.js';
 import { labelsFromRecord } from '../../src/model/labels.js';
 import { samplesFromArrays, type Series } from '../../src/model/samples.js';
-import { MemoryQuerier } from '../../src/storage/memory.js';
+import { MemoryQuerier } from '../support/memory-querier.js';
 import { parseExpr } from '../../src/promql/parser.js';
 import { runQuery } from '../../src/promql/eval/run.js';
 import { prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';

@@ -6,7 +6,7 @@ import { dropLabels, formatLabels, getLabel, labelsToRecord, type Labels } from 
 import { LabelMatcher } from '../../src/model/matcher.js';
 import type { Series } from '../../src/model/samples.js';
 import type { SelectHints } from '../../src/storage/querier.js';
-import { FrameDecoder } from '../../src/store/prometheus/framing.js';
+import { FrameDecoder } from '../../src/wire/framing.js';
 import { encodeReadRequest, ResponseType } from '../../src/store/prometheus/messages.js';
 import { PrometheusStore } from '../../src/store/prometheus/store.js';
 import { formatOmTimestamp, formatOmValue, renderOpenMetrics, type OmSeries } from '../support/openmetrics.js';

@@ -5,8 +5,8 @@
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { SampleArena, SampleBuffer, decodeXorChunkInto, encodeXorChunk } from '../../src/chunkenc/xor.js';
-import { crc32c } from '../../src/store/prometheus/crc32c.js';
-import { encodeFrame, FrameDecoder } from '../../src/store/prometheus/framing.js';
+import { crc32c } from '../../src/wire/crc32c.js';
+import { encodeFrame, FrameDecoder } from '../../src/wire/framing.js';
 import { SeriesCollector } from '../../src/store/prometheus/messages.js';
 
 function makeChunks(kind: 'counter' | 'gauge', n: number): Uint8Array[] {

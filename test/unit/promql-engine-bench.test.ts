@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { labelsFromRecord } from '../../src/model/labels.js';
 import type { Series } from '../../src/model/samples.js';
-import { MemoryQuerier } from '../../src/storage/memory.js';
+import { MemoryQuerier } from '../support/memory-querier.js';
 import { runQuery } from '../../src/promql/eval/run.js';
 import type { Expr } from '../../src/promql/ast.js';
 import { agg, call, mat, sel } from './promql-engine-ast.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { labelsFromRecord, type Labels } from '../../src/model/labels.js';
 import { samplesFromArrays, type Series } from '../../src/model/samples.js';
-import { MemoryQuerier } from '../../src/storage/memory.js';
+import { MemoryQuerier } from '../support/memory-querier.js';
 import type { Expr } from '../../src/promql/ast.js';
 import { runQuery } from '../../src/promql/eval/run.js';
 import type { EngineOptions, PromQLCompat, QueryResult } from '../../src/promql/types.js';

@@ -8,7 +8,7 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { describe, expect, it } from 'vitest';
 import { parseExpr } from '../../src/promql/parser.js';
 import { Engine } from '../../src/promql/engine.js';
-import { MemoryQuerier } from '../../src/storage/memory.js';
+import { MemoryQuerier } from '../support/memory-querier.js';
 import { harvestTestExpressions } from '../support/shared.js';
 
 function lezerAccepts(query: string): boolean {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { labelsFromRecord } from '../../src/model/labels.js';
 import { samplesFromArrays, type Series } from '../../src/model/samples.js';
-import { MemoryQuerier } from '../../src/storage/memory.js';
+import { MemoryQuerier } from '../support/memory-querier.js';
 import { parseExpr } from '../../src/promql/parser.js';
 import { runQuery } from '../../src/promql/eval/run.js';
 import type { EngineOptions, PromQLCompat } from '../../src/promql/types.js';

@@ -2,10 +2,10 @@ import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { encodeXorChunk } from '../../src/chunkenc/xor.js';
 import { LabelMatcher } from '../../src/model/matcher.js';
-import { crc32c } from '../../src/store/prometheus/crc32c.js';
-import { encodeFrame, FrameDecoder, FrameError } from '../../src/store/prometheus/framing.js';
+import { crc32c } from '../../src/wire/crc32c.js';
+import { encodeFrame, FrameDecoder, FrameError } from '../../src/wire/framing.js';
 import { encodeReadRequest, ResponseType, SeriesCollector } from '../../src/store/prometheus/messages.js';
-import { ProtoReader, ProtoWriter } from '../../src/store/prometheus/protowire.js';
+import { ProtoReader, ProtoWriter } from '../../src/wire/protowire.js';
 
 const root = protobuf.loadSync(['proto/prometheus/remote.proto']);
 const ReadRequest = root.lookupType('prometheus.ReadRequest');

@@ -6,7 +6,7 @@
  * Direct-mapped and fixed-size, so unique labels (instance="host-123") simply replace each other.
  */
 import type { Label } from '../../model/labels.js';
-import { ProtoReader, utf8, WIRE_LEN } from './protowire.js';
+import { ProtoReader, utf8, WIRE_LEN } from '../../wire/protowire.js';
 
 /** Label messages longer than this are decoded without the cache. */
 const MAX_KEY = 48;

@@ -8,7 +8,7 @@ import { compareLabels, compareStrings, type Label, type Labels } from '../../mo
 import type { LabelMatcher, MatchType } from '../../model/matcher.js';
 import { STALE_NAN_HI, STALE_NAN_LO, type Series } from '../../model/samples.js';
 import { readLabel } from './label-cache.js';
-import { ProtoDecodeError, ProtoReader, ProtoWriter, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './protowire.js';
+import { ProtoDecodeError, ProtoReader, ProtoWriter, WIRE_I64, WIRE_LEN, WIRE_VARINT } from '../../wire/protowire.js';
 
 export const ResponseType = { SAMPLES: 0, STREAMED_XOR_CHUNKS: 1 } as const;
 export type ResponseTypeValue = (typeof ResponseType)[keyof typeof ResponseType];

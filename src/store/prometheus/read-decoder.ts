@@ -2,9 +2,9 @@
  * Decodes one remote read response body, fed as it arrives, into the series of each query of the
  * request. Pure, no I/O: the query workers run it on bytes the main thread moved to them.
  */
-import { uncompressSync } from 'snappy';
 import type { Series } from '../../model/samples.js';
-import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder } from './framing.js';
+import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder } from '../../wire/framing.js';
+import { snappyDecode } from '../../wire/snappy.js';
 import { chunkedQueryIndex, forEachQueryResult, ResponseType, SeriesCollector, type ReadBudget, type ResponseTypeValue } from './messages.js';
 
 export class ReadDecodeError extends Error {
@@ -78,13 +78,7 @@ export class ReadDecoder {
     } else {
       let raw: Uint8Array = this.sampled.length === 1 ? this.sampled[0]! : Buffer.concat(this.sampled, this.sampledBytes);
       this.sampled.length = 0;
-      if (this.contentEncoding !== 'identity') {
-        const decodedLen = snappyDecodedLength(raw);
-        if (decodedLen > this.maxSampled) {
-          throw new ReadDecodeError(`SAMPLES response decodes to ${decodedLen} bytes, over ${this.maxSampled}`);
-        }
-        raw = uncompressSync(Buffer.from(raw.buffer, raw.byteOffset, raw.length), { asBuffer: true }) as Buffer;
-      }
+      if (this.contentEncoding !== 'identity') raw = snappyDecode(raw, this.maxSampled);
       forEachQueryResult(raw, (r, end, index) => this.collectorFor(index).addQueryResult(r, end));
     }
     let chunks = 0;
@@ -102,16 +96,4 @@ export class ReadDecoder {
     if (c === undefined) throw new ReadDecodeError(`response for query ${index}, but the request had ${this.collectors.length}`);
     return c;
   }
-}
-
-/** The uvarint length prefix of a snappy block. */
-function snappyDecodedLength(b: Uint8Array): number {
-  let n = 0;
-  let mul = 1;
-  for (let i = 0; i < 5 && i < b.length; i++) {
-    n += (b[i]! & 0x7f) * mul;
-    if (b[i]! < 0x80) return n;
-    mul *= 128;
-  }
-  throw new ReadDecodeError('invalid snappy block header');
 }

@@ -2,9 +2,9 @@
  * Remote read client: one POST of a snappy ReadRequest, response streamed through the frame decoder
  * (STREAMED_XOR_CHUNKS) or read whole and snappy-decoded (SAMPLES fallback).
  */
-import { compressSync } from 'snappy';
 import { request, type Dispatcher } from 'undici';
 import type { Series } from '../../model/samples.js';
+import { snappyEncode } from '../../wire/snappy.js';
 import { encodeReadRequest, ResponseType, type ReadQuery, type ResponseTypeValue } from './messages.js';
 import { ReadDecoder } from './read-decoder.js';
 
@@ -88,7 +88,7 @@ export async function openRemoteRead(
   signal?: AbortSignal,
 ): Promise<OpenRead> {
   const accepted = opts.acceptedResponseTypes ?? DEFAULT_ACCEPTED;
-  const body = compressSync(Buffer.from(encodeReadRequest(queries, accepted)));
+  const body = snappyEncode(encodeReadRequest(queries, accepted));
   let res: Dispatcher.ResponseData;
   try {
     res = await request(url, {

@@ -7,7 +7,7 @@ import { compareLabels, formatLabels } from '../../../src/model/labels.js';
 import type { Expr } from '../../../src/promql/ast.js';
 import { PromQLError } from '../../../src/promql/errors.js';
 import type { EngineOptions, QueryOptions, QueryResult, QueryValue, VectorSample } from '../../../src/promql/types.js';
-import { MemoryQuerier } from '../../../src/storage/memory.js';
+import { MemoryQuerier } from '../memory-querier.js';
 import type { Querier } from '../../../src/storage/querier.js';
 import { compareResult } from './compare.js';
 import { checkAnnotations, checkExpectedFailure, isFailEval, isOrderedEval } from './expectations.js';

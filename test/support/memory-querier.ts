@@ -1,7 +1,7 @@
-import { compareLabels, getLabel } from '../model/labels.js';
-import type { LabelMatcher } from '../model/matcher.js';
-import { clipSamples, type Series } from '../model/samples.js';
-import type { Querier, SelectHints, SelectResult } from './querier.js';
+import { compareLabels, getLabel } from '../../src/model/labels.js';
+import type { LabelMatcher } from '../../src/model/matcher.js';
+import { clipSamples, type Series } from '../../src/model/samples.js';
+import type { Querier, SelectHints, SelectResult } from '../../src/storage/querier.js';
 
 /** A querier over series held in memory: for engine tests and the conformance runner. */
 export class MemoryQuerier implements Querier {

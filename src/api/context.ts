@@ -1,4 +1,5 @@
-import type { QueryMetrics } from '../metrics.js';
+import type { Registry } from 'prom-client';
+import type { QueryMetrics } from '../query/metrics.js';
 import type { PromQLCompat } from '../promql/types.js';
 import type { QueryConfig } from '../query/config.js';
 import type { FanoutPolicy } from '../query/partial.js';
@@ -15,6 +16,8 @@ export interface ApiContext {
   runQuery(task: QueryTask, policy: FanoutPolicy, signal: AbortSignal): Promise<QueryOutcome>;
   /** Label names, label values, series and metadata fan-out. */
   readonly metadata: MetadataQuerier;
+  /** The process' registry, served on /metrics. */
+  readonly registry: Registry;
   readonly metrics: QueryMetrics;
   readonly gate: Gate;
   readonly logger: Logger;

@@ -1,19 +1,22 @@
-import { PromQLError, type PromQLErrorKind } from '../promql/errors.js';
+import { ErrorCodes, PromdedupError, type ErrorCode, type ErrorKind } from '../model/errors.js';
 
-export type ErrorType = PromQLErrorKind | 'not_found' | 'unavailable';
+export type ErrorType = ErrorKind;
 
-/** An error the API reports in Prometheus' envelope with the matching HTTP status. */
-export class ApiError extends Error {
-  constructor(
-    readonly errorType: ErrorType,
-    message: string,
-  ) {
-    super(message);
+/** An error the API reports in Prometheus' envelope; a bad request parameter unless said otherwise. */
+export class ApiError extends PromdedupError {
+  constructor(kind: ErrorKind, message: string, code?: ErrorCode) {
+    super(kind, message, code);
     this.name = 'ApiError';
+  }
+
+  /** Prometheus' errorType of the envelope. */
+  get errorType(): ErrorKind {
+    return this.kind;
   }
 }
 
-const STATUS: Readonly<Record<ErrorType, number>> = {
+/** The one map from error kinds to HTTP status, as Prometheus answers them. */
+const STATUS: Readonly<Record<ErrorKind, number>> = {
   bad_data: 400,
   execution: 422,
   timeout: 503,
@@ -23,18 +26,18 @@ const STATUS: Readonly<Record<ErrorType, number>> = {
   unavailable: 503,
 };
 
-export function statusFor(type: ErrorType): number {
+export function statusFor(type: ErrorKind): number {
   return STATUS[type];
 }
 
-/** Maps anything thrown while serving a request to an API error. */
+/** Maps anything thrown while serving a request to an API error, keeping its code. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  if (err instanceof PromQLError) return new ApiError(err.kind, err.message);
+  if (err instanceof PromdedupError) return new ApiError(err.kind, err.message, err.code);
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
     return err.name === 'TimeoutError'
       ? new ApiError('timeout', 'query timed out in expression evaluation')
       : new ApiError('canceled', 'query was canceled');
   }
-  return new ApiError('internal', err instanceof Error ? err.message : String(err));
+  return new ApiError('internal', err instanceof Error ? err.message : String(err), ErrorCodes.INTERNAL);
 }

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { createServer } from 'node:http';
 import { registerCompression } from './compress.js';
+import { HttpMetrics } from './metrics.js';
 import type { ApiContext } from './context.js';
 import { errorBody } from '../promql/json.js';
 import { statusFor, toApiError } from './errors.js';
@@ -36,9 +37,10 @@ export function buildHttpApi(ctx: ApiContext): FastifyInstance {
     done(null, new URLSearchParams(body as string));
   });
 
+  const metrics = new HttpMetrics(ctx.registry);
   app.addHook('onResponse', async (req, reply) => {
     const handler = req.routeOptions.url ?? 'other';
-    ctx.metrics.httpRequestDuration.observe(
+    metrics.requestDuration.observe(
       { handler, code: String(reply.statusCode), method: req.method },
       reply.elapsedTime / 1000,
     );

@@ -1,7 +1,8 @@
 /** `promdedup query`: wires endpoints, the querier, the query workers and the HTTP API, and listens. */
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApi } from '../api/server.js';
-import { QueryMetrics } from '../metrics.js';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { QueryMetrics } from '../query/metrics.js';
 import { annotationsFor, compatFor } from '../query/compat.js';
 import type { QueryConfig } from '../query/config.js';
 import { MetadataQuerier } from '../query/metadata.js';
@@ -22,7 +23,9 @@ export interface QueryService {
 
 export async function startQueryService(config: QueryConfig, logger: Logger): Promise<QueryService> {
   const stores = new StoreSet(config.endpoints.map((url) => new PrometheusStore({ url })));
-  const metrics = new QueryMetrics();
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = new QueryMetrics(registry);
   const versions = (): (string | null)[] => stores.stores.map((s) => s.version());
   const pool = new QueryPool({
     settings: {
@@ -36,6 +39,7 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
     min: config.queryWorkers,
     max: config.maxConcurrent,
     querier: new Querier(stores, metrics),
+    metrics,
     logger,
   });
   let ready = false;
@@ -43,6 +47,7 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
     config,
     runQuery: (task, policy, signal) => pool.run(task, policy, signal),
     metadata: new MetadataQuerier(stores),
+    registry,
     metrics,
     gate: new Gate(config.maxConcurrent),
     logger,

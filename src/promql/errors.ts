@@ -1,12 +1,13 @@
+import { ErrorCodes, PromdedupError, type ErrorCode } from '../model/errors.js';
+
 /** Error kinds map to the Prometheus API's errorType and HTTP status. */
 export type PromQLErrorKind = 'bad_data' | 'execution' | 'timeout' | 'canceled' | 'internal';
 
-export class PromQLError extends Error {
-  readonly kind: PromQLErrorKind;
+export class PromQLError extends PromdedupError {
+  declare readonly kind: PromQLErrorKind;
 
-  constructor(kind: PromQLErrorKind, message: string) {
-    super(message);
-    this.kind = kind;
+  constructor(kind: PromQLErrorKind, message: string, code?: ErrorCode) {
+    super(kind, message, code ?? (kind === 'bad_data' ? ErrorCodes.BAD_QUERY : undefined));
     this.name = 'PromQLError';
   }
 }

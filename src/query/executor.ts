@@ -10,7 +10,8 @@ import type { LabelMatcher } from '../model/matcher.js';
 import type { Series } from '../model/samples.js';
 import { Engine } from '../promql/engine.js';
 import { PromQLError } from '../promql/errors.js';
-import { TOO_MANY_SAMPLES } from '../promql/eval/context.js';
+import { tooManySamples } from '../promql/eval/context.js';
+import { ErrorCodes } from '../model/errors.js';
 import { encodeQueryData, successBody } from '../promql/json.js';
 import type { QueryResult } from '../promql/types.js';
 import type { Querier, SelectHints, SelectResult } from '../storage/querier.js';
@@ -123,7 +124,7 @@ class TaskRun {
       ]);
     } catch (err) {
       const e = err instanceof PromQLError ? err : new PromQLError('internal', err instanceof Error ? err.message : String(err));
-      this.post({ type: 'error', id: this.id, kind: e.kind, message: e.message, stats: this.statsNow(), heapBytes: heapBytes() });
+      this.post({ type: 'error', id: this.id, kind: e.kind, code: e.code, message: e.message, stats: this.statsNow(), heapBytes: heapBytes() });
     }
   }
 
@@ -218,7 +219,7 @@ class TaskRun {
       case 'batch-done': {
         const batch = this.batches.get(msg.batch);
         if (batch === undefined || batch.settled) return;
-        if (msg.error !== null) return this.failBatch(batch, new PromQLError('execution', msg.error));
+        if (msg.error !== null) return this.failBatch(batch, new PromQLError('execution', msg.error, ErrorCodes.ENDPOINT));
         this.finishBatch(batch, msg.warnings);
         return;
       }
@@ -243,7 +244,7 @@ class TaskRun {
   addEndpointSamples(endpoint: string, n: number): void {
     const total = (this.endpointSamples.get(endpoint) ?? 0) + n;
     this.endpointSamples.set(endpoint, total);
-    if (total > this.settings.maxSamples) throw new PromQLError('execution', TOO_MANY_SAMPLES);
+    if (total > this.settings.maxSamples) throw tooManySamples();
   }
 
   private failBatch(batch: Batch, err: unknown): void {
@@ -267,7 +268,7 @@ class TaskRun {
         if (s.batch !== batch) continue;
         if (s.failed !== null) {
           if (s.failed === '') continue;
-          if (!t.partialResponse) throw new PromQLError('execution', s.failed);
+          if (!t.partialResponse) throw new PromQLError('execution', s.failed, ErrorCodes.ENDPOINT);
           warnings.push(s.failed);
           continue;
         }
@@ -329,10 +330,10 @@ class EndpointBudget implements ReadBudget {
     this.samples += samples;
     const s = this.settings;
     if (s.requestSeries > 0 && this.series > s.requestSeries) {
-      throw new PromQLError('execution', `exceeded series limit: limit ${s.requestSeries} violated (got ${this.series})`);
+      throw new PromQLError('execution', `exceeded series limit: limit ${s.requestSeries} violated (got ${this.series})`, ErrorCodes.SERIES_LIMIT);
     }
     if (s.requestSamples > 0 && this.samples > s.requestSamples) {
-      throw new PromQLError('execution', `exceeded samples limit: limit ${s.requestSamples} violated (got ${this.samples})`);
+      throw new PromQLError('execution', `exceeded samples limit: limit ${s.requestSamples} violated (got ${this.samples})`, ErrorCodes.SAMPLES_LIMIT);
     }
     if (samples > 0) this.run.addEndpointSamples(this.endpoint, samples);
   }

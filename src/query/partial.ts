@@ -1,4 +1,5 @@
 import type { Store } from '../store/store.js';
+import { ErrorCodes } from '../model/errors.js';
 import { PromQLError } from '../promql/errors.js';
 import { linkedSignal } from '../util/signal.js';
 
@@ -53,7 +54,7 @@ export async function fanOut<T>(
     } else if (policy.partialResponse) {
       warnings.push((s.reason as Error).message);
     } else {
-      throw new PromQLError('execution', (s.reason as Error).message);
+      throw new PromQLError('execution', (s.reason as Error).message, ErrorCodes.ENDPOINT);
     }
   }
   return { results, warnings };

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { PromQLError } from '../promql/errors.js';
 import type { Logger } from '../util/log.js';
 import type { FanoutPolicy } from './partial.js';
+import type { QueryMetrics } from './metrics.js';
 import type { Querier, StreamSink } from './querier.js';
 import type { FromWorker, QueryStats, QueryTask, ToWorker, WorkerSettings } from './protocol.js';
 
@@ -31,6 +32,7 @@ export interface QueryPoolOptions {
   /** Idle workers beyond `min` + one spare stop after this long. */
   readonly idleTimeoutMs?: number;
   readonly querier: Querier;
+  readonly metrics: QueryMetrics;
   readonly logger: Logger;
 }
 
@@ -46,7 +48,7 @@ export class QueryFailure extends PromQLError {
     err: PromQLError,
     readonly stats: QueryStats | null,
   ) {
-    super(err.kind, err.message);
+    super(err.kind, err.message, err.code);
   }
 }
 
@@ -108,6 +110,11 @@ export class QueryPool {
     this.trimTimer.unref();
   }
 
+  private updateGauge(): void {
+    this.opts.metrics.workers.set({ state: 'idle' }, this.idle.length);
+    this.opts.metrics.workers.set({ state: 'busy' }, this.workers.size - this.idle.length);
+  }
+
   /** Workers started now (busy and idle). */
   get size(): number {
     return this.workers.size;
@@ -141,12 +148,13 @@ export class QueryPool {
       };
       const onAbort = (): void => {
         // Stop the work where it is: terminating is immediate, even inside a synchronous loop.
-        void this.retire(worker);
+        void this.retire(worker, 'cancel');
         job.reject(signal.reason);
       };
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
       worker.job = job;
+      this.updateGauge();
       worker.send({ type: 'query', id: job.id, task });
     });
   }
@@ -154,7 +162,7 @@ export class QueryPool {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.trimTimer);
-    await Promise.all([...this.workers].map((w) => this.retire(w)));
+    await Promise.all([...this.workers].map((w) => this.retire(w, 'close')));
   }
 
   private acquire(): Promise<PooledWorker> {
@@ -178,6 +186,7 @@ export class QueryPool {
     w.thread.on('message', (msg: FromWorker) => this.onMessage(w, msg));
     w.thread.on('error', (err) => {
       this.opts.logger.error('query worker failed', { err: err.message });
+      this.opts.metrics.workersRecycled.inc({ reason: 'failed' });
       w.job?.reject(new PromQLError('internal', `query worker failed: ${err.message}`));
       w.job = null;
     });
@@ -188,18 +197,21 @@ export class QueryPool {
       if (i >= 0) this.idle.splice(i, 1);
       w.job?.reject(new PromQLError('internal', 'query worker exited'));
       w.job = null;
+      this.updateGauge();
       if (!this.closed && this.waiting.length > 0) this.release(this.spawn());
     });
     return w;
   }
 
-  private retire(w: PooledWorker): Promise<number> {
+  private retire(w: PooledWorker, reason: 'cancel' | 'memory' | 'idle' | 'failed' | 'close'): Promise<number> {
+    if (!w.dead && reason !== 'close') this.opts.metrics.workersRecycled.inc({ reason });
     w.dead = true;
     this.workers.delete(w);
     const i = this.idle.indexOf(w);
     if (i >= 0) this.idle.splice(i, 1);
     w.job = null;
     const exited = w.thread.terminate();
+    this.updateGauge();
     if (!this.closed) {
       if (this.waiting.length > 0) this.release(this.spawn());
       else this.keepSpare();
@@ -213,6 +225,7 @@ export class QueryPool {
     const next = this.waiting.shift();
     if (next !== undefined) next(w);
     else this.idle.push(w);
+    this.updateGauge();
   }
 
   /** Stops idle workers beyond `min` + one spare that have been idle a while. */
@@ -222,7 +235,7 @@ export class QueryPool {
     while (this.workers.size > keep) {
       const oldest = this.idle[0];
       if (oldest === undefined || oldest.idleSince > cutoff) break;
-      void this.retire(oldest);
+      void this.retire(oldest, 'idle');
     }
   }
 
@@ -233,7 +246,7 @@ export class QueryPool {
       case 'select':
         void this.opts.querier.serveSelects(msg.batch, msg.selects, job.policy, job.abort.signal, this.sink(w, job)).catch((err: unknown) => {
           job.reject(err);
-          this.retire(w);
+          void this.retire(w, 'failed');
         });
         return;
       case 'ack':
@@ -254,8 +267,8 @@ export class QueryPool {
       case 'error': {
         const recycle = msg.heapBytes > (this.opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES);
         if (msg.type === 'result') job.resolve({ body: msg.body, warned: msg.warned, stats: msg.stats });
-        else job.reject(new QueryFailure(new PromQLError(msg.kind, msg.message), msg.stats));
-        if (recycle) void this.retire(w);
+        else job.reject(new QueryFailure(new PromQLError(msg.kind, msg.message, msg.code), msg.stats));
+        if (recycle) void this.retire(w, 'memory');
         else this.release(w);
         return;
       }

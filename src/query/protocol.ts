@@ -4,6 +4,7 @@
  * evaluates and sends back the encoded JSON body. Byte payloads are transferred, never copied
  * through JSON or structured clone of arrays of numbers.
  */
+import type { ErrorCode } from '../model/errors.js';
 import type { Label } from '../model/labels.js';
 import type { MatchType } from '../model/matcher.js';
 import type { DedupFunc } from '../dedup/types.js';
@@ -113,6 +114,7 @@ export type FromWorker =
       readonly type: 'error';
       readonly id: number;
       readonly kind: PromQLErrorKind;
+      readonly code: ErrorCode;
       readonly message: string;
       readonly stats: QueryStats;
       readonly heapBytes: number;

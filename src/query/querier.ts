@@ -1,6 +1,6 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { LabelMatcher } from '../model/matcher.js';
-import type { QueryMetrics } from '../metrics.js';
+import type { QueryMetrics } from './metrics.js';
 import type { RawRead, ResponsePreference, Store, StoreSelectRequest } from '../store/store.js';
 import type { StoreSet } from './stores.js';
 import { fanOut, type FanoutPolicy } from './partial.js';

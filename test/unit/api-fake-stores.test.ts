@@ -7,7 +7,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ApiContext } from '../../src/api/context.js';
 import { buildHttpApi } from '../../src/api/server.js';
 import { parseQueryFlags, type RawQueryFlags } from '../../src/cmd/flags.js';
-import { QueryMetrics } from '../../src/metrics.js';
+import { Registry } from 'prom-client';
+import { QueryMetrics } from '../../src/query/metrics.js';
 import { labelsFromRecord, type Labels } from '../../src/model/labels.js';
 import { MetadataQuerier } from '../../src/query/metadata.js';
 import { QueryPool } from '../../src/query/pool.js';
@@ -103,7 +104,8 @@ const pools: QueryPool[] = [];
 function api(stores: Store[], flags: Partial<RawQueryFlags> = {}): FastifyInstance {
   const config = parseQueryFlags({ ...FLAGS, ...flags });
   const storeSet = new StoreSet(stores);
-  const metrics = new QueryMetrics();
+  const registry = new Registry();
+  const metrics = new QueryMetrics(registry);
   const pool = new QueryPool({
     settings: {
       lookbackDelta: config.lookbackDelta,
@@ -116,6 +118,7 @@ function api(stores: Store[], flags: Partial<RawQueryFlags> = {}): FastifyInstan
     min: 1,
     max: config.maxConcurrent,
     querier: new Querier(storeSet, metrics),
+    metrics,
     logger: silentLogger,
   });
   pools.push(pool);
@@ -123,6 +126,7 @@ function api(stores: Store[], flags: Partial<RawQueryFlags> = {}): FastifyInstan
     config,
     runQuery: (task, policy, signal) => pool.run(task, policy, signal),
     metadata: new MetadataQuerier(storeSet),
+    registry,
     metrics,
     gate: new Gate(config.maxConcurrent),
     logger: silentLogger,

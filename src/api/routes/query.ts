@@ -3,7 +3,7 @@ import type { ApiContext } from '../context.js';
 import { ApiError, toApiError } from '../errors.js';
 import { nsToMs, parseDurationParam, parseDurationParamNs, parseTime, type Params } from '../params.js';
 import { clientGoneSignal, fanoutPolicy, requestDedupPolicy, requestParams } from '../request.js';
-import { PromQLError } from '../../promql/errors.js';
+import { ErrorCodes } from '../../model/errors.js';
 import { QueryFailure } from '../../query/pool.js';
 import type { QueryStats } from '../../query/protocol.js';
 import { linkedSignal } from '../../util/signal.js';
@@ -83,6 +83,7 @@ async function evaluate(ctx: ApiContext, params: Params, reply: FastifyReply, w:
   const deadline = linkedSignal([clientGoneSignal(reply)], timeout);
   let stats: QueryStats | null = null;
   let status = 'success';
+  let code: string | undefined;
   try {
     const outcome = await ctx.gate.run(
       () =>
@@ -116,12 +117,14 @@ async function evaluate(ctx: ApiContext, params: Params, reply: FastifyReply, w:
   } catch (err) {
     ctx.metrics.queries.inc({ type: w.kind, outcome: 'error' });
     if (err instanceof QueryFailure) stats = err.stats;
-    status = toApiError(err).errorType;
+    const apiError = toApiError(err);
+    status = apiError.errorType;
+    code = apiError.code;
     // Prometheus reports a query it cannot parse or type-check as a bad "query" parameter.
-    if (err instanceof PromQLError && err.kind === 'bad_data') {
-      throw new ApiError('bad_data', `invalid parameter "query": ${err.message}`);
+    if (apiError.code === ErrorCodes.BAD_QUERY) {
+      throw new ApiError('bad_data', `invalid parameter "query": ${apiError.message}`, apiError.code);
     }
-    throw err;
+    throw apiError;
   } finally {
     deadline.dispose();
     ctx.logger.info('query', {
@@ -133,6 +136,7 @@ async function evaluate(ctx: ApiContext, params: Params, reply: FastifyReply, w:
       samples: stats?.samples,
       endpoints: stats?.endpoints,
       status,
+      code,
     });
   }
 }

@@ -36,7 +36,7 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: ApiContext): voi
     return 'promdedup is Ready.\n';
   });
   app.get('/metrics', async (_req, reply) => {
-    reply.type(ctx.metrics.registry.contentType);
-    return ctx.metrics.registry.metrics();
+    reply.type(ctx.registry.contentType);
+    return ctx.registry.metrics();
   });
 }

@@ -1,6 +1,7 @@
 /** Per-query evaluation state shared by every node evaluator. */
 import type { AtModifier, VectorSelector } from '../ast.js';
 import type { Series } from '../../model/samples.js';
+import { ErrorCodes } from '../../model/errors.js';
 import { PromQLError } from '../errors.js';
 import type { PromQLCompat } from '../types.js';
 import type { Annotations } from './annotations.js';
@@ -42,10 +43,15 @@ export function resolveAt(at: AtModifier | null, ctx: { queryStart: number; quer
 
 export const TOO_MANY_SAMPLES = 'query processing would load too many samples into memory in query execution';
 
+/** Prometheus' 422 for --query.max-samples. */
+export function tooManySamples(): PromQLError {
+  return new PromQLError('execution', TOO_MANY_SAMPLES, ErrorCodes.TOO_MANY_SAMPLES);
+}
+
 /** Adds `n` samples to the live count; throws Prometheus' 422 when over the limit. */
 export function holdSamples(ctx: EvalContext, n: number): void {
   ctx.samples += n;
-  if (ctx.samples > ctx.maxSamples) throw new PromQLError('execution', TOO_MANY_SAMPLES);
+  if (ctx.samples > ctx.maxSamples) throw tooManySamples();
 }
 
 export function releaseSamples(ctx: EvalContext, n: number): void {

@@ -7,7 +7,7 @@ import { PromQLError } from '../errors.js';
 import { gridTime, newStepSeries, type EvalValue, type Grid, type RangeInput, type RangeSeries, type StepSeries } from '../value.js';
 import { evalAggregation } from './aggregate.js';
 import { isComparison, scalarBinop, setBinop, vectorBinop, vectorScalarBinop } from './binary.js';
-import { TOO_MANY_SAMPLES, checkAbort, holdSamples, releaseSamples, resolveAt, type EvalContext } from './context.js';
+import { tooManySamples, checkAbort, holdSamples, releaseSamples, resolveAt, type EvalContext } from './context.js';
 import { FUNCTION_IMPLS } from './functions.js';
 import { validLabelName } from '../functions/labels.js';
 import { subqueryGrid } from './grid.js';
@@ -73,7 +73,7 @@ export class Evaluator implements NodeEvaluator {
     const at = resolveAt(sq.at, this.ctx);
     const inner = subqueryGrid(sq, grid, at, this.ctx.defaultEvalInterval, this.ctx.compat);
     // Every inner step holds at least one sample per series: refuse grids that can't fit at all.
-    if (inner.n > this.ctx.maxSamples) throw new PromQLError('execution', TOO_MANY_SAMPLES);
+    if (inner.n > this.ctx.maxSamples) throw tooManySamples();
     const v = inner.n === 0 ? ({ kind: 'vector', series: [] } as EvalValue) : this.eval(sq.expr, inner);
     let stepSeries: StepSeries[];
     if (v.kind === 'scalar') {

@@ -1,0 +1,49 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** The query side's metrics (fan-out, dedup, queries, workers), registered on the process' registry. */
+export class QueryMetrics {
+  readonly storeSelectDuration: Histogram<'endpoint'>;
+  readonly storeSelectErrors: Counter<'endpoint'>;
+  readonly dedupSamplesIn: Counter;
+  readonly dedupSamplesOut: Counter;
+  readonly queries: Counter<'type' | 'outcome'>;
+  readonly workers: Gauge<'state'>;
+  readonly workersRecycled: Counter<'reason'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.storeSelectDuration = new Histogram({
+      name: 'promdedup_store_select_duration_seconds',
+      help: 'Latency of reads sent to one endpoint, successful or not.',
+      labelNames: ['endpoint'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.storeSelectErrors = new Counter({
+      name: 'promdedup_store_select_errors_total',
+      help: 'Reads to one endpoint that failed or timed out.',
+      labelNames: ['endpoint'] as const,
+      registers,
+    });
+    this.dedupSamplesIn = new Counter({ name: 'promdedup_dedup_samples_in_total', help: 'Samples fed into replica deduplication.', registers });
+    this.dedupSamplesOut = new Counter({ name: 'promdedup_dedup_samples_out_total', help: 'Samples left after replica deduplication.', registers });
+    this.queries = new Counter({
+      name: 'promdedup_queries_total',
+      help: 'PromQL queries evaluated, by type and outcome.',
+      labelNames: ['type', 'outcome'] as const,
+      registers,
+    });
+    this.workers = new Gauge({
+      name: 'promdedup_query_workers',
+      help: 'Query worker threads by state (busy: evaluating a query; idle: started and waiting).',
+      labelNames: ['state'] as const,
+      registers,
+    });
+    this.workersRecycled = new Counter({
+      name: 'promdedup_query_workers_stopped_total',
+      help: 'Query workers stopped, by reason (cancel: a query was cancelled or timed out; memory: grew large; idle; failed).',
+      labelNames: ['reason'] as const,
+      registers,
+    });
+  }
+}

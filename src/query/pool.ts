@@ -7,7 +7,7 @@
  *   to start behind heavy ones; up to `max` (--query.max-concurrent) run at once.
  * - Cancellation (client gone, timeout) terminates the query's worker: its work stops at once,
  *   whatever loop it is in, and its memory goes with it.
- * - A worker whose heap grew past `recycleBytes` for one query is replaced after it, so the
+ * - A worker whose heap grew past `recycleBytes` (128 MiB) for one query is replaced after it, so the
  *   memory goes back to the system instead of staying at the peak.
  */
 import { Worker, type TransferListItem } from 'node:worker_threads';
@@ -54,7 +54,7 @@ export class QueryFailure extends PromQLError {
 
 /** Bytes sent to a worker and not yet decoded, above which reading an endpoint pauses. */
 const HIGH_WATER_BYTES = 16 * 1024 * 1024;
-const DEFAULT_RECYCLE_BYTES = 512 * 1024 * 1024;
+const DEFAULT_RECYCLE_BYTES = 128 * 1024 * 1024;
 const WORKER_STACK_MB = 256;
 
 /** The compiled worker entry: dist/workers/query.js beside dist/src, or the build's when run from sources (vitest). */

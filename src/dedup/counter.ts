@@ -39,29 +39,3 @@ export function dropNaN(s: Samples): Samples {
   }
   return { timestamps: ot.slice(0, o), values: ov.slice(0, o), stale: null };
 }
-
-/**
- * Removes NaN samples from packed replica runs in place: `offsets` (runs r = [offsets[r], offsets[r+1]))
- * is rewritten to the compacted runs. Returns the new total sample count. Stale flags become
- * meaningless afterwards (every marker is NaN, so none is left).
- */
-export function dropNaNPacked(t: Float64Array, v: Float64Array, offsets: Int32Array): number {
-  const runs = offsets.length - 1;
-  let o = offsets[0]!;
-  for (let r = 0; r < runs; r++) {
-    const from = offsets[r]!;
-    const to = offsets[r + 1]!;
-    offsets[r] = o;
-    for (let i = from; i < to; i++) {
-      const x = v[i]!;
-      if (x !== x) continue;
-      if (o !== i) {
-        t[o] = t[i]!;
-        v[o] = x;
-      }
-      o++;
-    }
-  }
-  offsets[runs] = o;
-  return o;
-}

@@ -2,11 +2,11 @@
  * Deduplication front end: groups a select's series into replica groups and merges every group of
  * two or more replicas (penalty or chain). Runs in the query worker that evaluates the query.
  */
-import type { Series } from '../model/samples.js';
+import { normaliseStale, type Samples, type Series } from '../model/samples.js';
+import { chainRuns } from './chain.js';
 import { dropNaN } from './counter.js';
 import { groupReplicas } from './group.js';
-import { mergePacked } from './merge-packed.js';
-import { packGroups, unpackOutput } from './packing.js';
+import { penaltyRuns } from './penalty.js';
 import type { DedupOptions } from './types.js';
 
 export type { DedupFunc, DedupOptions } from './types.js';
@@ -26,17 +26,89 @@ export { mergeChain } from './chain.js';
 export function dedupSeries(series: Series[], replicaLabels: ReadonlySet<string>, opts: DedupOptions): Series[] {
   const groups = groupReplicas(series, replicaLabels);
   const out: Series[] = new Array<Series>(groups.length);
-  const multi: number[] = [];
+  const slabs = new OutputSlabs();
+  const merge = opts.func === 'penalty' ? penaltyRuns : chainRunsCounter;
+  const t: Float64Array[] = [];
+  const v: Float64Array[] = [];
+  const st: (Uint8Array | null)[] = [];
+  const start: number[] = [];
+  const end: number[] = [];
   for (let i = 0; i < groups.length; i++) {
     const g = groups[i]!;
     if (g.replicas.length === 1) {
       const s = g.replicas[0]!.samples;
       out[i] = { labels: g.labels, samples: opts.counter ? dropNaN(s) : s };
-    } else multi.push(i);
-  }
-  if (multi.length > 0) {
-    const merged = unpackOutput(mergePacked(packGroups(multi.map((i) => groups[i]!.replicas.map((r) => r.samples))), opts));
-    for (let k = 0; k < multi.length; k++) out[multi[k]!] = { labels: groups[multi[k]!]!.labels, samples: merged[k]! };
+      continue;
+    }
+    // The kernels read each replica's columns where decoding put them: nothing is copied in.
+    t.length = v.length = st.length = start.length = end.length = 0;
+    let total = 0;
+    let withStale = false;
+    for (const r of g.replicas) {
+      const s = opts.counter ? dropNaN(r.samples) : r.samples;
+      t.push(s.timestamps);
+      v.push(s.values);
+      st.push(s.stale);
+      start.push(0);
+      end.push(s.timestamps.length);
+      total += s.timestamps.length;
+      withStale ||= s.stale !== null;
+    }
+    const o = slabs.reserve(total, withStale);
+    const stale = withStale ? slabs.stale! : null;
+    const n = merge(t, v, st, start, end, t.length, opts.counter, slabs.timestamps, slabs.values, stale, o) - o;
+    out[i] = { labels: g.labels, samples: slabs.take(n, withStale) };
   }
   return out;
 }
+
+/** chainRuns with penaltyRuns' signature (chain has no counter adjustment: NaNs are already gone). */
+function chainRunsCounter(
+  t: readonly Float64Array[],
+  v: readonly Float64Array[],
+  s: readonly (Uint8Array | null)[],
+  start: ArrayLike<number>,
+  end: ArrayLike<number>,
+  n: number,
+  _counter: boolean,
+  oT: Float64Array,
+  oV: Float64Array,
+  oS: Uint8Array | null,
+  o: number,
+): number {
+  return chainRuns(t, v, s, start, end, n, oT, oV, oS, o);
+}
+
+/** Merged series' columns: exact-size views of a few large slabs (no allocation per series). */
+class OutputSlabs {
+  timestamps = new Float64Array(0);
+  values = new Float64Array(0);
+  stale: Uint8Array | null = null;
+  private pos = 0;
+
+  /** Room for `n` samples at the returned offset. */
+  reserve(n: number, withStale: boolean): number {
+    if (this.pos + n > this.timestamps.length) {
+      const cap = Math.max(n, SLAB_SAMPLES);
+      this.timestamps = new Float64Array(cap);
+      this.values = new Float64Array(cap);
+      this.stale = null;
+      this.pos = 0;
+    }
+    if (withStale && this.stale === null) this.stale = new Uint8Array(this.timestamps.length);
+    return this.pos;
+  }
+
+  /** The `n` samples just written at the reserved offset. */
+  take(n: number, withStale: boolean): Samples {
+    const from = this.pos;
+    this.pos += n;
+    return {
+      timestamps: this.timestamps.subarray(from, from + n),
+      values: this.values.subarray(from, from + n),
+      stale: withStale ? normaliseStale(this.stale!.subarray(from, from + n)) : null,
+    };
+  }
+}
+
+const SLAB_SAMPLES = 1 << 18;

@@ -53,3 +53,16 @@ export class PromdedupError extends Error {
     this.code = code ?? DEFAULT_CODE[kind];
   }
 }
+
+/** An error's name, message, code and cause on one line, for warnings and logs. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: string }).code;
+    const cause = (err as { cause?: unknown }).cause;
+    let msg = `${err.name === 'Error' ? '' : err.name + ': '}${err.message}`;
+    if (code && !msg.includes(code)) msg += ` (${code})`;
+    if (cause instanceof Error && !msg.includes(cause.message)) msg += `: ${cause.message}`;
+    return msg;
+  }
+  return String(err);
+}

@@ -11,14 +11,13 @@ import type { Series } from '../model/samples.js';
 import { Engine } from '../promql/engine.js';
 import { PromQLError } from '../promql/errors.js';
 import { tooManySamples } from '../promql/eval/context.js';
-import { ErrorCodes } from '../model/errors.js';
+import { describeError, ErrorCodes } from '../model/errors.js';
 import { encodeQueryData, successBody } from '../promql/json.js';
 import type { QueryResult } from '../promql/types.js';
 import type { Querier, SelectHints, SelectResult } from '../storage/querier.js';
 import { applyExternalLabels } from '../store/prometheus/external-labels.js';
 import type { ReadBudget } from '../store/prometheus/messages.js';
 import { ReadDecoder } from '../store/prometheus/read-decoder.js';
-import { describeError } from '../store/prometheus/remote-read.js';
 import type { FromWorker, QueryStats, QueryTask, StreamBegin, ToWorker, WireSelect, WorkerSettings } from './protocol.js';
 
 type Post = (msg: FromWorker, transfer?: TransferListItem[]) => void;
@@ -26,6 +25,7 @@ type Post = (msg: FromWorker, transfer?: TransferListItem[]) => void;
 export class QueryExecutor {
   private readonly engine: Engine;
   private current: TaskRun | null = null;
+  private collecting = false;
 
   constructor(
     private readonly settings: WorkerSettings,
@@ -42,12 +42,25 @@ export class QueryExecutor {
     );
   }
 
+  private releaseMemory(): void {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (this.collecting || gc === undefined || heapBytes() < COLLECT_ABOVE_BYTES) return;
+    this.collecting = true;
+    setImmediate(() => {
+      this.collecting = false;
+      if (this.current !== null) return; // the next query started: its own end collects
+      gc();
+      this.post({ type: 'heap', bytes: heapBytes() });
+    });
+  }
+
   handle(msg: ToWorker): void {
     if (msg.type === 'query') {
       const run = new TaskRun(msg.id, msg.task, this.settings, this.post);
       this.current = run;
       void run.execute(this.engine).finally(() => {
         if (this.current === run) this.current = null;
+        this.releaseMemory();
       });
       return;
     }
@@ -81,6 +94,13 @@ interface Stream {
   /** Why this stream's data is dropped; null while it is fine. */
   failed: string | null;
 }
+
+/**
+ * After a query that left much garbage, collect it now (the worker would otherwise keep its peak
+ * until the next query's allocations), then report what remains: the pool replaces a worker whose
+ * memory stays high. The pool exposes gc() to its workers.
+ */
+const COLLECT_ABOVE_BYTES = 64 * 1024 * 1024;
 
 /** One query task in this worker. */
 class TaskRun {

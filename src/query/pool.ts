@@ -7,9 +7,10 @@
  *   to start behind heavy ones; up to `max` (--query.max-concurrent) run at once.
  * - Cancellation (client gone, timeout) terminates the query's worker: its work stops at once,
  *   whatever loop it is in, and its memory goes with it.
- * - A worker whose heap grew past `recycleBytes` (128 MiB) for one query is replaced after it, so the
- *   memory goes back to the system instead of staying at the peak.
+ * - Memory goes back: after a query that left much garbage the worker collects it at once, and a
+ *   worker whose memory stays above `recycleBytes` (256 MiB) after that is replaced.
  */
+import { setFlagsFromString } from 'node:v8';
 import { Worker, type TransferListItem } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +55,7 @@ export class QueryFailure extends PromQLError {
 
 /** Bytes sent to a worker and not yet decoded, above which reading an endpoint pauses. */
 const HIGH_WATER_BYTES = 16 * 1024 * 1024;
-const DEFAULT_RECYCLE_BYTES = 128 * 1024 * 1024;
+const DEFAULT_RECYCLE_BYTES = 256 * 1024 * 1024;
 const WORKER_STACK_MB = 256;
 
 /** The compiled worker entry: dist/workers/query.js beside dist/src, or the build's when run from sources (vitest). */
@@ -105,6 +106,9 @@ export class QueryPool {
   private readonly trimTimer: NodeJS.Timeout;
 
   constructor(private readonly opts: QueryPoolOptions) {
+    // Workers collect garbage right after a big query (executor.ts); gc() exists in isolates
+    // created after this flag is set.
+    setFlagsFromString('--expose-gc');
     for (let i = 0; i < Math.max(1, opts.min) + 1 && i < opts.max + 1; i++) this.idle.push(this.spawn());
     this.trimTimer = setInterval(() => this.trim(), Math.max(1000, (opts.idleTimeoutMs ?? 30_000) / 2));
     this.trimTimer.unref();
@@ -240,6 +244,10 @@ export class QueryPool {
   }
 
   private onMessage(w: PooledWorker, msg: FromWorker): void {
+    if (msg.type === 'heap') {
+      if (msg.bytes > (this.opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES) && w.job === null) void this.retire(w, 'memory');
+      return;
+    }
     const job = w.job;
     if (job === null) return;
     switch (msg.type) {
@@ -265,7 +273,8 @@ export class QueryPool {
         return;
       case 'result':
       case 'error': {
-        const recycle = msg.heapBytes > (this.opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES);
+        // Far over the limit: replace now rather than collect (a collection of such a heap is slow).
+        const recycle = msg.heapBytes > 4 * (this.opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES);
         if (msg.type === 'result') job.resolve({ body: msg.body, warned: msg.warned, stats: msg.stats });
         else job.reject(new QueryFailure(new PromQLError(msg.kind, msg.message, msg.code), msg.stats));
         if (recycle) void this.retire(w, 'memory');

@@ -98,6 +98,8 @@ export type FromWorker =
   | { readonly type: 'ack'; readonly stream: number; readonly bytes: number }
   /** The worker could not decode a stream: stop reading it. */
   | { readonly type: 'stream-cancel'; readonly stream: number }
+  /** Heap plus buffers after the collection that follows a big query. */
+  | { readonly type: 'heap'; readonly bytes: number }
   /** An endpoint labelled series with other external labels than the cached ones. */
   | { readonly type: 'refresh-labels'; readonly endpoint: string }
   | {

@@ -2,7 +2,7 @@
  * Dedup merge throughput. Data: SERIES series × SAMPLES samples per replica, 15 s scrapes with
  * ±200 ms jitter, a per-series replica offset, counters with rare resets, and outages (2% of the
  * replica series lose 5–40 scrapes). Figures are input samples per second:
- * - merge: the pure packed merge (mergePacked, what one worker runs) on one thread, input samples ÷
+ * - merge: the pure merge kernels (penaltyRuns / chainRuns over each group's replica columns) on one thread, input samples ÷
  *   CPU seconds of that thread (Linux /proc/thread-self, summed over the rounds; elsewhere process
  *   CPU), and ÷ wall seconds of the best round;
  * - dedup: dedupSeries end to end on one thread, as a query worker runs it (grouping, packing,
@@ -14,8 +14,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dedupSeries } from '../../src/dedup/index.js';
-import { mergePacked } from '../../src/dedup/merge-packed.js';
-import { packGroups } from '../../src/dedup/packing.js';
+import { chainRuns } from '../../src/dedup/chain.js';
+import { dropNaN } from '../../src/dedup/counter.js';
+import { penaltyRuns } from '../../src/dedup/penalty.js';
 import type { DedupOptions } from '../../src/dedup/types.js';
 import { labelsFromRecord } from '../../src/model/labels.js';
 import type { Samples, Series } from '../../src/model/samples.js';
@@ -104,6 +105,34 @@ function threadCpuSeconds(): number {
   }
 }
 
+const kernelOut = { t: new Float64Array(0), v: new Float64Array(0), s: new Uint8Array(0) };
+
+/** Every group through the merge kernels into one reused output; returns the samples written. */
+function mergeKernels(groups: readonly (readonly Samples[])[], opts: DedupOptions): number {
+  let written = 0;
+  for (const g of groups) {
+    const reps = opts.counter ? g.map(dropNaN) : g;
+    let total = 0;
+    for (const r of reps) total += r.timestamps.length;
+    if (kernelOut.t.length < total) {
+      kernelOut.t = new Float64Array(total * 2);
+      kernelOut.v = new Float64Array(total * 2);
+      kernelOut.s = new Uint8Array(total * 2);
+    }
+    const t = reps.map((r) => r.timestamps);
+    const v = reps.map((r) => r.values);
+    const s = reps.map((r) => r.stale);
+    const start = reps.map(() => 0);
+    const end = reps.map((r) => r.timestamps.length);
+    const oS = s.some((x) => x !== null) ? kernelOut.s : null;
+    written +=
+      opts.func === 'penalty'
+        ? penaltyRuns(t, v, s, start, end, reps.length, opts.counter, kernelOut.t, kernelOut.v, oS, 0)
+        : chainRuns(t, v, s, start, end, reps.length, kernelOut.t, kernelOut.v, oS, 0);
+  }
+  return written;
+}
+
 function countOut(out: readonly Samples[]): number {
   let n = 0;
   for (const s of out) n += s.timestamps.length;
@@ -122,19 +151,18 @@ async function measureCase(
   const data = benchSeries(series, replicas, perReplica, 7 + replicas);
   const groups = groupsOf(data, replicas);
   const inputSamples = series * replicas * perReplica;
-  // Pure merge: warm up, then sum thread CPU over the rounds (packing is outside the timed region).
+  // Pure merge: warm up, then sum thread CPU over the rounds.
   let outputSamples = 0;
   let bestWall = Infinity;
   let cpuTotal = 0;
   const cpuRounds = rounds * 2;
   for (let i = 0; i < cpuRounds + 2; i++) {
-    const input = packGroups(groups);
     const cpu0 = threadCpuSeconds();
     const w0 = performance.now();
-    const out = mergePacked(input, opts);
+    const out = mergeKernels(groups, opts);
     const wall = (performance.now() - w0) / 1000;
     const cpu = threadCpuSeconds() - cpu0;
-    outputSamples = out.offsets[out.offsets.length - 1]!;
+    outputSamples = out;
     if (i < 2) continue;
     bestWall = Math.min(bestWall, wall);
     cpuTotal += cpu;

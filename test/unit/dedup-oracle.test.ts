@@ -6,9 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { mergeChain } from '../../src/dedup/chain.js';
 import { dropNaN } from '../../src/dedup/counter.js';
-import { mergePacked } from '../../src/dedup/merge-packed.js';
 import { penaltyNested } from '../../src/dedup/nested.js';
-import { packGroups, unpackOutput } from '../../src/dedup/packing.js';
+import { mergeGroups } from '../support/dedup-groups.js';
 import { mergePenalty } from '../../src/dedup/penalty.js';
 import type { Samples } from '../../src/model/samples.js';
 import { prng as rng } from '../support/prng.js';
@@ -285,16 +284,16 @@ describe('penalty kernels against the Thanos-structured model', () => {
     }
   });
 
-  it('packed multi-group tasks equal per-group merges', () => {
+  it('dedupSeries over many groups equals per-group merges', () => {
     const rand = rng(99);
     for (let round = 0; round < 50; round++) {
       const groups = Array.from({ length: 1 + Math.floor(rand() * 40) }, () => randomGroup(rand));
       for (const counter of [false, true]) {
         const want = groups.map((g) => plain(modelPenalty(g, counter)));
-        const got = unpackOutput(mergePacked(packGroups(groups), { func: 'penalty', counter })).map(plain);
+        const got = mergeGroups(groups, { func: 'penalty', counter }).map(plain);
         expect(got).toEqual(want);
         const wantChain = groups.map((g) => plain(modelChain(g, counter)));
-        const gotChain = unpackOutput(mergePacked(packGroups(groups), { func: 'chain', counter })).map(plain);
+        const gotChain = mergeGroups(groups, { func: 'chain', counter }).map(plain);
         expect(gotChain).toEqual(wantChain);
       }
     }

@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mergeChain } from '../../src/dedup/chain.js';
 import { isCounterFunc } from '../../src/dedup/counter.js';
-import { mergePacked } from '../../src/dedup/merge-packed.js';
-import { packGroups, unpackOutput } from '../../src/dedup/packing.js';
+import { mergeGroups } from '../support/dedup-groups.js';
 import { mergePenalty } from '../../src/dedup/penalty.js';
 import type { DedupFunc } from '../../src/dedup/types.js';
 import type { Samples } from '../../src/model/samples.js';
@@ -36,22 +35,22 @@ function pairs(x: Samples): Pair[] {
   return Array.from(x.timestamps, (t, i) => [t, x.stale !== null && x.stale[i] === 1 ? STALE : x.values[i]!] as Pair);
 }
 
-/** Merges through the packed path the workers run (one group per task). */
-function viaPacked(replicas: readonly Samples[], func: DedupFunc, counter: boolean): Samples {
-  return unpackOutput(mergePacked(packGroups([replicas]), { func, counter }))[0]!;
+/** Merges through dedupSeries, the path queries take. */
+function viaDedupSeries(replicas: readonly Samples[], func: DedupFunc, counter: boolean): Samples {
+  return mergeGroups([replicas], { func, counter })[0]!;
 }
 
 function penalty(replicas: Pair[][], counter = false): Pair[] {
   const r = replicas.map(s);
   const direct = pairs(mergePenalty(r, counter));
-  expect(pairs(viaPacked(r, 'penalty', counter))).toEqual(direct);
+  expect(pairs(viaDedupSeries(r, 'penalty', counter))).toEqual(direct);
   return direct;
 }
 
 function chain(replicas: Pair[][], counter = false): Pair[] {
   const r = replicas.map(s);
   const direct = pairs(mergeChain(r, counter));
-  expect(pairs(viaPacked(r, 'chain', counter))).toEqual(direct);
+  expect(pairs(viaDedupSeries(r, 'chain', counter))).toEqual(direct);
   return direct;
 }
 
@@ -257,8 +256,8 @@ describe('chain merge', () => {
   });
 });
 
-describe('packed merge', () => {
-  it('merges many groups of different sizes in one task', () => {
+describe('dedupSeries over many groups', () => {
+  it('merges groups of different sizes into shared output slabs', () => {
     const groups: Samples[][] = [
       [s([[1000, 1]]), s([[1000, 2], [2000, 2]])],
       [s([[1000, 1], [2000, STALE]]), s([]), s([[500, 3]])],
@@ -268,7 +267,7 @@ describe('packed merge', () => {
     for (const func of ['penalty', 'chain'] as const) {
       for (const counter of [false, true]) {
         const expected = groups.map((g) => pairs(func === 'penalty' ? mergePenalty(g, counter) : mergeChain(g, counter)));
-        const got = unpackOutput(mergePacked(packGroups(groups), { func, counter })).map(pairs);
+        const got = mergeGroups(groups, { func, counter }).map(pairs);
         expect(got).toEqual(expected);
       }
     }

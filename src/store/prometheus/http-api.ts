@@ -7,7 +7,8 @@ import { request, type Dispatcher } from 'undici';
 import { parse as parseYaml } from 'yaml';
 import { labelsFromRecord, type Labels } from '../../model/labels.js';
 import type { LabelMatcher } from '../../model/matcher.js';
-import { bodySnippet, describeError, RemoteReadError } from './remote-read.js';
+import { describeError } from '../../model/errors.js';
+import { bodySnippet, RemoteReadError } from './remote-read.js';
 
 export interface ApiContext {
   readonly baseUrl: string;

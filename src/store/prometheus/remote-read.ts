@@ -4,6 +4,7 @@
  */
 import { request, type Dispatcher } from 'undici';
 import type { Series } from '../../model/samples.js';
+import { describeError } from '../../model/errors.js';
 import { snappyEncode } from '../../wire/snappy.js';
 import { encodeReadRequest, ResponseType, type ReadQuery, type ResponseTypeValue } from './messages.js';
 import { ReadDecoder } from './read-decoder.js';
@@ -153,16 +154,4 @@ export async function remoteRead(
     if (err instanceof RemoteReadError) throw err;
     throw new RemoteReadError(`remote read ${url}: ${describeError(err)}`);
   }
-}
-
-export function describeError(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: string }).code;
-    const cause = (err as { cause?: unknown }).cause;
-    let msg = `${err.name === 'Error' ? '' : err.name + ': '}${err.message}`;
-    if (code && !msg.includes(code)) msg += ` (${code})`;
-    if (cause instanceof Error && !msg.includes(cause.message)) msg += `: ${cause.message}`;
-    return msg;
-  }
-  return String(err);
 }

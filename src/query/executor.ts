@@ -207,14 +207,20 @@ class TaskRun {
       }
       case 'stream-data': {
         const s = this.streams.get(msg.stream);
-        this.post({ type: 'ack', stream: msg.stream, bytes: msg.bytes.length });
-        if (s === undefined || s.failed !== null || s.batch.settled) return;
-        this.stats.bytes += msg.bytes.length;
-        try {
-          s.decoder.push(msg.bytes);
-        } catch (err) {
-          this.streamFailed(msg.stream, s, err);
+        const n = msg.bytes.length;
+        // A streamed body is decoded as it comes (nothing keeps a view of the message afterwards),
+        // so its buffer can go back; a SAMPLES body is kept until its end.
+        const keeps = s !== undefined && s.failed === null && !s.batch.settled && !s.decoder.streamed;
+        if (s !== undefined && s.failed === null && !s.batch.settled) {
+          this.stats.bytes += n;
+          try {
+            s.decoder.push(msg.bytes);
+          } catch (err) {
+            this.streamFailed(msg.stream, s, err);
+          }
         }
+        const buffer = keeps || msg.bytes.byteLength !== msg.bytes.buffer.byteLength ? null : (msg.bytes.buffer as ArrayBuffer);
+        this.post({ type: 'ack', stream: msg.stream, bytes: n, buffer }, buffer !== null ? [buffer] : []);
         return;
       }
       case 'stream-end': {

@@ -19,7 +19,7 @@ import { PromQLError } from '../promql/errors.js';
 import type { Logger } from '../util/log.js';
 import type { FanoutPolicy } from './partial.js';
 import type { QueryMetrics } from './metrics.js';
-import type { Querier, StreamSink } from './querier.js';
+import { SEND_BYTES, type Querier, type StreamSink } from './querier.js';
 import type { FromWorker, QueryStats, QueryTask, ToWorker, WorkerSettings } from './protocol.js';
 
 export interface QueryPoolOptions {
@@ -57,6 +57,7 @@ export class QueryFailure extends PromQLError {
 const HIGH_WATER_BYTES = 16 * 1024 * 1024;
 const DEFAULT_RECYCLE_BYTES = 256 * 1024 * 1024;
 const WORKER_STACK_MB = 256;
+const MAX_FREE_BUFFERS = 128;
 
 /** The compiled worker entry: dist/workers/query.js beside dist/src, or the build's when run from sources (vitest). */
 export function queryWorkerFilename(): string {
@@ -102,6 +103,8 @@ export class QueryPool {
   private readonly waiting: ((w: PooledWorker) => void)[] = [];
   private nextJob = 0;
   private nextStream = 0;
+  /** Message buffers the workers handed back, for reuse (allocating them cost main-thread GC). */
+  private readonly freeBuffers: ArrayBuffer[] = [];
   private closed = false;
   private readonly trimTimer: NodeJS.Timeout;
 
@@ -258,6 +261,9 @@ export class QueryPool {
         });
         return;
       case 'ack':
+        if (msg.buffer !== null && msg.buffer.byteLength === SEND_BYTES && this.freeBuffers.length < MAX_FREE_BUFFERS) {
+          this.freeBuffers.push(msg.buffer);
+        }
         job.outstanding -= msg.bytes;
         if (job.outstanding <= HIGH_WATER_BYTES / 2 && job.drainWaiters.length > 0) {
           const waiters = job.drainWaiters;
@@ -295,6 +301,7 @@ export class QueryPool {
       drained: () =>
         job.outstanding <= HIGH_WATER_BYTES || w.job !== job ? ready : new Promise<void>((resolve) => job.drainWaiters.push(resolve)),
       cancelled: (stream) => job.cancelledStreams.has(stream) || w.job !== job,
+      buffer: () => new Uint8Array(this.freeBuffers.pop() ?? new ArrayBuffer(SEND_BYTES)),
       nextStreamId: () => this.nextStream++,
     };
   }

@@ -94,8 +94,11 @@ export interface QueryStats {
 
 export type FromWorker =
   | { readonly type: 'select'; readonly batch: number; readonly selects: readonly WireSelect[] }
-  /** Bytes of a stream decoded: the main thread may send that much more. */
-  | { readonly type: 'ack'; readonly stream: number; readonly bytes: number }
+  /**
+   * Bytes of a stream decoded: the main thread may send that much more. `buffer` is the message's
+   * buffer handed back for reuse once nothing refers to it any more.
+   */
+  | { readonly type: 'ack'; readonly stream: number; readonly bytes: number; readonly buffer: ArrayBuffer | null }
   /** The worker could not decode a stream: stop reading it. */
   | { readonly type: 'stream-cancel'; readonly stream: number }
   /** Heap plus buffers after the collection that follows a big query. */

@@ -21,11 +21,13 @@ export interface StreamSink {
   drained(): Promise<void>;
   /** True once the worker asked to stop reading `stream`. */
   cancelled(stream: number): boolean;
+  /** A buffer of SEND_BYTES for the next message (reused once the worker handed it back). */
+  buffer(): Uint8Array;
   nextStreamId(): number;
 }
 
 /** Bytes gathered from an endpoint's body before one message goes to the worker. */
-const SEND_BYTES = 128 * 1024;
+export const SEND_BYTES = 128 * 1024;
 
 /**
  * The querier: owns fan-out for every kind of request. For selects it picks the endpoints whose
@@ -116,12 +118,12 @@ export class Querier {
       externalLabels: read.externalLabels,
     };
     sink.send(begin);
-    let buf = new Uint8Array(SEND_BYTES);
+    let buf = sink.buffer();
     let used = 0;
     const flush = (): void => {
       const bytes = used === buf.length ? buf : buf.slice(0, used);
       sink.send({ type: 'stream-data', stream, bytes }, [bytes.buffer as ArrayBuffer]);
-      buf = new Uint8Array(SEND_BYTES);
+      buf = sink.buffer();
       used = 0;
     };
     try {

@@ -58,6 +58,11 @@ export class ReadDecoder {
     }
   }
 
+  /** True for a framed (streamed) body, decoded as it arrives without keeping the pieces. */
+  get streamed(): boolean {
+    return this.frames !== null;
+  }
+
   push(piece: Uint8Array): void {
     if (this.frames !== null) {
       for (const msg of this.frames.push(piece)) this.collectorFor(chunkedQueryIndex(msg)).addChunkedResponse(msg);

@@ -51,7 +51,7 @@ export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
     partialResponse: bool('--query.partial-response', raw['query.partialResponse']),
     storeResponseTimeout: duration('--store.response-timeout', raw['store.responseTimeout']),
     promqlCompat: oneOf('--query.promql-compat', raw['query.promqlCompat'], ['auto', '2', '3'] as const),
-    queryWorkers: workers === undefined ? Math.max(1, availableParallelism()) : positiveInt('--query.workers', workers),
+    queryWorkers: workers === undefined ? Math.max(4, availableParallelism()) : positiveInt('--query.workers', workers),
     maxSamples: positiveInt('--query.max-samples', raw['query.maxSamples']),
     requestSeriesLimit: nonNegativeInt('--store.limits.request-series', raw['store.limits.requestSeries']),
     requestSamplesLimit: nonNegativeInt('--store.limits.request-samples', raw['store.limits.requestSamples']),

@@ -27,7 +27,7 @@ function buildProgram(): Command {
       [],
     )
     .option('--deduplication.func <func>', 'How replicas are merged: penalty (Thanos default, for HA pairs) or chain (union by timestamp).', 'penalty')
-    .option('--query.workers <n>', 'Query worker threads kept started (default: CPUs); more start on demand up to --query.max-concurrent.')
+    .option('--query.workers <n>', 'Query worker threads kept started (default: CPUs, at least 4), plus one idle spare; more start on demand up to --query.max-concurrent.')
     .option('--deduplication.workers <n>', 'Old name of --query.workers.')
     .option('--query.timeout <duration>', 'Maximum time to process a query.', '2m')
     .option('--query.lookback-delta <duration>', 'How far back an instant selector looks for the newest sample.', '5m')

@@ -34,6 +34,11 @@ export interface QueryOptions {
    * so a timer-based AbortSignal cannot fire while it runs; the evaluator checks this clock instead.
    */
   readonly deadline?: number;
+  /**
+   * Polled with the deadline: true when the query was cancelled from outside the thread (a query
+   * worker's shared cancel flag), since a synchronous evaluation cannot see an abort event.
+   */
+  readonly interrupted?: () => boolean;
 }
 
 /** One output sample of an instant vector. */

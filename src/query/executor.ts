@@ -6,6 +6,7 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 import { dedupSeries, isCounterFunc } from '../dedup/index.js';
+import { labelsFromRecord } from '../model/labels.js';
 import type { LabelMatcher } from '../model/matcher.js';
 import type { Series } from '../model/samples.js';
 import { Engine } from '../promql/engine.js';
@@ -29,6 +30,7 @@ export class QueryExecutor {
 
   constructor(
     private readonly settings: WorkerSettings,
+    private readonly cancelFlag: Int32Array,
     private readonly post: Post,
   ) {
     this.engine = new Engine(
@@ -40,6 +42,45 @@ export class QueryExecutor {
       },
       { delayedNameRemoval: settings.delayedNameRemoval },
     );
+  }
+
+  /**
+   * Runs a few small queries on made-up data through parse, dedup, evaluation and encoding, so the
+   * first real query on this worker does not pay for compiling all of it (on a loaded machine a
+   * fresh worker's first `1+1` took half a second).
+   */
+  async warmUp(): Promise<void> {
+    const start = 1_000_000_000_000;
+    const series: Series[] = [];
+    for (let i = 0; i < 8; i++) {
+      for (const replica of ['a', 'b']) {
+        const n = 80;
+        const timestamps = new Float64Array(n);
+        const values = new Float64Array(n);
+        for (let k = 0; k < n; k++) {
+          timestamps[k] = start + k * 15_000 + (replica === 'b' ? 1_000 : 0);
+          values[k] = k * (i + 1);
+        }
+        series.push({ labels: labelsFromRecord({ __name__: 'w', instance: `i${i}`, job: `j${i % 2}`, replica }), samples: { timestamps, values, stale: null } });
+      }
+    }
+    const replicaLabels = new Set(['replica']);
+    const querier: Querier = {
+      select: async (matchers, hints) => ({
+        series: dedupSeries(
+          series.filter((s) => matchers.every((m) => m.matches(s.labels.find((l) => l.name === m.name)?.value ?? ''))),
+          replicaLabels,
+          { func: 'penalty', counter: isCounterFunc(hints.func) },
+        ),
+        warnings: [],
+      }),
+    };
+    const opts = { compat: '3' as const, lookbackDelta: 0, signal: new AbortController().signal };
+    const end = start + 79 * 15_000;
+    for (const q of ['sum by (job) (rate(w[5m]))', 'w', 'topk(3, w) * on (instance) group_left w', '1+1', 'max_over_time(w[10m:1m])']) {
+      encodeBody(await this.engine.rangeQuery(querier, q, start + 600_000, end, 30_000, opts));
+      encodeBody(await this.engine.instantQuery(querier, q, end, opts));
+    }
   }
 
   private releaseMemory(): void {
@@ -56,12 +97,18 @@ export class QueryExecutor {
 
   handle(msg: ToWorker): void {
     if (msg.type === 'query') {
-      const run = new TaskRun(msg.id, msg.task, this.settings, this.post);
+      const flag = this.cancelFlag;
+      const id = msg.id;
+      const run = new TaskRun(id, msg.task, this.settings, this.post, () => Atomics.load(flag, 0) === id);
       this.current = run;
       void run.execute(this.engine).finally(() => {
         if (this.current === run) this.current = null;
         this.releaseMemory();
       });
+      return;
+    }
+    if (msg.type === 'cancel') {
+      if (this.current?.id === msg.id) this.current.cancel();
       return;
     }
     this.current?.handle(msg);
@@ -117,11 +164,19 @@ class TaskRun {
   private readonly abort = new AbortController();
 
   constructor(
-    private readonly id: number,
+    readonly id: number,
     private readonly task: QueryTask,
     private readonly settings: WorkerSettings,
     private readonly post: Post,
+    private readonly interrupted: () => boolean,
   ) {}
+
+  /** Fails everything still waiting for endpoints; evaluation itself polls `interrupted`. */
+  cancel(): void {
+    const err = new PromQLError('canceled', 'query was canceled');
+    this.fatal = err;
+    for (const b of this.batches.values()) this.failBatch(b, err);
+  }
 
   async execute(engine: Engine): Promise<void> {
     const t = this.task;
@@ -131,6 +186,7 @@ class TaskRun {
       annotations: t.annotations,
       lookbackDelta: t.lookbackDelta,
       signal: this.abort.signal,
+      interrupted: this.interrupted,
       ...(t.timeoutMs > 0 ? { deadline: performance.now() + t.timeoutMs } : {}),
     };
     try {
@@ -138,6 +194,7 @@ class TaskRun {
         t.kind === 'instant'
           ? await engine.instantQuery(querier, t.query, t.start, opts)
           : await engine.rangeQuery(querier, t.query, t.start, t.end, t.step, opts);
+      if (this.interrupted()) throw new PromQLError('canceled', 'query was canceled');
       const body = encodeBody(result);
       this.post({ type: 'result', id: this.id, body, warned: result.warnings.length > 0, stats: this.statsNow(), heapBytes: heapBytes() }, [
         body.buffer as ArrayBuffer,
@@ -250,6 +307,7 @@ class TaskRun {
         return;
       }
       case 'query':
+      case 'cancel':
         return;
     }
   }

@@ -5,8 +5,9 @@
  *
  * - Warm spare: a worker is kept idle ahead of demand, so a cheap query never waits for a worker
  *   to start behind heavy ones; up to `max` (--query.max-concurrent) run at once.
- * - Cancellation (client gone, timeout) terminates the query's worker: its work stops at once,
- *   whatever loop it is in, and its memory goes with it.
+ * - Cancellation (client gone, timeout) answers the caller at once and raises the worker's shared
+ *   cancel flag, which the evaluation polls: the worker stops within milliseconds and stays warm.
+ *   One that has not stopped after CANCEL_GRACE_MS (a loop that does not poll) is terminated.
  * - Memory goes back: after a query that left much garbage the worker collects it at once, and a
  *   worker whose memory stays above `recycleBytes` (256 MiB) after that is replaced.
  */
@@ -20,7 +21,7 @@ import type { Logger } from '../util/log.js';
 import type { FanoutPolicy } from './partial.js';
 import type { QueryMetrics } from './metrics.js';
 import { SEND_BYTES, type Querier, type StreamSink } from './querier.js';
-import type { FromWorker, QueryStats, QueryTask, ToWorker, WorkerSettings } from './protocol.js';
+import type { FromWorker, QueryStats, QueryTask, ToWorker, WorkerData, WorkerSettings } from './protocol.js';
 
 export interface QueryPoolOptions {
   readonly settings: WorkerSettings;
@@ -58,6 +59,8 @@ const HIGH_WATER_BYTES = 16 * 1024 * 1024;
 const DEFAULT_RECYCLE_BYTES = 256 * 1024 * 1024;
 const WORKER_STACK_MB = 256;
 const MAX_FREE_BUFFERS = 128;
+/** How long a cancelled query may take to stop before its worker is terminated. */
+const CANCEL_GRACE_MS = 100;
 
 /** The compiled worker entry: dist/workers/query.js beside dist/src, or the build's when run from sources (vitest). */
 export function queryWorkerFilename(): string {
@@ -81,13 +84,20 @@ interface Job {
 
 class PooledWorker {
   readonly thread: Worker;
+  /** The query to cancel, shared with the worker (see WorkerData). */
+  readonly cancel = new Int32Array(new SharedArrayBuffer(4));
   job: Job | null = null;
+  /** Set while a cancelled query winds down; stops the worker if it takes too long. */
+  drainTimer: NodeJS.Timeout | null = null;
   idleSince = Date.now();
   dead = false;
+  /** Its modules are loaded (a query sent earlier waits for that). */
+  ready = false;
 
   constructor(file: string, settings: WorkerSettings) {
+    const workerData: WorkerData = { settings, cancel: this.cancel };
     // A deep stack, so that flat binary chains and nesting as long as Prometheus parses evaluate.
-    this.thread = new Worker(file, { workerData: settings, resourceLimits: { stackSizeMb: WORKER_STACK_MB } });
+    this.thread = new Worker(file, { workerData, resourceLimits: { stackSizeMb: WORKER_STACK_MB } });
     this.thread.unref();
   }
 
@@ -101,7 +111,7 @@ export class QueryPool {
   private readonly workers = new Set<PooledWorker>();
   private readonly idle: PooledWorker[] = [];
   private readonly waiting: ((w: PooledWorker) => void)[] = [];
-  private nextJob = 0;
+  private nextJob = 1; // 0 is the cancel flag's 'none'
   private nextStream = 0;
   /** Message buffers the workers handed back, for reuse (allocating them cost main-thread GC). */
   private readonly freeBuffers: ArrayBuffer[] = [];
@@ -154,9 +164,11 @@ export class QueryPool {
         drainWaiters: [],
       };
       const onAbort = (): void => {
-        // Stop the work where it is: terminating is immediate, even inside a synchronous loop.
-        void this.retire(worker, 'cancel');
         job.reject(signal.reason);
+        if (worker.job !== job) return;
+        Atomics.store(worker.cancel, 0, job.id);
+        worker.send({ type: 'cancel', id: job.id });
+        worker.drainTimer = setTimeout(() => void this.retire(worker, 'cancel'), CANCEL_GRACE_MS);
       };
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
@@ -173,7 +185,10 @@ export class QueryPool {
   }
 
   private acquire(): Promise<PooledWorker> {
-    const w = this.idle.pop();
+    // The most recently used ready worker (warmest JIT); one still starting only when none is ready.
+    let i = this.idle.length - 1;
+    while (i >= 0 && !this.idle[i]!.ready) i--;
+    const w = i >= 0 ? this.idle.splice(i, 1)[0] : this.idle.pop();
     if (w !== undefined) {
       this.keepSpare();
       return Promise.resolve(w);
@@ -211,6 +226,8 @@ export class QueryPool {
   }
 
   private retire(w: PooledWorker, reason: 'cancel' | 'memory' | 'idle' | 'failed' | 'close'): Promise<number> {
+    if (w.drainTimer !== null) clearTimeout(w.drainTimer);
+    w.drainTimer = null;
     if (!w.dead && reason !== 'close') this.opts.metrics.workersRecycled.inc({ reason });
     w.dead = true;
     this.workers.delete(w);
@@ -227,6 +244,8 @@ export class QueryPool {
   }
 
   private release(w: PooledWorker): void {
+    if (w.drainTimer !== null) clearTimeout(w.drainTimer);
+    w.drainTimer = null;
     w.job = null;
     w.idleSince = Date.now();
     const next = this.waiting.shift();
@@ -247,6 +266,10 @@ export class QueryPool {
   }
 
   private onMessage(w: PooledWorker, msg: FromWorker): void {
+    if (msg.type === 'ready') {
+      w.ready = true;
+      return;
+    }
     if (msg.type === 'heap') {
       if (msg.bytes > (this.opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES) && w.job === null) void this.retire(w, 'memory');
       return;

@@ -24,6 +24,16 @@ export interface WorkerSettings {
   readonly delayedNameRemoval: boolean;
 }
 
+/** What a worker starts with (workerData). */
+export interface WorkerData {
+  readonly settings: WorkerSettings;
+  /**
+   * One Int32 shared with the main thread: the id of the query to cancel. A synchronous evaluation
+   * polls it (it cannot receive messages), so a cancelled query stops without losing the worker.
+   */
+  readonly cancel: Int32Array;
+}
+
 export interface QueryTask {
   readonly kind: 'instant' | 'range';
   readonly query: string;
@@ -70,6 +80,8 @@ export interface StreamBegin {
 
 export type ToWorker =
   | { readonly type: 'query'; readonly id: number; readonly task: QueryTask }
+  /** The query was cancelled (the shared flag says so too): fail its pending selects now. */
+  | { readonly type: 'cancel'; readonly id: number }
   | StreamBegin
   | { readonly type: 'stream-data'; readonly stream: number; readonly bytes: Uint8Array }
   | { readonly type: 'stream-end'; readonly stream: number }
@@ -93,6 +105,8 @@ export interface QueryStats {
 }
 
 export type FromWorker =
+  /** Modules loaded: the worker can take a query without a cold start. */
+  | { readonly type: 'ready' }
   | { readonly type: 'select'; readonly batch: number; readonly selects: readonly WireSelect[] }
   /**
    * Bytes of a stream decoded: the main thread may send that much more. `buffer` is the message's

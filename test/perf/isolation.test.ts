@@ -66,7 +66,7 @@ describe.skipIf(!prometheusAvailable())('one query never stalls another', () => 
     setup = await startHaSetup({
       cluster: 'perf',
       openMetrics: { a: openMetrics(null), b: openMetrics([T0 + 1_800_000, T0 + 2_400_000]) },
-      querierArgs: ['--query.workers=2', '--log.level=warn'],
+      querierArgs: ['--log.level=warn'],
     });
     base = setup.querier.url;
     // Warm the workers (module load, JIT) outside the measurements.

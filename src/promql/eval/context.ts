@@ -15,6 +15,8 @@ export interface EvalContext {
   readonly signal: AbortSignal;
   /** performance.now() deadline (Infinity when none); see QueryOptions.deadline. */
   readonly deadline: number;
+  /** See QueryOptions.interrupted. */
+  readonly interrupted?: (() => boolean) | undefined;
   /** Query start/end in ms, for `@ start()` / `@ end()`. */
   readonly queryStart: number;
   readonly queryEnd: number;
@@ -59,8 +61,9 @@ export function releaseSamples(ctx: EvalContext, n: number): void {
 }
 
 /** Throws `canceled` / `timeout` when the caller aborted or the deadline passed (checked between nodes and series). */
-export function checkAbort(ctx: Pick<EvalContext, 'signal' | 'deadline'>): void {
+export function checkAbort(ctx: Pick<EvalContext, 'signal' | 'deadline' | 'interrupted'>): void {
   if (ctx.signal.aborted) throw abortError(ctx.signal);
+  if (ctx.interrupted?.() === true) throw new PromQLError('canceled', 'query was canceled in expression evaluation');
   if (performance.now() > ctx.deadline) throw new PromQLError('timeout', 'query timed out in expression evaluation');
 }
 

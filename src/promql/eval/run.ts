@@ -75,6 +75,7 @@ export async function runQuery(params: RunParams): Promise<QueryResult> {
     maxSamples: p.engine.maxSamples,
     signal,
     deadline: p.options.deadline ?? Number.POSITIVE_INFINITY,
+    interrupted: p.options.interrupted,
     queryStart: p.start,
     queryEnd: p.end,
     queryStep: p.step,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { pipeline, Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { constants, gzip } from 'node:zlib';
+import { constants, createGzip, gzip } from 'node:zlib';
 
 const gzipAsync = promisify(gzip);
 
@@ -14,13 +15,19 @@ const MIN_BYTES = 1024;
  */
 export function registerCompression(app: FastifyInstance): void {
   app.addHook('onSend', async (req, reply, payload) => {
-    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
-    if (payload.length < MIN_BYTES || reply.getHeader('content-encoding') !== undefined) return payload;
+    const stream = payload instanceof Readable;
+    if (!stream && typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
+    if (!stream && (payload as string | Buffer).length < MIN_BYTES) return payload;
+    if (reply.getHeader('content-encoding') !== undefined) return payload;
     const accept = req.headers['accept-encoding'];
     if (typeof accept !== 'string' || !/\bgzip\b/i.test(accept)) return payload;
     reply.header('content-encoding', 'gzip');
     reply.header('vary', 'Accept-Encoding');
     reply.removeHeader('content-length');
-    return gzipAsync(payload, { level: constants.Z_BEST_SPEED });
+    if (!stream) return gzipAsync(payload as string | Buffer, { level: constants.Z_BEST_SPEED });
+    // A streamed body (a large query answer) is compressed as it comes.
+    const gz = createGzip({ level: constants.Z_BEST_SPEED });
+    pipeline(payload, gz, () => {});
+    return gz;
   });
 }

@@ -27,26 +27,38 @@ export function encodeLabels(ls: Labels): string {
 }
 
 export function encodeQueryData(value: QueryValue): string {
+  let out = '';
+  for (const piece of queryDataPieces(value)) out += piece;
+  return out;
+}
+
+/**
+ * The `data` object in pieces (one per series or sample), so a large answer can be encoded and
+ * sent a part at a time instead of as one string.
+ */
+export function* queryDataPieces(value: QueryValue): Generator<string, void, undefined> {
   switch (value.type) {
     case 'scalar':
-      return `{"resultType":"scalar","result":[${scalarTime(value.t)},"${formatScalarValue(value.v)}"]}`;
+      yield `{"resultType":"scalar","result":[${scalarTime(value.t)},"${formatScalarValue(value.v)}"]}`;
+      return;
     case 'string':
-      return `{"resultType":"string","result":[${scalarTime(value.t)},${jsonString(value.v)}]}`;
+      yield `{"resultType":"string","result":[${scalarTime(value.t)},${jsonString(value.v)}]}`;
+      return;
     case 'vector': {
-      let out = '{"resultType":"vector","result":[';
+      yield '{"resultType":"vector","result":[';
       const samples = value.samples;
       for (let i = 0; i < samples.length; i++) {
         const s = samples[i]!;
-        if (i > 0) out += ',';
-        out += `{"metric":${encodeLabels(s.labels)},"value":[${formatTimestampSeconds(s.t)},"${formatSampleValue(s.v)}"]}`;
+        yield `${i > 0 ? ',' : ''}{"metric":${encodeLabels(s.labels)},"value":[${formatTimestampSeconds(s.t)},"${formatSampleValue(s.v)}"]}`;
       }
-      return out + ']}';
+      yield ']}';
+      return;
     }
     case 'matrix': {
       // Series of a range query usually share one timestamps array (the step grid): format each
       // timestamp once per response, not once per point.
       const prefixes = new Map<Float64Array, string[]>();
-      let out = '{"resultType":"matrix","result":[';
+      yield '{"resultType":"matrix","result":[';
       const series = value.series;
       for (let i = 0; i < series.length; i++) {
         const s = series[i]!;
@@ -71,11 +83,26 @@ export function encodeQueryData(value: QueryValue): string {
           }
           points[j] = pre[j] + prevText + '"]';
         }
-        out += (i === 0 ? '' : ',') + '{"metric":' + encodeLabels(s.labels) + ',"values":[' + points.join(',') + ']}';
+        yield (i === 0 ? '' : ',') + '{"metric":' + encodeLabels(s.labels) + ',"values":[' + points.join(',') + ']}';
       }
-      return out + ']}';
+      yield ']}';
+      return;
     }
   }
+}
+
+/** A success envelope around `data` pieces: `{"status":"success","data":…,"warnings":…}`. */
+export function* successBodyPieces(
+  data: Iterable<string>,
+  warnings: readonly string[],
+  infos: readonly string[] = [],
+): Generator<string, void, undefined> {
+  yield '{"status":"success","data":';
+  yield* data;
+  let tail = '';
+  if (warnings.length > 0) tail += `,"warnings":[${warnings.map(jsonString).join(',')}]`;
+  if (infos.length > 0) tail += `,"infos":[${infos.map(jsonString).join(',')}]`;
+  yield tail + '}';
 }
 
 /** Scalar and string results carry the time as a JSON float, unlike vector samples. */
@@ -84,10 +111,9 @@ function scalarTime(ms: number): string {
 }
 
 export function successBody(data: string, warnings: readonly string[], infos: readonly string[] = []): string {
-  let out = `{"status":"success","data":${data}`;
-  if (warnings.length > 0) out += `,"warnings":[${warnings.map(jsonString).join(',')}]`;
-  if (infos.length > 0) out += `,"infos":[${infos.map(jsonString).join(',')}]`;
-  return out + '}';
+  let out = '';
+  for (const piece of successBodyPieces([data], warnings, infos)) out += piece;
+  return out;
 }
 
 export function errorBody(errorType: string, error: string, warnings: readonly string[] = []): string {

@@ -13,7 +13,7 @@ import { Engine } from '../promql/engine.js';
 import { PromQLError } from '../promql/errors.js';
 import { tooManySamples } from '../promql/eval/context.js';
 import { describeError, ErrorCodes } from '../model/errors.js';
-import { encodeQueryData, successBody } from '../promql/json.js';
+import { encodeQueryData, queryDataPieces, successBody, successBodyPieces } from '../promql/json.js';
 import type { QueryResult } from '../promql/types.js';
 import type { Querier, SelectHints, SelectResult } from '../storage/querier.js';
 import { applyExternalLabels } from '../store/prometheus/external-labels.js';
@@ -111,6 +111,10 @@ export class QueryExecutor {
       if (this.current?.id === msg.id) this.current.cancel();
       return;
     }
+    if (msg.type === 'body-ack') {
+      if (this.current?.id === msg.id) this.current.bodyAck(msg.bytes);
+      return;
+    }
     this.current?.handle(msg);
   }
 }
@@ -162,6 +166,8 @@ class TaskRun {
   /** The first limit error: fails every select of the query. */
   private fatal: unknown = null;
   private readonly abort = new AbortController();
+  private bodyOutstanding = 0;
+  private bodyDrained: (() => void) | null = null;
 
   constructor(
     readonly id: number,
@@ -195,13 +201,44 @@ class TaskRun {
           ? await engine.instantQuery(querier, t.query, t.start, opts)
           : await engine.rangeQuery(querier, t.query, t.start, t.end, t.step, opts);
       if (this.interrupted()) throw new PromQLError('canceled', 'query was canceled');
-      const body = encodeBody(result);
-      this.post({ type: 'result', id: this.id, body, warned: result.warnings.length > 0, stats: this.statsNow(), heapBytes: heapBytes() }, [
-        body.buffer as ArrayBuffer,
-      ]);
+      await this.sendBody(result);
     } catch (err) {
       const e = err instanceof PromQLError ? err : new PromQLError('internal', err instanceof Error ? err.message : String(err));
       this.post({ type: 'error', id: this.id, kind: e.kind, code: e.code, message: e.message, stats: this.statsNow(), heapBytes: heapBytes() });
+    }
+  }
+
+  /**
+   * Encodes the answer a part at a time: a large body never exists whole, as one string or one
+   * buffer, and the main thread starts writing it while the rest is encoded.
+   */
+  private async sendBody(result: QueryResult): Promise<void> {
+    const pieces = successBodyPieces(queryDataPieces(result.value), result.warnings, result.infos);
+    const warned = result.warnings.length > 0;
+    let chunk = nextChunk(pieces);
+    this.post(
+      { type: 'head', id: this.id, body: chunk.bytes, done: chunk.last, warned, stats: this.statsNow(), heapBytes: chunk.last ? heapBytes() : 0 },
+      [chunk.bytes.buffer as ArrayBuffer],
+    );
+    this.bodyOutstanding += chunk.bytes.length;
+    if (chunk.last) return;
+    while (!chunk.last) {
+      if (this.bodyOutstanding > BODY_HIGH_WATER) await new Promise<void>((resolve) => (this.bodyDrained = resolve));
+      if (this.interrupted()) throw new PromQLError('canceled', 'query was canceled');
+      chunk = nextChunk(pieces);
+      this.bodyOutstanding += chunk.bytes.length;
+      this.post({ type: 'body', id: this.id, bytes: chunk.bytes }, [chunk.bytes.buffer as ArrayBuffer]);
+    }
+    this.post({ type: 'done', id: this.id, heapBytes: heapBytes() });
+  }
+
+  /** The main thread wrote `bytes` of the body. */
+  bodyAck(bytes: number): void {
+    this.bodyOutstanding -= bytes;
+    if (this.bodyOutstanding <= BODY_HIGH_WATER / 2 && this.bodyDrained !== null) {
+      const resolve = this.bodyDrained;
+      this.bodyDrained = null;
+      resolve();
     }
   }
 
@@ -308,6 +345,7 @@ class TaskRun {
       }
       case 'query':
       case 'cancel':
+      case 'body-ack':
         return;
     }
   }
@@ -432,7 +470,25 @@ function selectKey(s: WireSelect): string {
 
 const utf8 = new TextEncoder();
 
-/** The success body as UTF-8 in a buffer of its own (transferable). */
+/** Characters of JSON per body message. */
+const CHUNK_CHARS = 256 * 1024;
+/** Body bytes sent and not yet written out by the main thread, above which encoding waits. */
+const BODY_HIGH_WATER = 8 * 1024 * 1024;
+
+/** The next part of the body as UTF-8 in a buffer of its own (transferable); `last` when no more. */
+function nextChunk(pieces: Iterator<string>): { bytes: Uint8Array; last: boolean } {
+  const parts: string[] = [];
+  let chars = 0;
+  while (chars < CHUNK_CHARS) {
+    const next = pieces.next();
+    if (next.done === true) return { bytes: utf8.encode(parts.join('')), last: true };
+    parts.push(next.value);
+    chars += next.value.length;
+  }
+  return { bytes: utf8.encode(parts.join('')), last: false };
+}
+
+/** The whole success body (the warm-up's check that encoding works). */
 function encodeBody(result: QueryResult): Uint8Array {
   return utf8.encode(successBody(encodeQueryData(result.value), result.warnings, result.infos));
 }

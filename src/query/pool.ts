@@ -11,6 +11,7 @@
  * - Memory goes back: after a query that left much garbage the worker collects it at once, and a
  *   worker whose memory stays above `recycleBytes` (256 MiB) after that is replaced.
  */
+import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { Worker, type TransferListItem } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
@@ -39,7 +40,8 @@ export interface QueryPoolOptions {
 }
 
 export interface QueryOutcome {
-  readonly body: Uint8Array;
+  /** The whole JSON body, or a stream of it when it is large. */
+  readonly body: Uint8Array | Readable;
   readonly warned: boolean;
   readonly stats: QueryStats;
 }
@@ -80,6 +82,47 @@ interface Job {
   readonly cancelledStreams: Set<number>;
   outstanding: number;
   drainWaiters: (() => void)[];
+  /** The body being streamed, once the head arrived with more to come. */
+  body: BodyStream | null;
+}
+
+/**
+ * A large body as the worker sends it. Each part is acknowledged once the response has taken it
+ * (a slow client slows the worker's encoding instead of filling the main thread's memory); when the
+ * response stops reading (client gone), the query is cancelled.
+ */
+class BodyStream extends Readable {
+  private unacked = 0;
+
+  constructor(
+    first: Uint8Array,
+    private readonly ack: (bytes: number) => void,
+    private readonly abandon: () => void,
+  ) {
+    super({ highWaterMark: 4 * 1024 * 1024 });
+    this.add(first);
+  }
+
+  add(bytes: Uint8Array): void {
+    if (this.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length))) this.ack(bytes.length);
+    else this.unacked += bytes.length;
+  }
+
+  end(): void {
+    this.push(null);
+  }
+
+  override _read(): void {
+    if (this.unacked > 0) {
+      this.ack(this.unacked);
+      this.unacked = 0;
+    }
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.readableEnded) this.abandon();
+    callback(err);
+  }
 }
 
 class PooledWorker {
@@ -162,6 +205,7 @@ export class QueryPool {
         cancelledStreams: new Set(),
         outstanding: 0,
         drainWaiters: [],
+        body: null,
       };
       const onAbort = (): void => {
         job.reject(signal.reason);
@@ -218,6 +262,7 @@ export class QueryPool {
       const i = this.idle.indexOf(w);
       if (i >= 0) this.idle.splice(i, 1);
       w.job?.reject(new PromQLError('internal', 'query worker exited'));
+      w.job?.body?.destroy(new PromQLError('internal', 'query worker exited'));
       w.job = null;
       this.updateGauge();
       if (!this.closed && this.waiting.length > 0) this.release(this.spawn());
@@ -233,6 +278,7 @@ export class QueryPool {
     this.workers.delete(w);
     const i = this.idle.indexOf(w);
     if (i >= 0) this.idle.splice(i, 1);
+    w.job?.body?.destroy(new PromQLError('canceled', 'query was canceled'));
     w.job = null;
     const exited = w.thread.terminate();
     this.updateGauge();
@@ -300,17 +346,43 @@ export class QueryPool {
       case 'refresh-labels':
         this.opts.querier.refreshExternalLabels(msg.endpoint);
         return;
-      case 'result':
-      case 'error': {
-        // Far over the limit: replace now rather than collect (a collection of such a heap is slow).
-        const recycle = msg.heapBytes > 4 * (this.opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES);
-        if (msg.type === 'result') job.resolve({ body: msg.body, warned: msg.warned, stats: msg.stats });
-        else job.reject(new QueryFailure(new PromQLError(msg.kind, msg.message, msg.code), msg.stats));
-        if (recycle) void this.retire(w, 'memory');
-        else this.release(w);
+      case 'head':
+        if (msg.done) {
+          job.resolve({ body: msg.body, warned: msg.warned, stats: msg.stats });
+          this.finish(w, msg.heapBytes);
+          return;
+        }
+        job.body = new BodyStream(msg.body, (bytes) => w.send({ type: 'body-ack', id: job.id, bytes }), () => this.cancelBody(w, job));
+        job.resolve({ body: job.body, warned: msg.warned, stats: msg.stats });
         return;
-      }
+      case 'body':
+        job.body?.add(msg.bytes);
+        return;
+      case 'done':
+        job.body?.end();
+        this.finish(w, msg.heapBytes);
+        return;
+      case 'error':
+        if (job.body !== null) job.body.destroy(new PromQLError(msg.kind, msg.message, msg.code));
+        else job.reject(new QueryFailure(new PromQLError(msg.kind, msg.message, msg.code), msg.stats));
+        this.finish(w, msg.heapBytes);
+        return;
     }
+  }
+
+  /** The worker is done with its query. */
+  private finish(w: PooledWorker, heapBytes: number): void {
+    // Far over the limit: replace now rather than collect (a collection of such a heap is slow).
+    if (heapBytes > 4 * (this.opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES)) void this.retire(w, 'memory');
+    else this.release(w);
+  }
+
+  /** The response stopped reading the body (client gone): stop encoding it. */
+  private cancelBody(w: PooledWorker, job: Job): void {
+    if (w.job !== job || w.dead) return;
+    Atomics.store(w.cancel, 0, job.id);
+    w.send({ type: 'cancel', id: job.id });
+    w.drainTimer ??= setTimeout(() => void this.retire(w, 'cancel'), CANCEL_GRACE_MS);
   }
 
   private sink(w: PooledWorker, job: Job): StreamSink {

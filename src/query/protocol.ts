@@ -82,6 +82,8 @@ export type ToWorker =
   | { readonly type: 'query'; readonly id: number; readonly task: QueryTask }
   /** The query was cancelled (the shared flag says so too): fail its pending selects now. */
   | { readonly type: 'cancel'; readonly id: number }
+  /** Body bytes of the query written out: the worker may encode that much more. */
+  | { readonly type: 'body-ack'; readonly id: number; readonly bytes: number }
   | StreamBegin
   | { readonly type: 'stream-data'; readonly stream: number; readonly bytes: Uint8Array }
   | { readonly type: 'stream-end'; readonly stream: number }
@@ -119,16 +121,23 @@ export type FromWorker =
   | { readonly type: 'heap'; readonly bytes: number }
   /** An endpoint labelled series with other external labels than the cached ones. */
   | { readonly type: 'refresh-labels'; readonly endpoint: string }
+  /**
+   * The query succeeded: the start of its JSON body (all of it when `done`). A large body follows in
+   * `body` messages under the main thread's acks, then `done`.
+   */
   | {
-      readonly type: 'result';
+      readonly type: 'head';
       readonly id: number;
-      /** The JSON body of a success response. */
       readonly body: Uint8Array;
+      readonly done: boolean;
       /** True when the body has warnings (not cacheable). */
       readonly warned: boolean;
       readonly stats: QueryStats;
+      /** Heap plus buffers at the end (when `done`). */
       readonly heapBytes: number;
     }
+  | { readonly type: 'body'; readonly id: number; readonly bytes: Uint8Array }
+  | { readonly type: 'done'; readonly id: number; readonly heapBytes: number }
   | {
       readonly type: 'error';
       readonly id: number;

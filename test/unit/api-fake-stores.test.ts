@@ -3,6 +3,7 @@
  * timeouts and failure paths compared with what Prometheus 2.42 / Thanos answer.
  */
 import type { FastifyInstance } from 'fastify';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ApiContext } from '../../src/api/context.js';
 import { buildHttpApi } from '../../src/api/server.js';
@@ -230,6 +231,28 @@ describe('label APIs with dedup on answer as one Prometheus holding the deduplic
     const series = await getJson(app, '/api/v1/series?match[]=demo_requests_total');
     expect(series.json.data).toHaveLength(3);
     expect(series.json.data[0]).toEqual({ __name__: 'demo_requests_total', cluster: 'c1', path: '/a' });
+  });
+});
+
+describe('large answers', () => {
+  it('are streamed from the worker in parts, whole and byte-identical, with and without gzip', async () => {
+    const app = api([]);
+    // 2 series x 11,001 points: about 370 KB of JSON, more than one body message.
+    const url =
+      '/api/v1/query_range?query=' +
+      encodeURIComponent('vector(1) or label_replace(vector(2), "a", "b", "", "")') +
+      '&start=1700000000&end=1700011000&step=1';
+    const plain = await app.inject({ method: 'GET', url });
+    expect(plain.statusCode).toBe(200);
+    expect(plain.headers['content-type']).toBe('application/json');
+    expect(plain.body.length).toBeGreaterThan(300_000);
+    const json = JSON.parse(plain.body);
+    expect(json.data.result).toHaveLength(2);
+    expect(json.data.result[0].values).toHaveLength(11_001);
+    expect(json.data.result[1].values[11_000]).toEqual([1700011000, '2']);
+    const zipped = await app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'gzip' } });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(zipped.rawPayload).toString('utf8')).toBe(plain.body);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
 import type { ApiContext } from '../context.js';
 import { ApiError, toApiError } from '../errors.js';
 import { nsToMs, parseDurationParam, parseDurationParamNs, parseTime, type Params } from '../params.js';
@@ -20,14 +21,14 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.post('/api/v1/query_range', range);
 }
 
-async function handleInstant(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<Buffer> {
+async function handleInstant(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<Buffer | Readable> {
   const params = requestParams(req);
   const timeText = params.get('time');
   const time = timeText !== undefined && timeText !== '' ? parseTime('time', timeText) : Date.now();
   return evaluate(ctx, params, reply, { kind: 'instant', start: time, end: time, step: 0 });
 }
 
-async function handleRange(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<Buffer> {
+async function handleRange(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<Buffer | Readable> {
   const params = requestParams(req);
   // Checks in Prometheus' order, with its messages.
   const start = parseTime('start', params.get('start') ?? '');
@@ -63,7 +64,7 @@ interface Window {
 }
 
 /** Runs the query in a query worker under the gate and the timeout; the worker sends the body. */
-async function evaluate(ctx: ApiContext, params: Params, reply: FastifyReply, w: Window): Promise<Buffer> {
+async function evaluate(ctx: ApiContext, params: Params, reply: FastifyReply, w: Window): Promise<Buffer | Readable> {
   const query = params.get('query') ?? '';
   const timeoutText = params.get('timeout');
   let timeout = ctx.config.queryTimeout;
@@ -113,7 +114,8 @@ async function evaluate(ctx: ApiContext, params: Params, reply: FastifyReply, w:
     }
     reply.type('application/json');
     if (outcome.warned) reply.header('Cache-Control', 'no-store');
-    return Buffer.from(outcome.body.buffer, outcome.body.byteOffset, outcome.body.length);
+    const body = outcome.body;
+    return body instanceof Uint8Array ? Buffer.from(body.buffer, body.byteOffset, body.length) : body;
   } catch (err) {
     ctx.metrics.queries.inc({ type: w.kind, outcome: 'error' });
     if (err instanceof QueryFailure) stats = err.stats;

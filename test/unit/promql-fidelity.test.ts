@@ -219,3 +219,58 @@ describe('set operators are linear in their inputs (hashed by signature)', () =>
     }
   }, 60_000);
 });
+
+describe('found by the randomized differential test (test/e2e/promql-fuzz.test.ts)', () => {
+  const temp: Series = (() => {
+    // A gauge read as a counter: fractional values that go down now and then.
+    const vals = [21.37, 22.81, 21.02, 23.55, 22.4, 24.13, 23.66, 21.9, 25.07];
+    const t = vals.map((_, k) => k * 15_000);
+    return { labels: labelsFromRecord({ __name__: 'temp', room: 'a' }), samples: samplesFromArrays(t, vals, t.map(() => 0)) };
+  })();
+  const old: Series = flat({ __name__: 'old', job: 'x' }, 1, 0, 240);
+  const successor: Series = flat({ __name__: 'new', job: 'x' }, 2, 360, 600);
+  const zeros: Series = (() => {
+    const vals = [0, -0, -0, 0, -0, 1];
+    const t = vals.map((_, k) => k * 10_000);
+    return { labels: labelsFromRecord({ __name__: 'zeros' }), samples: samplesFromArrays(t, vals, t.map(() => 0)) };
+  })();
+  const q = new MemoryQuerier([temp, old, successor, zeros]);
+  const at = (query: string, t: number, compat: PromQLCompat) =>
+    engine.instantQuery(q, query, t, { compat, lookbackDelta: 0, signal: new AbortController().signal, annotations: false });
+
+  it('2.x rate/increase add each pre-reset value to last − first in sample order (as 2.42 does), not as a separate correction', async () => {
+    // (25.07 − 21.37) + 22.81 + 23.55 + 24.13 + 23.66, in that order, then × factor.
+    let result = 25.07 - 21.37;
+    for (const x of [22.81, 23.55, 24.13, 23.66]) result += x;
+    const factor = (120 + 7.5 + 7.5) / 120 / 180; // [3m] window holding all 9 samples; both ends extrapolated by half a step
+    for (const compat of BOTH) {
+      const got = vec(await at('rate(temp[3m])', 127_500, compat));
+      expect(got[0]![1], compat).toBe(result * factor);
+    }
+  });
+
+  it('2.x: range-vector functions and unary minus fail when two series end up with the same labels, even without a common step; 3.x merges them', async () => {
+    for (const query of ['delta({job="x"}[1m])', '-{job="x"}']) {
+      await expect(engine.rangeQuery(q, query, 0, 600_000, 60_000, { compat: '2', lookbackDelta: 30_000, signal: new AbortController().signal, annotations: false }), query).rejects.toThrow(
+        'vector cannot contain metrics with the same labelset',
+      );
+      const r = await engine.rangeQuery(q, query, 0, 600_000, 60_000, { compat: '3', lookbackDelta: 30_000, signal: new AbortController().signal, annotations: false });
+      expect(r.value.type === 'matrix' && r.value.series.length, query).toBe(1);
+    }
+    // Step-wise functions (abs, label_replace, arithmetic) only fail where the series share a step.
+    for (const compat of BOTH) {
+      const r = await engine.rangeQuery(q, 'abs({job="x"})', 0, 600_000, 60_000, { compat, lookbackDelta: 30_000, signal: new AbortController().signal, annotations: false });
+      expect(r.value.type === 'matrix' && r.value.series.length, compat).toBe(1);
+    }
+  });
+
+  it('quantile_over_time keeps 0 and −0 in input order, as Go sorts up to 12 elements (insertion sort)', async () => {
+    // Window at 45 s holds 0, −0, −0, 0, −0: the lowest is the first zero of the input, +0.
+    for (const compat of BOTH) {
+      const got = vec(await at('quantile_over_time(0, zeros[1m])', 45_000, compat));
+      expect(Object.is(got[0]![1], 0), compat).toBe(true);
+      const second = vec(await at('quantile_over_time(0.25, zeros[1m])', 45_000, compat));
+      expect(Object.is(second[0]![1], -0), compat).toBe(true);
+    }
+  });
+});

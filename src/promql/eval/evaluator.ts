@@ -12,7 +12,7 @@ import { FUNCTION_IMPLS } from './functions.js';
 import { validLabelName } from '../functions/labels.js';
 import { subqueryGrid } from './grid.js';
 import { evalVectorSelector, rangeInputFromSelector } from './selector.js';
-import { dropName, mergeSameLabels, presentTotal } from './series.js';
+import { dropName, mergeSameLabelsMatrix, presentTotal } from './series.js';
 import { unwrapParens, type NodeEvaluator } from './types.js';
 
 export class Evaluator implements NodeEvaluator {
@@ -110,7 +110,7 @@ export class Evaluator implements NodeEvaluator {
       dropName(this.ctx, r);
       return r;
     });
-    return { kind: 'vector', series: this.ctx.delayedNameRemoval ? out : mergeSameLabels(out) };
+    return { kind: 'vector', series: this.ctx.delayedNameRemoval ? out : mergeSameLabelsMatrix(this.ctx, out) };
   }
 
   private binary(e: BinaryExpr, grid: Grid): EvalValue {

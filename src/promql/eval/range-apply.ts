@@ -7,7 +7,7 @@ import { ResetIndex } from '../functions/reset-index.js';
 import type { Window } from '../functions/window.js';
 import { gridTime, newStepSeries, type Grid, type RangeInput, type StepSeries } from '../value.js';
 import { checkAbort, holdSamples, type EvalContext } from './context.js';
-import { dropMetadataLabels, mergeSameLabels } from './series.js';
+import { dropMetadataLabels, mergeSameLabelsMatrix } from './series.js';
 
 /** Samples a kernel may read between two deadline checks (a few ms of work). */
 const ABORT_CHECK_WORK = 1 << 20;
@@ -86,7 +86,7 @@ export function applyRangeKernel(
     if (r !== null) out.push(r);
   }
   holdSamples(ctx, held);
-  return !keepName && !ctx.delayedNameRemoval ? mergeSameLabels(out) : out;
+  return !keepName && !ctx.delayedNameRemoval ? mergeSameLabelsMatrix(ctx, out) : out;
 }
 
 const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];

@@ -228,7 +228,7 @@ const RANGES = ['1m', '2m', '5m', '10m'];
 const OFFSETS = ['1m', '5m', '10m', '-1m', '-5m'];
 const SUB_RANGES = ['5m', '10m', '15m'];
 const SUB_STEPS = ['1m', '2m', '5m', ''];
-const NUMBERS = ['0', '1', '2', '0.5', '-1', '3', '10', '100', '0.25', '1e3', '-0.5', 'NaN', 'Inf', '-Inf'];
+const NUMBERS = ['0', '1', '2', '0.5', '-1', '3', '10', '100', '0.25', '1e3', '-0.5', 'NaN', 'Inf', '-Inf', '1e308', '-1e308', '5e-324', '0x10', '.5', '1e-3', '-0'];
 const ARITH = ['+', '-', '*', '/', '%', '^', 'atan2'];
 const COMPARE = ['==', '!=', '>', '<', '>=', '<='];
 const SETS = ['and', 'or', 'unless'];
@@ -336,7 +336,10 @@ export class QueryGenerator {
     if (k < 5) return this.pick(NUMBERS);
     if (k < 7) return `scalar(${this.vector(depth - 1)})`;
     if (k < 8) return this.pick(['time()', 'pi()']);
-    if (k < 9) return `(${this.scalar(depth - 1)} ${this.pick(ARITH.filter((o) => o !== 'atan2'))} ${this.scalar(depth - 1)})`;
+    if (k < 9) {
+      if (this.chance(0.2)) return `-${this.pick(['time()', '(pi())', `(${this.scalar(depth - 1)})`])}`;
+      return `(${this.scalar(depth - 1)} ${this.pick(ARITH)} ${this.scalar(depth - 1)})`;
+    }
     return `(${this.scalar(depth - 1)} ${this.pick(COMPARE)} bool ${this.scalar(depth - 1)})`;
   }
 
@@ -359,9 +362,9 @@ export class QueryGenerator {
     if (this.chance(0.3)) return `${this.pick(COUNTER_FUNCS)}(${this.matrix(depth, true)})`;
     const m = this.matrix(depth);
     const k = this.int(10);
-    if (k === 0) return `quantile_over_time(${this.pick(['0', '0.5', '0.9', '1', '-1', '2', '0.25'])}, ${m})`;
-    if (k === 1) return `predict_linear(${m}, ${this.pick(['60', '300', '-60', '0'])})`;
-    if (k === 2) return `holt_winters(${m}, ${this.pick(['0.5', '0.1', '0.9'])}, ${this.pick(['0.5', '0.3', '0.8'])})`;
+    if (k === 0) return `quantile_over_time(${this.chance(0.8) ? this.pick(['0', '0.5', '0.9', '1', '-1', '2', '0.25', 'NaN']) : this.scalar(1)}, ${m})`;
+    if (k === 1) return `predict_linear(${m}, ${this.chance(0.8) ? this.pick(['60', '300', '-60', '0', '0.5']) : this.scalar(1)})`;
+    if (k === 2) return `holt_winters(${m}, ${this.pick(['0.5', '0.1', '0.9', '0', '1'])}, ${this.pick(['0.5', '0.3', '0.8', '1', '0'])})`;
     return `${this.pick(RANGE_FUNCS)}(${m})`;
   }
 
@@ -374,18 +377,25 @@ export class QueryGenerator {
     const inner = this.vector(depth - 1);
     const g = this.grouping(null);
     const k = this.int(12);
-    if (k === 0) return `topk${g} (${this.pick(['1', '2', '3', '0', '-1', '1.5', '100'])}, ${inner})`;
-    if (k === 1) return `bottomk${g} (${this.pick(['1', '2', '3', '0', '2.9'])}, ${inner})`;
-    if (k === 2) return `quantile${g} (${this.pick(['0', '0.5', '0.9', '1', '0.33', '-0.5', '1.5', 'NaN'])}, ${inner})`;
-    if (k === 3) return `count_values${g} ("val", ${inner})`;
+    if (k === 0) return `topk${g} (${this.kParam()}, ${inner})`;
+    if (k === 1) return `bottomk${g} (${this.kParam()}, ${inner})`;
+    if (k === 2) return `quantile${g} (${this.chance(0.8) ? this.pick(['0', '0.5', '0.9', '1', '0.33', '-0.5', '1.5', 'NaN', 'Inf']) : this.scalar(1)}, ${inner})`;
+    if (k === 3) return `count_values${g} ("${this.pick(['val', 'val', 'val', 'instance', 'le', '__name__', '1bad', ''])}", ${inner})`;
     return `${this.pick(AGGS)}${g} (${inner})`;
+  }
+
+  /** k of topk/bottomk: ordinary, fractional, < 1, and values that do not fit an int64. */
+  private kParam(): string {
+    if (this.chance(0.15)) return this.pick(['NaN', 'Inf', '-Inf', '1e19', '-1e19', '9223372036854775807', '-9223372036854775808']);
+    if (this.chance(0.15)) return this.scalar(1);
+    return this.pick(['1', '2', '3', '0', '-1', '1.5', '100', '2.9']);
   }
 
   private matching(isSet: boolean, lhsMetric: string | null): string {
     const k = this.int(10);
     if (k < 4) return '';
     const kind = k < 7 ? 'on' : 'ignoring';
-    let s = ` ${kind} (${this.labelList(lhsMetric)})`;
+    let s = ` ${kind} (${this.chance(0.05) ? '__name__' : this.labelList(lhsMetric)})`;
     if (!isSet && this.chance(0.35)) {
       s += ` ${this.chance(0.5) ? 'group_left' : 'group_right'}`;
       if (this.chance(0.5)) s += ` (${this.labelList(lhsMetric, 1)})`;
@@ -417,8 +427,8 @@ export class QueryGenerator {
     const v = this.vector(depth - 1);
     const k = this.int(16);
     if (k < 6) return `${this.pick(MATH_FUNCS)}(${v})`;
-    if (k === 6) return `round(${v}${this.chance(0.5) ? `, ${this.pick(['0.5', '10', '0.1', '-1'])}` : ''})`;
-    if (k === 7) return `clamp(${v}, ${this.pick(['-1', '0', '5'])}, ${this.pick(['1', '10', '-5'])})`;
+    if (k === 6) return `round(${v}${this.chance(0.5) ? `, ${this.pick(['0.5', '10', '0.1', '-1', '0', 'NaN', 'Inf', '3'])}` : ''})`;
+    if (k === 7) return `clamp(${v}, ${this.pick(['-1', '0', '5', 'NaN', '-Inf'])}, ${this.pick(['1', '10', '-5', 'NaN', 'Inf'])})`;
     if (k === 8) return `${this.pick(['clamp_min', 'clamp_max'])}(${v}, ${this.scalar(0)})`;
     if (k === 9) return `timestamp(${v})`;
     if (k === 10) return `${this.pick(['sort', 'sort_desc'])}(${v})`;
@@ -430,7 +440,7 @@ export class QueryGenerator {
 
   private labelFunc(depth: number): string {
     const v = this.vector(depth - 1);
-    const dst = this.pick(['instance', 'job', 'new', 'code', '__name__']);
+    const dst = this.pick(['instance', 'job', 'new', 'code', '__name__', 'new', '1bad']);
     if (this.chance(0.6)) {
       const src = this.pick(['instance', 'job', 'code', 'kind', 'nosuch', '__name__']);
       const [regex, repl] = this.pick([
@@ -440,6 +450,8 @@ export class QueryGenerator {
         ['(a)(p)i', '${2}${1}'],
         ['', 'empty'],
         ['(.*)', ''],
+        ['(', 'x'],
+        ['(?P<name>.+)', '$name-${name}'],
       ] as const);
       return `label_replace(${v}, "${dst}", "${repl}", "${src}", "${regex}")`;
     }

@@ -264,6 +264,30 @@ describe('found by the randomized differential test (test/e2e/promql-fuzz.test.t
     }
   });
 
+  it('2.x predict_linear(m @ t) in a range evaluation: the window moves with the step, the data end at t', async () => {
+    // ramp: 1 every 30 s from 0 to 600 s with value = seconds / 30.
+    const ramp: Series = (() => {
+      const t = Array.from({ length: 21 }, (_, k) => k * 30_000);
+      return { labels: labelsFromRecord({ __name__: 'ramp' }), samples: samplesFromArrays(t, t.map((x) => x / 30_000), t.map(() => 0)) };
+    })();
+    const rq = new MemoryQuerier([ramp]);
+    const run = (compat: PromQLCompat) =>
+      engine.rangeQuery(rq, 'predict_linear(ramp[2m] @ 300, 0)', 240_000, 480_000, 60_000, { compat, lookbackDelta: 0, signal: new AbortController().signal, annotations: false });
+    const points = (r: QueryResult) => {
+      if (r.value.type !== 'matrix') throw new Error('expected a matrix');
+      const s = r.value.series[0]!;
+      return [...s.timestamps].map((t, i) => [t / 1000, s.values[i]]);
+    };
+    // 3.x: the window [180 s, 300 s] at every step; the line through it, evaluated at the step time.
+    expect(points(await run('3'))).toEqual([240, 300, 360, 420, 480].map((t) => [t, t / 30]));
+    // 2.x: at 240 s the window is [180, 300]; at 300 s it would be [240, 360] but only samples up to
+    // 300 s were fetched (3 left: a line still); from 360 s on, one sample or none: no value.
+    expect(points(await run('2'))).toEqual([
+      [240, 8],
+      [300, 10],
+    ]);
+  });
+
   it('quantile_over_time keeps 0 and −0 in input order, as Go sorts up to 12 elements (insertion sort)', async () => {
     // Window at 45 s holds 0, −0, −0, 0, −0: the lowest is the first zero of the input, +0.
     for (const compat of BOTH) {

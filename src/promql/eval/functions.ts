@@ -20,7 +20,7 @@ import type { FunctionImpl, NodeEvaluator } from './types.js';
 type KernelFactory = (ev: NodeEvaluator, call: Call, grid: Grid) => RangeKernel;
 
 /** A function of one range-vector argument (at `matrixArg`) and optional per-step scalars. */
-function rangeFunction(factory: KernelFactory, opts: { keepName?: boolean; matrixArg?: number; counterInfo?: boolean } = {}): FunctionImpl {
+function rangeFunction(factory: KernelFactory, opts: { keepName?: boolean; matrixArg?: number; counterInfo?: boolean; atUnsafe?: boolean } = {}): FunctionImpl {
   return (ev, call, grid) => {
     const kernel = factory(ev, call, grid);
     const arg = call.args[opts.matrixArg ?? 0]!;
@@ -37,7 +37,7 @@ function rangeFunction(factory: KernelFactory, opts: { keepName?: boolean; matri
           ev.ctx.annotations.info(annotationText.possibleNonCounter(name), arg.pos);
         }
       : undefined;
-    return { kind: 'vector', series: applyRangeKernel(ev.ctx, input, grid, opts.keepName ?? false, kernel, onSeries) };
+    return { kind: 'vector', series: applyRangeKernel(ev.ctx, input, grid, opts.keepName ?? false, kernel, onSeries, opts.atUnsafe ?? false) };
   };
 }
 
@@ -160,7 +160,7 @@ const TABLE = new Map<string, FunctionImpl>([
     rangeFunction((ev, call, grid) => {
       const secs = scalarArg(ev, call, 1, grid);
       return (w, i) => K.predictLinear(w, secs[i]!);
-    }),
+    }, { atUnsafe: true }),
   ],
   ['sum_over_time', rangeFunction(simple(K.sumOverTime))],
   ['avg_over_time', rangeFunction((ev) => (w) => K.avgOverTime(w, ev.ctx.compat))],

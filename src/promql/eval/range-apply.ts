@@ -33,8 +33,15 @@ export function applyRangeKernel(
   keepName: boolean,
   kernel: RangeKernel,
   onSeries?: (labels: StepSeries['labels'], produced: boolean) => void,
+  atUnsafe = false,
 ): StepSeries[] {
   const closed = ctx.compat === '2';
+  // Prometheus 2.x quirk for the one @-unsafe range function, predict_linear: when its range has
+  // `@ t`, the window is pinned at t only for the first step of the grid and then moves on with the
+  // step (the `@` is turned into an offset relative to the grid start), while the data were only
+  // fetched up to t − offset; so later steps see what is left of the window, mostly nothing.
+  const moving = closed && atUnsafe && input.at !== null;
+  const dataEnd = moving ? input.at! - input.offset : Infinity;
   const out: StepSeries[] = [];
   let held = 0;
   const resets = new ResetIndex();
@@ -52,12 +59,12 @@ export function applyRangeKernel(
     let r: StepSeries | null = null;
     for (let i = 0; i < grid.n; i++) {
       const T = gridTime(grid, i);
-      const ref = (input.at ?? T) - input.offset;
+      const ref = moving ? input.at! + (T - grid.start) - input.offset : (input.at ?? T) - input.offset;
       const lo = ref - input.range;
       if (closed) while (from < len && t[from]! < lo) from++;
       else while (from < len && t[from]! <= lo) from++;
       if (to < from) to = from;
-      while (to < len && t[to]! <= ref) to++;
+      while (to < len && t[to]! <= ref && t[to]! <= dataEnd) to++;
       if (to === from) continue;
       budget -= to - from;
       if (budget < 0) {

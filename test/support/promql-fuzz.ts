@@ -224,9 +224,9 @@ export interface FuzzQuery {
   readonly ordered: boolean;
 }
 
-const RANGES = ['1m', '2m', '5m', '10m'];
-const OFFSETS = ['1m', '5m', '10m', '-1m', '-5m'];
-const SUB_RANGES = ['5m', '10m', '15m'];
+const RANGES = ['1m', '2m', '5m', '10m', '1m', '2m', '5m', '30m', '1h'];
+const OFFSETS = ['1m', '5m', '10m', '-1m', '-5m', '1h'];
+const SUB_RANGES = ['5m', '10m', '15m', '30m'];
 const SUB_STEPS = ['1m', '2m', '5m', ''];
 const NUMBERS = ['0', '1', '2', '0.5', '-1', '3', '10', '100', '0.25', '1e3', '-0.5', 'NaN', 'Inf', '-Inf', '1e308', '-1e308', '5e-324', '0x10', '.5', '1e-3', '-0'];
 const ARITH = ['+', '-', '*', '/', '%', '^', 'atan2'];
@@ -271,7 +271,7 @@ export class QueryGenerator {
   }
 
   next(): FuzzQuery {
-    const query = this.chance(0.1) ? this.scalar(3) : this.vector(3);
+    const query = this.chance(0.01) ? this.pick(['"a string"', '"\\u00e9\\n"', '`raw`']) : this.chance(0.1) ? this.scalar(3) : this.vector(3);
     return { query, ordered: isOrdered(query) };
   }
 

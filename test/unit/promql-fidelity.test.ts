@@ -264,6 +264,14 @@ describe('found by the randomized differential test (test/e2e/promql-fuzz.test.t
     }
   });
 
+  it('a `bool` comparison of differently named inputs gives one series across steps once the name is gone', async () => {
+    for (const compat of BOTH) {
+      const r = await engine.rangeQuery(q, '{job="x"} > bool {job="x"}', 0, 600_000, 60_000, { compat, lookbackDelta: 30_000, signal: new AbortController().signal, annotations: false });
+      if (r.value.type !== 'matrix') throw new Error('expected a matrix');
+      expect(r.value.series.map((x) => [labelsToRecord(x.labels), x.timestamps.length]), compat).toEqual([[{ job: 'x' }, 10]]);
+    }
+  });
+
   it('2.x predict_linear(m @ t) in a range evaluation: the window moves with the step, the data end at t', async () => {
     // ramp: 1 every 30 s from 0 to 600 s with value = seconds / 30.
     const ramp: Series = (() => {

@@ -175,15 +175,17 @@ export function vectorBinop(ctx: EvalContext, e: BinaryExpr, lhsIn: StepSeries[]
     let idx = byPair.get(pk);
     if (idx !== undefined) return idx;
     const s = many[mi]!;
-    const ls = resultLabels(s.labels, one[oi]!.labels, m, dropsName);
+    let ls = resultLabels(s.labels, one[oi]!.labels, m, dropsName);
+    // `bool` drops the name right away (without delayed removal): results of differently named
+    // inputs are one series then, at different steps (at the same step Prometheus fails below).
+    if (e.returnBool && !ctx.delayedNameRemoval) ls = dropMetadataLabels(ls);
     const key = labelsKey(ls);
     idx = byLabels.get(key);
     if (idx === undefined) {
       idx = out.length;
       byLabels.set(key, idx);
       // Prometheus clears a pending name removal here unless `bool` asks for one.
-      const r = newStepSeries(ls, n, false);
-      if (e.returnBool) dropName(ctx, r);
+      const r = newStepSeries(ls, n, e.returnBool && ctx.delayedNameRemoval);
       out.push(r);
       outStamp.push(-1);
       outSig.push(-1);

@@ -29,7 +29,15 @@ const COUNT = Number(process.env.PROMQL_FUZZ_QUERIES ?? 300);
 const SEED = Number(process.env.PROMQL_FUZZ_SEED ?? 1);
 
 /** Known, accepted differences: [pattern on the query, reason]. */
-const EXCLUSIONS: readonly (readonly [RegExp, string])[] = [];
+const EXCLUSIONS: readonly (readonly [RegExp, string])[] = [
+  [
+    /\)\[\d+[mh]:\d*[mh]?\]( offset -?\d+[mh])? @/,
+    'Prometheus 2.42 quirk not reproduced: a range function that is not step invariant (predict_linear, or a ' +
+      'step-dependent scalar argument) over a subquery with `@` moves its window with the step and stretches the ' +
+      "subquery's grid by the query's length; promdedup keeps the window pinned at the `@` time (as 3.x does). " +
+      'The same quirk over a range selector is reproduced.',
+  ],
+];
 
 const START_MS = FUZZ_END_MS - FUZZ_DURATION_MS;
 const sec = (ms: number) => ms / 1000;

@@ -296,6 +296,41 @@ describe('found by the randomized differential test (test/e2e/promql-fuzz.test.t
     ]);
   });
 
+  it('2.x step-invariance quirks: an aggregation over an `@` input uses its parameter of the first step; a range function with a step-dependent argument moves its `@` window', async () => {
+    const rq = new MemoryQuerier([
+      flat({ __name__: 'g', i: '1' }, 1),
+      flat({ __name__: 'g', i: '2' }, 2),
+      flat({ __name__: 'g', i: '3' }, 3),
+    ]);
+    const run = (query: string, compat: PromQLCompat) =>
+      engine.rangeQuery(rq, query, 240_000, 480_000, 60_000, { compat, lookbackDelta: 0, signal: new AbortController().signal, annotations: false });
+    const counts = (r: QueryResult) => (r.value.type === 'matrix' ? r.value.series.map((s) => s.timestamps.length) : []);
+    // k = 1 at the first step (240 s), 3 from 300 s on.
+    const k = 'topk(scalar(vector(time() > bool 250)) * 2 + 1, g @ 300)';
+    expect(counts(await run(k, '3')).sort()).toEqual([4, 4, 5]);
+    expect(counts(await run(k, '2'))).toEqual([5]);
+    // quantile_over_time with a step-dependent q over `g[1m] @ 300`: in 2.x the window at 240 s is
+    // [240, 300], at 300 s [300, 360] of which only the sample at 300 s was fetched, then nothing.
+    const q = 'quantile_over_time(scalar(vector(time() * 0 + 0.5)), g[1m] @ 300)';
+    expect(counts(await run(q, '3'))).toEqual([5, 5, 5]);
+    expect(counts(await run(q, '2'))).toEqual([2, 2, 2]);
+    // A literal q keeps the call step invariant: pinned at every step.
+    expect(counts(await run('quantile_over_time(0.5, g[1m] @ 300)', '2'))).toEqual([5, 5, 5]);
+  });
+
+  it('2.x timestamp(x offset o @ t) looks at t itself among the samples fetched for t − o', async () => {
+    const tq = new MemoryQuerier([flat({ __name__: 'g' }, 1)]);
+    const at = (query: string, compat: PromQLCompat) =>
+      engine.instantQuery(tq, query, 600_000, { compat, lookbackDelta: 60_000, signal: new AbortController().signal, annotations: false }).then(vec);
+    // Samples every 30 s; lookback 1 m. 3.x: the sample at 240 s. 2.x: a sample in [240 − 60, 240] that
+    // is also within the lookback of 300 s, [240, 300]: the one at 240 s exactly (closed windows).
+    expect(await at('timestamp(g offset 1m @ 300)', '3')).toEqual([[{}, 240]]);
+    expect(await at('timestamp(g offset 1m @ 300)', '2')).toEqual([[{}, 240]]);
+    expect(await at('timestamp(g offset 2m @ 300)', '3')).toEqual([[{}, 180]]);
+    expect(await at('timestamp(g offset 2m @ 300)', '2')).toEqual([]);
+    expect(await at('timestamp(g offset 2m @ 301)', '2')).toEqual([]);
+  });
+
   it('quantile_over_time keeps 0 and −0 in input order, as Go sorts up to 12 elements (insertion sort)', async () => {
     // Window at 45 s holds 0, −0, −0, 0, −0: the lowest is the first zero of the input, +0.
     for (const compat of BOTH) {

@@ -13,6 +13,7 @@ import { validLabelName } from '../functions/labels.js';
 import { subqueryGrid } from './grid.js';
 import { evalVectorSelector, rangeInputFromSelector } from './selector.js';
 import { dropName, mergeSameLabelsMatrix, presentTotal } from './series.js';
+import { isStepInvariant2 } from './step-invariant.js';
 import { unwrapParens, type NodeEvaluator } from './types.js';
 
 export class Evaluator implements NodeEvaluator {
@@ -146,7 +147,12 @@ export class Evaluator implements NodeEvaluator {
     let label = '';
     if (e.param !== null) {
       if (e.op === 'count_values') label = this.string(e.param);
-      else param = this.scalar(e.param, grid);
+      else {
+        param = this.scalar(e.param, grid);
+        // 2.x takes an aggregation over a step-invariant input as invariant whatever its
+        // parameter, and evaluates it at the first step only (step-invariant.ts).
+        if (this.ctx.compat === '2' && param.length > 1 && isStepInvariant2(e.expr)) param = new Float64Array(param.length).fill(param[0]!);
+      }
     }
     if (e.op === 'count_values' && !validLabelNameFor(this, label)) {
       throw new PromQLError('execution', `invalid label name ${JSON.stringify(label)}`);

@@ -15,12 +15,13 @@ import { dropName, mergeSameLabels } from './series.js';
 import { HISTOGRAM_FUNCTIONS } from './histograms.js';
 import { info } from './info.js';
 import { SPECIAL_FUNCTIONS } from './special.js';
-import type { FunctionImpl, NodeEvaluator } from './types.js';
+import { isCallStepInvariant2 } from './step-invariant.js';
+import { unwrapParens, type FunctionImpl, type NodeEvaluator } from './types.js';
 
 type KernelFactory = (ev: NodeEvaluator, call: Call, grid: Grid) => RangeKernel;
 
 /** A function of one range-vector argument (at `matrixArg`) and optional per-step scalars. */
-function rangeFunction(factory: KernelFactory, opts: { keepName?: boolean; matrixArg?: number; counterInfo?: boolean; atUnsafe?: boolean } = {}): FunctionImpl {
+function rangeFunction(factory: KernelFactory, opts: { keepName?: boolean; matrixArg?: number; counterInfo?: boolean } = {}): FunctionImpl {
   return (ev, call, grid) => {
     const kernel = factory(ev, call, grid);
     const arg = call.args[opts.matrixArg ?? 0]!;
@@ -37,7 +38,11 @@ function rangeFunction(factory: KernelFactory, opts: { keepName?: boolean; matri
           ev.ctx.annotations.info(annotationText.possibleNonCounter(name), arg.pos);
         }
       : undefined;
-    return { kind: 'vector', series: applyRangeKernel(ev.ctx, input, grid, opts.keepName ?? false, kernel, onSeries, opts.atUnsafe ?? false) };
+    // 2.x evaluates a call that is not step invariant per step, `@` windows moving (step-invariant.ts).
+    // Only over a range selector: over a subquery 2.x also stretches the subquery's own grid, which
+    // is not reproduced (its window stays pinned at the `@` time, as in 3.x).
+    const movingAt = ev.ctx.compat === '2' && unwrapParens(arg).kind === 'MatrixSelector' && !isCallStepInvariant2(call);
+    return { kind: 'vector', series: applyRangeKernel(ev.ctx, input, grid, opts.keepName ?? false, kernel, onSeries, movingAt) };
   };
 }
 
@@ -160,7 +165,7 @@ const TABLE = new Map<string, FunctionImpl>([
     rangeFunction((ev, call, grid) => {
       const secs = scalarArg(ev, call, 1, grid);
       return (w, i) => K.predictLinear(w, secs[i]!);
-    }, { atUnsafe: true }),
+    }),
   ],
   ['sum_over_time', rangeFunction(simple(K.sumOverTime))],
   ['avg_over_time', rangeFunction((ev) => (w) => K.avgOverTime(w, ev.ctx.compat))],

@@ -33,14 +33,14 @@ export function applyRangeKernel(
   keepName: boolean,
   kernel: RangeKernel,
   onSeries?: (labels: StepSeries['labels'], produced: boolean) => void,
-  atUnsafe = false,
+  movingAt = false,
 ): StepSeries[] {
   const closed = ctx.compat === '2';
-  // Prometheus 2.x quirk for the one @-unsafe range function, predict_linear: when its range has
-  // `@ t`, the window is pinned at t only for the first step of the grid and then moves on with the
-  // step (the `@` is turned into an offset relative to the grid start), while the data were only
-  // fetched up to t − offset; so later steps see what is left of the window, mostly nothing.
-  const moving = closed && atUnsafe && input.at !== null;
+  // Prometheus 2.x quirk (see step-invariant.ts): a call that is not step invariant, over a range
+  // with `@ t`, has its window pinned at t only at the first step of the grid; then it moves on with
+  // the step (the `@` became an offset relative to the grid start), while the data were only fetched
+  // up to t − offset, so later steps see what is left of the window, mostly nothing.
+  const moving = closed && movingAt && input.at !== null;
   const dataEnd = moving ? input.at! - input.offset : Infinity;
   const out: StepSeries[] = [];
   let held = 0;

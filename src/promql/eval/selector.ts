@@ -22,6 +22,11 @@ export function evalVectorSelector(
   const at = resolveAt(vs.at, ctx);
   const lookback = ctx.lookback;
   const closed = ctx.compat === '2';
+  // Prometheus 2.x quirk: timestamp(x offset o @ t) looks for the sample at t itself (it ignores
+  // the offset) among the samples fetched for t − o, i.e. in [t − o − lookback, t − o].
+  const offsetIgnored = closed && sampleTime && at !== null && vs.offset !== 0;
+  const dataStart = offsetIgnored ? at - vs.offset - lookback : -Infinity;
+  const dataEnd = offsetIgnored ? at - vs.offset : Infinity;
   const out: StepSeries[] = [];
   let held = 0;
   for (const s of series) {
@@ -31,12 +36,13 @@ export function evalVectorSelector(
     let res: StepSeries | null = null;
     let j = 0; // number of samples with t <= ref
     for (let i = 0; i < grid.n; i++) {
-      const ref = (at ?? gridTime(grid, i)) - vs.offset;
-      while (j < len && ts[j]! <= ref) j++;
+      const ref = offsetIgnored ? at : (at ?? gridTime(grid, i)) - vs.offset;
+      while (j < len && ts[j]! <= ref && ts[j]! <= dataEnd) j++;
       if (j === 0) continue;
       const k = j - 1;
       const t = ts[k]!;
       if (closed ? t < ref - lookback : t <= ref - lookback) continue;
+      if (t < dataStart) continue;
       if (stale !== null && stale[k] !== 0) continue;
       if (res === null) res = newStepSeries(s.labels, grid.n);
       res.values[i] = sampleTime ? t / 1000 : vals[k]!;

@@ -1,0 +1,47 @@
+/**
+ * Prometheus 2.x's step-invariance analysis (engine.go preprocessExprHelper, 2.42): which subtrees
+ * it evaluates once, at the first step of their grid, and copies to the other steps. For truly
+ * invariant subtrees this changes nothing; the analysis matters where 2.x gets it wrong, which
+ * promdedup reproduces in its 2.x dialect:
+ * - an aggregation counts as invariant when its input is, whatever its parameter: `topk(scalar(x),
+ *   y @ t)` uses the k of the first step at every step;
+ * - a range-vector function over `m @ t` that is not invariant as a whole (predict_linear, which is
+ *   @-unsafe, or one with a step-dependent scalar argument) is evaluated per step with the `@`
+ *   turned into an offset from the grid start, so its window moves with the step (see range-apply.ts).
+ */
+import type { Call, Expr } from '../ast.js';
+
+/** Functions Prometheus 2.42 never treats as step invariant (AtModifierUnsafeFunctions). */
+const AT_UNSAFE = new Set([
+  'days_in_month', 'day_of_month', 'day_of_week', 'day_of_year', 'hour', 'minute', 'month', 'year', 'predict_linear', 'time', 'timestamp',
+]);
+
+export function isStepInvariant2(e: Expr): boolean {
+  switch (e.kind) {
+    case 'VectorSelector':
+      return e.at !== null;
+    case 'MatrixSelector':
+      return e.vector.at !== null;
+    case 'SubqueryExpr':
+      return e.at !== null;
+    case 'AggregateExpr':
+      return isStepInvariant2(e.expr);
+    case 'BinaryExpr':
+      return isStepInvariant2(e.lhs) && isStepInvariant2(e.rhs);
+    case 'Call':
+      return isCallStepInvariant2(e);
+    case 'ParenExpr':
+    case 'UnaryExpr':
+      return isStepInvariant2(e.expr);
+    case 'NumberLiteral':
+    case 'StringLiteral':
+      return true;
+  }
+}
+
+export function isCallStepInvariant2(c: Call): boolean {
+  let invariant = !AT_UNSAFE.has(c.func.name);
+  // Every argument is analysed (as Prometheus does), even once the answer is known.
+  for (const a of c.args) invariant = isStepInvariant2(a) && invariant;
+  return invariant;
+}

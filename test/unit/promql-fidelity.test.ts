@@ -318,6 +318,16 @@ describe('found by the randomized differential test (test/e2e/promql-fuzz.test.t
     expect(counts(await run('quantile_over_time(0.5, g[1m] @ 300)', '2'))).toEqual([5, 5, 5]);
   });
 
+  it('2.x: an `@` selector inside an aggregation parameter moves with the step over data fetched up to its `@` time', async () => {
+    const rq = new MemoryQuerier([flat({ __name__: 'g', i: '1' }, 1), flat({ __name__: 'g', i: '2' }, 2), flat({ __name__: 'g', i: '3' }, 3), flat({ __name__: 'k' }, 2)]);
+    const run = (compat: PromQLCompat) =>
+      engine.rangeQuery(rq, 'topk(scalar(k @ 300), g)', 240_000, 480_000, 60_000, { compat, lookbackDelta: 60_000, signal: new AbortController().signal, annotations: false });
+    const r3 = await run('3');
+    expect(r3.value.type === 'matrix' && r3.value.series.length).toBe(2);
+    // At 360 s the parameter looks at 420 s, but the data end at 300 s, beyond the 1 m lookback: NaN.
+    await expect(run('2')).rejects.toThrow('Scalar value NaN overflows int64');
+  });
+
   it('2.x timestamp(x offset o @ t) looks at t itself among the samples fetched for t − o', async () => {
     const tq = new MemoryQuerier([flat({ __name__: 'g' }, 1)]);
     const at = (query: string, compat: PromQLCompat) =>

@@ -6,6 +6,7 @@ import type { MatrixSelector, VectorSelector } from '../ast.js';
 import type { Series } from '../../model/samples.js';
 import { newStepSeries, gridTime, type Grid, type RangeInput, type RangeSeries, type StepSeries } from '../value.js';
 import { checkAbort, holdSamples, resolveAt, type EvalContext } from './context.js';
+import { isMovingSelector } from './step-invariant.js';
 
 /**
  * `x offset o @ a` at every step: the newest sample at or before the reference time, if it lies
@@ -25,8 +26,10 @@ export function evalVectorSelector(
   // Prometheus 2.x quirk: timestamp(x offset o @ t) looks for the sample at t itself (it ignores
   // the offset) among the samples fetched for t − o, i.e. in [t − o − lookback, t − o].
   const offsetIgnored = closed && sampleTime && at !== null && vs.offset !== 0;
-  const dataStart = offsetIgnored ? at - vs.offset - lookback : -Infinity;
-  const dataEnd = offsetIgnored ? at - vs.offset : Infinity;
+  // 2.x quirk: an `@` selector in an aggregation parameter moves with the step (step-invariant.ts).
+  const moving = closed && !sampleTime && at !== null && isMovingSelector(vs);
+  const dataStart = offsetIgnored || moving ? at - vs.offset - lookback : -Infinity;
+  const dataEnd = offsetIgnored || moving ? at - vs.offset : Infinity;
   const out: StepSeries[] = [];
   let held = 0;
   for (const s of series) {
@@ -36,7 +39,7 @@ export function evalVectorSelector(
     let res: StepSeries | null = null;
     let j = 0; // number of samples with t <= ref
     for (let i = 0; i < grid.n; i++) {
-      const ref = offsetIgnored ? at : (at ?? gridTime(grid, i)) - vs.offset;
+      const ref = offsetIgnored ? at : moving ? at + (gridTime(grid, i) - grid.start) - vs.offset : (at ?? gridTime(grid, i)) - vs.offset;
       while (j < len && ts[j]! <= ref && ts[j]! <= dataEnd) j++;
       if (j === 0) continue;
       const k = j - 1;

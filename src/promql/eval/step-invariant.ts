@@ -9,7 +9,7 @@
  *   @-unsafe, or one with a step-dependent scalar argument) is evaluated per step with the `@`
  *   turned into an offset from the grid start, so its window moves with the step (see range-apply.ts).
  */
-import type { Call, Expr } from '../ast.js';
+import type { Call, Expr, VectorSelector } from '../ast.js';
 
 /** Functions Prometheus 2.42 never treats as step invariant (AtModifierUnsafeFunctions). */
 const AT_UNSAFE = new Set([
@@ -44,4 +44,44 @@ export function isCallStepInvariant2(c: Call): boolean {
   // Every argument is analysed (as Prometheus does), even once the answer is known.
   for (const a of c.args) invariant = isStepInvariant2(a) && invariant;
   return invariant;
+}
+
+/**
+ * Selectors with `@` that 2.x evaluates per step with the `@` turned into an offset from the grid
+ * start (so their reference time moves with the step, over data fetched only up to `@` − offset):
+ * those inside an aggregation's parameter, which its analysis never visits. Marked by the evaluator
+ * before it evaluates such a parameter (2.x dialect only).
+ */
+const moving = new WeakSet<VectorSelector>();
+
+export function markMovingSelectors(e: Expr): void {
+  switch (e.kind) {
+    case 'VectorSelector':
+      if (e.at !== null) moving.add(e);
+      return;
+    case 'MatrixSelector':
+      if (e.vector.at !== null) moving.add(e.vector);
+      return;
+    case 'SubqueryExpr':
+    case 'ParenExpr':
+    case 'UnaryExpr':
+    case 'AggregateExpr':
+      markMovingSelectors(e.expr);
+      if (e.kind === 'AggregateExpr' && e.param !== null) markMovingSelectors(e.param);
+      return;
+    case 'BinaryExpr':
+      markMovingSelectors(e.lhs);
+      markMovingSelectors(e.rhs);
+      return;
+    case 'Call':
+      for (const a of e.args) markMovingSelectors(a);
+      return;
+    case 'NumberLiteral':
+    case 'StringLiteral':
+      return;
+  }
+}
+
+export function isMovingSelector(vs: VectorSelector): boolean {
+  return moving.has(vs);
 }

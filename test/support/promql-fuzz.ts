@@ -349,7 +349,8 @@ export class QueryGenerator {
     if (k < 14) return this.selector().text + this.modifiers();
     if (k < 34) return this.rangeCall(depth);
     if (k < 50) return this.aggregation(depth);
-    if (k < 70) return this.vectorBinary(depth);
+    if (k < 64) return this.vectorBinary(depth);
+    if (k < 70) return this.join(depth);
     if (k < 78) return this.scalarBinary(depth);
     if (k < 88) return this.instantCall(depth);
     if (k < 92) return this.labelFunc(depth);
@@ -412,6 +413,27 @@ export class QueryGenerator {
     const lhs = this.vector(depth - 1);
     const rhs = this.chance(0.3) ? lhs : this.vector(depth - 1);
     return `(${lhs}) ${op}${bool}${this.matching(isSet, null)} (${rhs})`;
+  }
+
+  /** Joins that match: per-instance info, a series against its own aggregate, cardinality traps. */
+  private join(depth: number): string {
+    const v = this.vector(depth - 1);
+    const op = this.chance(0.6) ? this.pick(ARITH) : `${this.pick(COMPARE)}${this.chance(0.4) ? ' bool' : ''}`;
+    const agg = this.pick(['sum', 'count', 'max', 'avg', 'group']);
+    const by = this.pick(['job', 'instance', 'job, instance', 'cluster']);
+    switch (this.int(5)) {
+      case 0:
+        return `(${v}) ${op} on (instance${this.chance(0.5) ? ', job' : ''}) group_left (version) fz_info`;
+      case 1:
+        return `fz_info ${op} on (instance${this.chance(0.5) ? ', job' : ''}) group_right (version) (${v})`;
+      case 2:
+        return `(${v}) ${op} on (${by}) group_left ${agg} by (${by}) (${v})`;
+      case 3:
+        return `${agg} by (${by}) (${v}) ${op} on (${by}) group_right (${v})`;
+      default:
+        // One-to-one against an aggregate: fails unless a filter or an empty side saves it (2.x).
+        return `(${v}) ${op} on (${by}) ${agg} by (${by}) (${v})`;
+    }
   }
 
   private scalarBinary(depth: number): string {

@@ -351,3 +351,17 @@ describe('found by the randomized differential test (test/e2e/promql-fuzz.test.t
     }
   });
 });
+
+describe('3.x limit_ratio parameter warnings', () => {
+  it('warns once for the largest ratio above 1 and once for the smallest below −1, as Prometheus checks the whole parameter', async () => {
+    const r = await engine.rangeQuery(querier, 'limit_ratio(time() / 100 - 3, up)', 0, T, 60_000, {
+      compat: '3',
+      lookbackDelta: 0,
+      signal: new AbortController().signal,
+    });
+    // time()/100 − 3 runs from −3 (0 s) to 3 (600 s).
+    expect(r.warnings.filter((w) => w.includes('ratio value should be between -1 and 1'))).toHaveLength(2);
+    expect(r.warnings.some((w) => w.includes('got 3, capping to 1'))).toBe(true);
+    expect(r.warnings.some((w) => w.includes('got -3, capping to -1'))).toBe(true);
+  });
+});

@@ -272,7 +272,7 @@ describe('found by the randomized differential test (test/e2e/promql-fuzz.test.t
     }
   });
 
-  it('2.x predict_linear(m @ t) in a range evaluation: the window moves with the step, the data end at t', async () => {
+  it('predict_linear(m @ t) in a range evaluation: the window moves with the step, the data end at t (Prometheus 2.42 and 3.x)', async () => {
     // ramp: 1 every 30 s from 0 to 600 s with value = seconds / 30.
     const ramp: Series = (() => {
       const t = Array.from({ length: 21 }, (_, k) => k * 30_000);
@@ -286,17 +286,17 @@ describe('found by the randomized differential test (test/e2e/promql-fuzz.test.t
       const s = r.value.series[0]!;
       return [...s.timestamps].map((t, i) => [t / 1000, s.values[i]]);
     };
-    // 3.x: the window [180 s, 300 s] at every step; the line through it, evaluated at the step time.
-    expect(points(await run('3'))).toEqual([240, 300, 360, 420, 480].map((t) => [t, t / 30]));
-    // 2.x: at 240 s the window is [180, 300]; at 300 s it would be [240, 360] but only samples up to
-    // 300 s were fetched (3 left: a line still); from 360 s on, one sample or none: no value.
-    expect(points(await run('2'))).toEqual([
-      [240, 8],
-      [300, 10],
-    ]);
+    // At 240 s the window is [180, 300]; at 300 s it is [240, 360] but only samples up to 300 s were
+    // fetched (a line still: 3 samples in 2.x, 2 in 3.x's left-open window); from 360 s on, one
+    // sample or none: no value. The line is evaluated at the step time.
+    for (const compat of BOTH)
+      expect(points(await run(compat)), compat).toEqual([
+        [240, 8],
+        [300, 10],
+      ]);
   });
 
-  it('2.x step-invariance quirks: an aggregation over an `@` input uses its parameter of the first step; a range function with a step-dependent argument moves its `@` window', async () => {
+  it('step-invariance quirks: an aggregation over an `@` input uses its parameter of the first step; a range function with a step-dependent argument moves its `@` window', async () => {
     const rq = new MemoryQuerier([
       flat({ __name__: 'g', i: '1' }, 1),
       flat({ __name__: 'g', i: '2' }, 2),
@@ -305,40 +305,44 @@ describe('found by the randomized differential test (test/e2e/promql-fuzz.test.t
     const run = (query: string, compat: PromQLCompat) =>
       engine.rangeQuery(rq, query, 240_000, 480_000, 60_000, { compat, lookbackDelta: 0, signal: new AbortController().signal, annotations: false });
     const counts = (r: QueryResult) => (r.value.type === 'matrix' ? r.value.series.map((s) => s.timestamps.length) : []);
-    // k = 1 at the first step (240 s), 3 from 300 s on.
+    // k would be 1 at the first step (240 s) and 3 from 300 s on; the k of the first step is used throughout.
     const k = 'topk(scalar(vector(time() > bool 250)) * 2 + 1, g @ 300)';
-    expect(counts(await run(k, '3')).sort()).toEqual([4, 4, 5]);
-    expect(counts(await run(k, '2'))).toEqual([5]);
-    // quantile_over_time with a step-dependent q over `g[1m] @ 300`: in 2.x the window at 240 s is
-    // [240, 300], at 300 s [300, 360] of which only the sample at 300 s was fetched, then nothing.
+    for (const compat of BOTH) expect(counts(await run(k, compat)), compat).toEqual([5]);
+    // quantile_over_time with a step-dependent q over `g[1m] @ 300`: the window at 240 s is [240, 300],
+    // at 300 s [300, 360] of which only the sample at 300 s was fetched (2.x; 3.x's window is
+    // left-open and has none), then nothing.
     const q = 'quantile_over_time(scalar(vector(time() * 0 + 0.5)), g[1m] @ 300)';
-    expect(counts(await run(q, '3'))).toEqual([5, 5, 5]);
     expect(counts(await run(q, '2'))).toEqual([2, 2, 2]);
+    expect(counts(await run(q, '3'))).toEqual([1, 1, 1]);
     // A literal q keeps the call step invariant: pinned at every step.
-    expect(counts(await run('quantile_over_time(0.5, g[1m] @ 300)', '2'))).toEqual([5, 5, 5]);
+    for (const compat of BOTH) expect(counts(await run('quantile_over_time(0.5, g[1m] @ 300)', compat)), compat).toEqual([5, 5, 5]);
   });
 
-  it('2.x: an `@` selector inside an aggregation parameter moves with the step over data fetched up to its `@` time', async () => {
+  it('an `@` selector inside an aggregation parameter moves with the step over data fetched up to its `@` time', async () => {
     const rq = new MemoryQuerier([flat({ __name__: 'g', i: '1' }, 1), flat({ __name__: 'g', i: '2' }, 2), flat({ __name__: 'g', i: '3' }, 3), flat({ __name__: 'k' }, 2)]);
     const run = (compat: PromQLCompat) =>
       engine.rangeQuery(rq, 'topk(scalar(k @ 300), g)', 240_000, 480_000, 60_000, { compat, lookbackDelta: 60_000, signal: new AbortController().signal, annotations: false });
-    const r3 = await run('3');
-    expect(r3.value.type === 'matrix' && r3.value.series.length).toBe(2);
-    // At 360 s the parameter looks at 420 s, but the data end at 300 s, beyond the 1 m lookback: NaN.
+    // At 360 s the parameter looks at 420 s, but the data end at 300 s, beyond the 1 m lookback: NaN
+    // (3.x already at 300 s: its lookback excludes the sample exactly 1 m back).
     await expect(run('2')).rejects.toThrow('Scalar value NaN overflows int64');
+    await expect(run('3')).rejects.toThrow('Parameter value is NaN');
   });
 
-  it('2.x timestamp(x offset o @ t) looks at t itself among the samples fetched for t − o', async () => {
+  it('timestamp(x offset o @ t) looks at t itself among the samples fetched for t − o', async () => {
     const tq = new MemoryQuerier([flat({ __name__: 'g' }, 1)]);
     const at = (query: string, compat: PromQLCompat) =>
       engine.instantQuery(tq, query, 600_000, { compat, lookbackDelta: 60_000, signal: new AbortController().signal, annotations: false }).then(vec);
-    // Samples every 30 s; lookback 1 m. 3.x: the sample at 240 s. 2.x: a sample in [240 − 60, 240] that
-    // is also within the lookback of 300 s, [240, 300]: the one at 240 s exactly (closed windows).
-    expect(await at('timestamp(g offset 1m @ 300)', '3')).toEqual([[{}, 240]]);
+    // Samples every 30 s; lookback 1 m. A sample fetched for 240 s, [180, 240], that is also within
+    // the lookback of 300 s: [240, 300] in 2.x (the one at 240 s exactly), (240, 300] in 3.x (none).
     expect(await at('timestamp(g offset 1m @ 300)', '2')).toEqual([[{}, 240]]);
-    expect(await at('timestamp(g offset 2m @ 300)', '3')).toEqual([[{}, 180]]);
-    expect(await at('timestamp(g offset 2m @ 300)', '2')).toEqual([]);
-    expect(await at('timestamp(g offset 2m @ 301)', '2')).toEqual([]);
+    expect(await at('timestamp(g offset 1m @ 300)', '3')).toEqual([]);
+    for (const compat of BOTH) {
+      expect(await at('timestamp(g offset 2m @ 300)', compat)).toEqual([]);
+      expect(await at('timestamp(g @ 300)', compat)).toEqual([[{}, 300]]);
+    }
+    // offset −1m: fetched for 360 s, [300, 360] in 2.x, (300, 360] in 3.x; looked at 300 s.
+    expect(await at('timestamp(g offset -1m @ 300)', '2')).toEqual([[{}, 300]]);
+    expect(await at('timestamp(g offset -1m @ 300)', '3')).toEqual([]);
   });
 
   it('quantile_over_time keeps 0 and −0 in input order, as Go sorts up to 12 elements (insertion sort)', async () => {

@@ -13,7 +13,7 @@ import { validLabelName } from '../functions/labels.js';
 import { subqueryGrid } from './grid.js';
 import { evalVectorSelector, rangeInputFromSelector } from './selector.js';
 import { dropName, mergeSameLabelsMatrix, presentTotal } from './series.js';
-import { isStepInvariant2, markMovingSelectors } from './step-invariant.js';
+import { isStepInvariant, markMovingSelectors } from './step-invariant.js';
 import { unwrapParens, type NodeEvaluator } from './types.js';
 
 export class Evaluator implements NodeEvaluator {
@@ -148,11 +148,11 @@ export class Evaluator implements NodeEvaluator {
     if (e.param !== null) {
       if (e.op === 'count_values') label = this.string(e.param);
       else {
-        if (this.ctx.compat === '2') markMovingSelectors(e.param);
+        markMovingSelectors(e.param);
         param = this.scalar(e.param, grid);
-        // 2.x takes an aggregation over a step-invariant input as invariant whatever its
+        // Prometheus takes an aggregation over a step-invariant input as invariant whatever its
         // parameter, and evaluates it at the first step only (step-invariant.ts).
-        if (this.ctx.compat === '2' && param.length > 1 && isStepInvariant2(e.expr)) param = new Float64Array(param.length).fill(param[0]!);
+        if (param.length > 1 && isStepInvariant(e.expr, this.ctx.compat)) param = new Float64Array(param.length).fill(param[0]!);
       }
     }
     if (e.op === 'count_values' && !validLabelNameFor(this, label)) {

@@ -15,7 +15,7 @@ import { dropName, mergeSameLabels } from './series.js';
 import { HISTOGRAM_FUNCTIONS } from './histograms.js';
 import { info } from './info.js';
 import { SPECIAL_FUNCTIONS } from './special.js';
-import { isCallStepInvariant2, isMovingSelector } from './step-invariant.js';
+import { isCallStepInvariant, isMovingSelector } from './step-invariant.js';
 import { unwrapParens, type FunctionImpl, type NodeEvaluator } from './types.js';
 
 type KernelFactory = (ev: NodeEvaluator, call: Call, grid: Grid) => RangeKernel;
@@ -38,11 +38,11 @@ function rangeFunction(factory: KernelFactory, opts: { keepName?: boolean; matri
           ev.ctx.annotations.info(annotationText.possibleNonCounter(name), arg.pos);
         }
       : undefined;
-    // 2.x evaluates a call that is not step invariant per step, `@` windows moving (step-invariant.ts).
-    // Only over a range selector: over a subquery 2.x also stretches the subquery's own grid, which
-    // is not reproduced (its window stays pinned at the `@` time, as in 3.x).
+    // Prometheus evaluates a call that is not step invariant per step, `@` windows moving
+    // (step-invariant.ts). Only over a range selector: over a subquery it also stretches the
+    // subquery's own grid, which is not reproduced (the window stays pinned at the `@` time).
     const ms = unwrapParens(arg);
-    const movingAt = ev.ctx.compat === '2' && ms.kind === 'MatrixSelector' && (!isCallStepInvariant2(call) || isMovingSelector(ms.vector));
+    const movingAt = ms.kind === 'MatrixSelector' && (!isCallStepInvariant(call, ev.ctx.compat) || isMovingSelector(ms.vector));
     return { kind: 'vector', series: applyRangeKernel(ev.ctx, input, grid, opts.keepName ?? false, kernel, onSeries, movingAt) };
   };
 }

@@ -36,11 +36,11 @@ export function applyRangeKernel(
   movingAt = false,
 ): StepSeries[] {
   const closed = ctx.compat === '2';
-  // Prometheus 2.x quirk (see step-invariant.ts): a call that is not step invariant, over a range
+  // Prometheus quirk (2.42 and 3.x, see step-invariant.ts): a call that is not step invariant, over a range
   // with `@ t`, has its window pinned at t only at the first step of the grid; then it moves on with
   // the step (the `@` became an offset relative to the grid start), while the data were only fetched
   // up to t − offset, so later steps see what is left of the window, mostly nothing.
-  const moving = closed && movingAt && input.at !== null;
+  const moving = movingAt && input.at !== null;
   const dataEnd = moving ? input.at! - input.offset : Infinity;
   const out: StepSeries[] = [];
   let held = 0;

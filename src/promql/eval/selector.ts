@@ -23,11 +23,11 @@ export function evalVectorSelector(
   const at = resolveAt(vs.at, ctx);
   const lookback = ctx.lookback;
   const closed = ctx.compat === '2';
-  // Prometheus 2.x quirk: timestamp(x offset o @ t) looks for the sample at t itself (it ignores
-  // the offset) among the samples fetched for t − o, i.e. in [t − o − lookback, t − o].
-  const offsetIgnored = closed && sampleTime && at !== null && vs.offset !== 0;
-  // 2.x quirk: an `@` selector in an aggregation parameter moves with the step (step-invariant.ts).
-  const moving = closed && !sampleTime && at !== null && isMovingSelector(vs);
+  // Prometheus quirk (2.42 and 3.x): timestamp(x offset o @ t) looks for the sample at t itself (it
+  // ignores the offset) among the samples fetched for t − o, i.e. in [t − o − lookback, t − o].
+  const offsetIgnored = sampleTime && at !== null && vs.offset !== 0;
+  // Quirk: an `@` selector in an aggregation parameter moves with the step (step-invariant.ts).
+  const moving = !sampleTime && at !== null && isMovingSelector(vs);
   const dataStart = offsetIgnored || moving ? at - vs.offset - lookback : -Infinity;
   const dataEnd = offsetIgnored || moving ? at - vs.offset : Infinity;
   const out: StepSeries[] = [];
@@ -45,7 +45,8 @@ export function evalVectorSelector(
       const k = j - 1;
       const t = ts[k]!;
       if (closed ? t < ref - lookback : t <= ref - lookback) continue;
-      if (t < dataStart) continue;
+      // The fetched range starts at dataStart, inclusive in 2.x and exclusive in 3.x (as its lookback).
+      if (closed ? t < dataStart : t <= dataStart) continue;
       if (stale !== null && stale[k] !== 0) continue;
       if (res === null) res = newStepSeries(s.labels, grid.n);
       res.values[i] = sampleTime ? t / 1000 : vals[k]!;

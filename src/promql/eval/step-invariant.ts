@@ -1,8 +1,8 @@
 /**
- * Prometheus 2.x's step-invariance analysis (engine.go preprocessExprHelper, 2.42): which subtrees
- * it evaluates once, at the first step of their grid, and copies to the other steps. For truly
- * invariant subtrees this changes nothing; the analysis matters where 2.x gets it wrong, which
- * promdedup reproduces in its 2.x dialect:
+ * Prometheus' step-invariance analysis (engine.go preprocessExprHelper; the same rules in 2.42 and
+ * 3.14): which subtrees it evaluates once, at the first step of their grid, and copies to the other
+ * steps. For truly invariant subtrees this changes nothing; it matters where the analysis is wrong,
+ * and promdedup reproduces that in both dialects (checked against 2.42 itself, read in 3.14):
  * - an aggregation counts as invariant when its input is, whatever its parameter: `topk(scalar(x),
  *   y @ t)` uses the k of the first step at every step;
  * - a range-vector function over `m @ t` that is not invariant as a whole (predict_linear, which is
@@ -10,13 +10,16 @@
  *   turned into an offset from the grid start, so its window moves with the step (see range-apply.ts).
  */
 import type { Call, Expr, VectorSelector } from '../ast.js';
+import type { PromQLCompat } from '../types.js';
+import { unwrapParens } from './types.js';
 
-/** Functions Prometheus 2.42 never treats as step invariant (AtModifierUnsafeFunctions). */
+/** Functions Prometheus never treats as step invariant (AtModifierUnsafeFunctions; 3.x adds start/end/range/step). */
 const AT_UNSAFE = new Set([
   'days_in_month', 'day_of_month', 'day_of_week', 'day_of_year', 'hour', 'minute', 'month', 'year', 'predict_linear', 'time', 'timestamp',
+  'start', 'end', 'range', 'step',
 ]);
 
-export function isStepInvariant2(e: Expr): boolean {
+export function isStepInvariant(e: Expr, compat: PromQLCompat): boolean {
   switch (e.kind) {
     case 'VectorSelector':
       return e.at !== null;
@@ -25,32 +28,39 @@ export function isStepInvariant2(e: Expr): boolean {
     case 'SubqueryExpr':
       return e.at !== null;
     case 'AggregateExpr':
-      return isStepInvariant2(e.expr);
+      return isStepInvariant(e.expr, compat);
     case 'BinaryExpr':
-      return isStepInvariant2(e.lhs) && isStepInvariant2(e.rhs);
+      return isStepInvariant(e.lhs, compat) && isStepInvariant(e.rhs, compat);
     case 'Call':
-      return isCallStepInvariant2(e);
+      return isCallStepInvariant(e, compat);
     case 'ParenExpr':
     case 'UnaryExpr':
-      return isStepInvariant2(e.expr);
+      return isStepInvariant(e.expr, compat);
     case 'NumberLiteral':
     case 'StringLiteral':
       return true;
   }
 }
 
-export function isCallStepInvariant2(c: Call): boolean {
+export function isCallStepInvariant(c: Call, compat: PromQLCompat): boolean {
   let invariant = !AT_UNSAFE.has(c.func.name);
   // Every argument is analysed (as Prometheus does), even once the answer is known.
-  for (const a of c.args) invariant = isStepInvariant2(a) && invariant;
+  for (const a of c.args) invariant = isStepInvariant(a, compat) && invariant;
+  // 3.x: timestamp() of `@` selectors (parentheses aside) is invariant after all.
+  if (!invariant && compat === '3' && c.func.name === 'timestamp') {
+    return c.args.every((a) => {
+      const u = unwrapParens(a);
+      return u.kind === 'VectorSelector' && u.at !== null;
+    });
+  }
   return invariant;
 }
 
 /**
- * Selectors with `@` that 2.x evaluates per step with the `@` turned into an offset from the grid
+ * Selectors with `@` that Prometheus evaluates per step with the `@` turned into an offset from the grid
  * start (so their reference time moves with the step, over data fetched only up to `@` − offset):
  * those inside an aggregation's parameter, which its analysis never visits. Marked by the evaluator
- * before it evaluates such a parameter (2.x dialect only).
+ * before it evaluates such a parameter.
  */
 const moving = new WeakSet<VectorSelector>();
 

@@ -320,7 +320,7 @@ export class QueryGenerator {
     if (depth > 1 && this.chance(0.12)) {
       let inner = this.vector(Math.min(depth - 1, 2), true);
       // A bare selector in a subquery still feeds the function (its select is in counter mode).
-      if (counter && !inner.includes('(')) inner = this.counterSelector();
+      if (counter && !inner.replace(/@ (start|end)\(\)/g, '').includes('(')) inner = this.counterSelector();
       return `(${inner})[${this.pick(SUB_RANGES)}:${this.pick(SUB_STEPS)}]${this.modifiers()}`;
     }
     return `${counter ? this.counterSelector() : this.selector().text}[${this.pick(RANGES)}]${this.modifiers()}`;

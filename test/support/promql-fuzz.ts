@@ -320,7 +320,8 @@ export class QueryGenerator {
     if (depth > 1 && this.chance(0.12)) {
       let inner = this.vector(Math.min(depth - 1, 2), true);
       // A bare selector in a subquery still feeds the function (its select is in counter mode).
-      if (counter && !inner.replace(/@ (start|end)\(\)/g, '').includes('(')) inner = this.counterSelector();
+      // (Unary minus and parentheses pass the function on too; Prometheus' extractFuncFromPath.)
+      if (counter && /^[-( ]*[a-z_{][^()]*[) ]*$/.test(inner.replace(/@ (start|end)\(\)/g, ''))) inner = this.counterSelector();
       return `(${inner})[${this.pick(SUB_RANGES)}:${this.pick(SUB_STEPS)}]${this.modifiers()}`;
     }
     return `${counter ? this.counterSelector() : this.selector().text}[${this.pick(RANGES)}]${this.modifiers()}`;

@@ -78,7 +78,7 @@ function aggregateValues(ctx: EvalContext, e: AggregateExpr, input: StepSeries[]
   const nanStart = new Uint8Array(G);
   const sums = op === 'sum' ? labels.map(() => new SumAccumulator(ctx.compat)) : null;
   const avgs = op === 'avg' ? labels.map(() => new AvgAccumulator(ctx.compat)) : null;
-  const vars = op === 'stddev' || op === 'stdvar' ? labels.map(() => new VarianceAccumulator()) : null;
+  const vars = op === 'stddev' || op === 'stdvar' ? labels.map(() => new VarianceAccumulator(ctx.compat)) : null;
   const lists: number[][] | null = op === 'quantile' ? labels.map(() => []) : null;
   if (op === 'quantile' && param) warnQuantileParams(ctx, e, param);
 
@@ -181,14 +181,25 @@ function warnQuantileParams(ctx: EvalContext, e: AggregateExpr, param: Float64Ar
   if (min < 0) ctx.annotations.warn(annotationText.invalidQuantile(min), pos);
 }
 
-const MAX_INT64 = 9223372036854775807;
+/** Prometheus' bounds (engine.go): the largest float64 below 2^63, and −2^63. */
+const MAX_INT64 = 9223372036854774784;
 const MIN_INT64 = -9223372036854775808;
 
 /**
- * topk / bottomk / limitk with Prometheus' heap moves, so ties resolve the same way: series are
- * offered in input order per step; 3.x replaces the top and runs heap.Fix, 2.x pops and pushes.
+ * Prometheus 2.x checks k at every step, whether or not the group has samples:
+ * `!convertibleToInt64(k)` (NaN and ±Inf included) fails the whole query.
  */
-function aggregateK(ctx: EvalContext, e: AggregateExpr, input: StepSeries[], param: Float64Array, n: number): StepSeries[] {
+function checkK2(param: Float64Array): void {
+  for (const k of param) {
+    if (!(k <= MAX_INT64 && k >= MIN_INT64)) throw new PromQLError('execution', `Scalar value ${goFloatG(k)} overflows int64`);
+  }
+}
+
+/**
+ * Prometheus 3.x checks the parameter over all steps once, after an early return when every k < 1
+ * (false: nothing to select). Go's math.Max is NaN when any k is, so NaN fails before that return.
+ */
+function checkK3(param: Float64Array): boolean {
   let max = -Infinity;
   let min = Infinity;
   let nan = false;
@@ -198,10 +209,20 @@ function aggregateK(ctx: EvalContext, e: AggregateExpr, input: StepSeries[], par
     if (k < min) min = k;
   }
   if (nan) throw new PromQLError('execution', 'Parameter value is NaN');
-  if (max < 1) return [];
+  if (max < 1) return false;
   if (min <= MIN_INT64) throw new PromQLError('execution', `Scalar value ${goFloatG(min)} underflows int64`);
   if (max >= MAX_INT64) throw new PromQLError('execution', `Scalar value ${goFloatG(max)} overflows int64`);
+  return true;
+}
+
+/**
+ * topk / bottomk / limitk with Prometheus' heap moves, so ties resolve the same way: series are
+ * offered in input order per step; 3.x replaces the top and runs heap.Fix, 2.x pops and pushes.
+ */
+function aggregateK(ctx: EvalContext, e: AggregateExpr, input: StepSeries[], param: Float64Array, n: number): StepSeries[] {
   const v2 = ctx.compat === '2';
+  if (v2) checkK2(param);
+  else if (!checkK3(param)) return [];
   const { of, labels } = assignGroups(input, e);
   const G = labels.length;
   const heaps: KItem[][] = labels.map(() => []);

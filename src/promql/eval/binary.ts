@@ -175,15 +175,17 @@ export function vectorBinop(ctx: EvalContext, e: BinaryExpr, lhsIn: StepSeries[]
     let idx = byPair.get(pk);
     if (idx !== undefined) return idx;
     const s = many[mi]!;
-    const ls = resultLabels(s.labels, one[oi]!.labels, m, dropsName);
+    let ls = resultLabels(s.labels, one[oi]!.labels, m, dropsName);
+    // `bool` drops the name right away (without delayed removal): results of differently named
+    // inputs are one series then, at different steps (at the same step Prometheus fails below).
+    if (e.returnBool && !ctx.delayedNameRemoval) ls = dropMetadataLabels(ls);
     const key = labelsKey(ls);
     idx = byLabels.get(key);
     if (idx === undefined) {
       idx = out.length;
       byLabels.set(key, idx);
       // Prometheus clears a pending name removal here unless `bool` asks for one.
-      const r = newStepSeries(ls, n, false);
-      if (e.returnBool) dropName(ctx, r);
+      const r = newStepSeries(ls, n, e.returnBool && ctx.delayedNameRemoval);
       out.push(r);
       outStamp.push(-1);
       outSig.push(-1);
@@ -192,7 +194,12 @@ export function vectorBinop(ctx: EvalContext, e: BinaryExpr, lhsIn: StepSeries[]
     return idx;
   };
 
+  // 2.x filters a comparison's dropped samples before the match-group checks; since 3.8
+  // Prometheus checks cardinality first, so a filter cannot hide a many-to-many match.
+  const filterFirst = ctx.compat === '2';
   for (let i = 0; i < n; i++) {
+    // Prometheus returns early when either side has no sample at this step, before any check.
+    if (!anyPresent(many, i) || !anyPresent(one, i)) continue;
     for (let k = 0; k < one.length; k++) {
       const s = one[k]!;
       if (s.present[i] === 0) continue;
@@ -222,6 +229,7 @@ export function vectorBinop(ctx: EvalContext, e: BinaryExpr, lhsIn: StepSeries[]
         keep = compare(op, lv, rv);
         value = e.returnBool ? (keep ? 1 : 0) : lv;
       } else value = arith(op as ArithOp, lv, rv);
+      if (filterFirst && !keep && !e.returnBool) continue;
       const idx = resultIndex(k, oi);
       if (m.card === 'one-to-one') {
         if (matchedStamp[sig] === i) {
@@ -241,6 +249,11 @@ export function vectorBinop(ctx: EvalContext, e: BinaryExpr, lhsIn: StepSeries[]
     }
   }
   return nonEmpty(out);
+}
+
+function anyPresent(series: readonly StepSeries[], i: number): boolean {
+  for (const s of series) if (s.present[i] !== 0) return true;
+  return false;
 }
 
 function matchLabels(ls: Labels, m: VectorMatching): Labels {

@@ -12,7 +12,8 @@ import { FUNCTION_IMPLS } from './functions.js';
 import { validLabelName } from '../functions/labels.js';
 import { subqueryGrid } from './grid.js';
 import { evalVectorSelector, rangeInputFromSelector } from './selector.js';
-import { dropName, mergeSameLabels, presentTotal } from './series.js';
+import { dropName, mergeSameLabelsMatrix, presentTotal } from './series.js';
+import { isStepInvariant, markMovingSelectors } from './step-invariant.js';
 import { unwrapParens, type NodeEvaluator } from './types.js';
 
 export class Evaluator implements NodeEvaluator {
@@ -110,7 +111,7 @@ export class Evaluator implements NodeEvaluator {
       dropName(this.ctx, r);
       return r;
     });
-    return { kind: 'vector', series: this.ctx.delayedNameRemoval ? out : mergeSameLabels(out) };
+    return { kind: 'vector', series: this.ctx.delayedNameRemoval ? out : mergeSameLabelsMatrix(this.ctx, out) };
   }
 
   private binary(e: BinaryExpr, grid: Grid): EvalValue {
@@ -146,7 +147,13 @@ export class Evaluator implements NodeEvaluator {
     let label = '';
     if (e.param !== null) {
       if (e.op === 'count_values') label = this.string(e.param);
-      else param = this.scalar(e.param, grid);
+      else {
+        markMovingSelectors(e.param);
+        param = this.scalar(e.param, grid);
+        // Prometheus takes an aggregation over a step-invariant input as invariant whatever its
+        // parameter, and evaluates it at the first step only (step-invariant.ts).
+        if (param.length > 1 && isStepInvariant(e.expr, this.ctx.compat)) param = new Float64Array(param.length).fill(param[0]!);
+      }
     }
     if (e.op === 'count_values' && !validLabelNameFor(this, label)) {
       throw new PromQLError('execution', `invalid label name ${JSON.stringify(label)}`);

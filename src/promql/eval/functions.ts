@@ -15,7 +15,8 @@ import { dropName, mergeSameLabels } from './series.js';
 import { HISTOGRAM_FUNCTIONS } from './histograms.js';
 import { info } from './info.js';
 import { SPECIAL_FUNCTIONS } from './special.js';
-import type { FunctionImpl, NodeEvaluator } from './types.js';
+import { isCallStepInvariant, isMovingSelector } from './step-invariant.js';
+import { unwrapParens, type FunctionImpl, type NodeEvaluator } from './types.js';
 
 type KernelFactory = (ev: NodeEvaluator, call: Call, grid: Grid) => RangeKernel;
 
@@ -37,7 +38,12 @@ function rangeFunction(factory: KernelFactory, opts: { keepName?: boolean; matri
           ev.ctx.annotations.info(annotationText.possibleNonCounter(name), arg.pos);
         }
       : undefined;
-    return { kind: 'vector', series: applyRangeKernel(ev.ctx, input, grid, opts.keepName ?? false, kernel, onSeries) };
+    // Prometheus evaluates a call that is not step invariant per step, `@` windows moving
+    // (step-invariant.ts). Only over a range selector: over a subquery it also stretches the
+    // subquery's own grid, which is not reproduced (the window stays pinned at the `@` time).
+    const ms = unwrapParens(arg);
+    const movingAt = ms.kind === 'MatrixSelector' && (!isCallStepInvariant(call, ev.ctx.compat) || isMovingSelector(ms.vector));
+    return { kind: 'vector', series: applyRangeKernel(ev.ctx, input, grid, opts.keepName ?? false, kernel, onSeries, movingAt) };
   };
 }
 

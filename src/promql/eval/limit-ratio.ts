@@ -48,11 +48,16 @@ export function limitRatio(ctx: EvalContext, e: AggregateExpr, input: StepSeries
   // no output, any NaN fails even when the input is empty.
   if (param.every((r) => r === 0)) return [];
   if (param.some((r) => r !== r)) throw new PromQLError('execution', 'Ratio value is NaN');
-  const ratios = param.map((r) => {
-    const capped = r < -1 ? -1 : r > 1 ? 1 : r;
-    if (capped !== r) ctx.annotations.warn(annotationText.invalidRatio(r, capped), e.param!.pos);
-    return capped;
-  });
+  // One warning for the largest ratio above 1 and one for the smallest below −1 (not one per step).
+  let max = -Infinity;
+  let min = Infinity;
+  for (const r of param) {
+    if (r > max) max = r;
+    if (r < min) min = r;
+  }
+  if (max > 1) ctx.annotations.warn(annotationText.invalidRatio(max, 1), e.param!.pos);
+  if (min < -1) ctx.annotations.warn(annotationText.invalidRatio(min, -1), e.param!.pos);
+  const ratios = param.map((r) => (r < -1 ? -1 : r > 1 ? 1 : r));
   const out: StepSeries[] = [];
   for (const s of input) {
     const offset = sampleOffset(s.labels);

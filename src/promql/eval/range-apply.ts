@@ -7,7 +7,7 @@ import { ResetIndex } from '../functions/reset-index.js';
 import type { Window } from '../functions/window.js';
 import { gridTime, newStepSeries, type Grid, type RangeInput, type StepSeries } from '../value.js';
 import { checkAbort, holdSamples, type EvalContext } from './context.js';
-import { dropMetadataLabels, mergeSameLabels } from './series.js';
+import { dropMetadataLabels, mergeSameLabelsMatrix } from './series.js';
 
 /** Samples a kernel may read between two deadline checks (a few ms of work). */
 const ABORT_CHECK_WORK = 1 << 20;
@@ -33,8 +33,15 @@ export function applyRangeKernel(
   keepName: boolean,
   kernel: RangeKernel,
   onSeries?: (labels: StepSeries['labels'], produced: boolean) => void,
+  movingAt = false,
 ): StepSeries[] {
   const closed = ctx.compat === '2';
+  // Prometheus quirk (2.42 and 3.x, see step-invariant.ts): a call that is not step invariant, over a range
+  // with `@ t`, has its window pinned at t only at the first step of the grid; then it moves on with
+  // the step (the `@` became an offset relative to the grid start), while the data were only fetched
+  // up to t − offset, so later steps see what is left of the window, mostly nothing.
+  const moving = movingAt && input.at !== null;
+  const dataEnd = moving ? input.at! - input.offset : Infinity;
   const out: StepSeries[] = [];
   let held = 0;
   const resets = new ResetIndex();
@@ -52,12 +59,12 @@ export function applyRangeKernel(
     let r: StepSeries | null = null;
     for (let i = 0; i < grid.n; i++) {
       const T = gridTime(grid, i);
-      const ref = (input.at ?? T) - input.offset;
+      const ref = moving ? input.at! + (T - grid.start) - input.offset : (input.at ?? T) - input.offset;
       const lo = ref - input.range;
       if (closed) while (from < len && t[from]! < lo) from++;
       else while (from < len && t[from]! <= lo) from++;
       if (to < from) to = from;
-      while (to < len && t[to]! <= ref) to++;
+      while (to < len && t[to]! <= ref && t[to]! <= dataEnd) to++;
       if (to === from) continue;
       budget -= to - from;
       if (budget < 0) {
@@ -86,7 +93,7 @@ export function applyRangeKernel(
     if (r !== null) out.push(r);
   }
   holdSamples(ctx, held);
-  return !keepName && !ctx.delayedNameRemoval ? mergeSameLabels(out) : out;
+  return !keepName && !ctx.delayedNameRemoval ? mergeSameLabelsMatrix(ctx, out) : out;
 }
 
 const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];

@@ -6,6 +6,7 @@ import type { MatrixSelector, VectorSelector } from '../ast.js';
 import type { Series } from '../../model/samples.js';
 import { newStepSeries, gridTime, type Grid, type RangeInput, type RangeSeries, type StepSeries } from '../value.js';
 import { checkAbort, holdSamples, resolveAt, type EvalContext } from './context.js';
+import { isMovingSelector } from './step-invariant.js';
 
 /**
  * `x offset o @ a` at every step: the newest sample at or before the reference time, if it lies
@@ -22,6 +23,13 @@ export function evalVectorSelector(
   const at = resolveAt(vs.at, ctx);
   const lookback = ctx.lookback;
   const closed = ctx.compat === '2';
+  // Prometheus quirk (2.42 and 3.x): timestamp(x offset o @ t) looks for the sample at t itself (it
+  // ignores the offset) among the samples fetched for t − o, i.e. in [t − o − lookback, t − o].
+  const offsetIgnored = sampleTime && at !== null && vs.offset !== 0;
+  // Quirk: an `@` selector in an aggregation parameter moves with the step (step-invariant.ts).
+  const moving = !sampleTime && at !== null && isMovingSelector(vs);
+  const dataStart = offsetIgnored || moving ? at - vs.offset - lookback : -Infinity;
+  const dataEnd = offsetIgnored || moving ? at - vs.offset : Infinity;
   const out: StepSeries[] = [];
   let held = 0;
   for (const s of series) {
@@ -31,12 +39,14 @@ export function evalVectorSelector(
     let res: StepSeries | null = null;
     let j = 0; // number of samples with t <= ref
     for (let i = 0; i < grid.n; i++) {
-      const ref = (at ?? gridTime(grid, i)) - vs.offset;
-      while (j < len && ts[j]! <= ref) j++;
+      const ref = offsetIgnored ? at : moving ? at + (gridTime(grid, i) - grid.start) - vs.offset : (at ?? gridTime(grid, i)) - vs.offset;
+      while (j < len && ts[j]! <= ref && ts[j]! <= dataEnd) j++;
       if (j === 0) continue;
       const k = j - 1;
       const t = ts[k]!;
       if (closed ? t < ref - lookback : t <= ref - lookback) continue;
+      // The fetched range starts at dataStart, inclusive in 2.x and exclusive in 3.x (as its lookback).
+      if (closed ? t < dataStart : t <= dataStart) continue;
       if (stale !== null && stale[k] !== 0) continue;
       if (res === null) res = newStepSeries(s.labels, grid.n);
       res.values[i] = sampleTime ? t / 1000 : vals[k]!;

@@ -58,6 +58,23 @@ export function mergeSameLabels(series: StepSeries[]): StepSeries[] {
   return merged ? out : series;
 }
 
+/**
+ * Where Prometheus 2.x checked a whole matrix rather than each step (range-vector functions and
+ * unary minus: `ContainsSameLabelset` on the result), two series with equal labels fail even when
+ * they never share a step. 3.x merges them as mergeSameLabels does.
+ */
+export function mergeSameLabelsMatrix(ctx: EvalContext, series: StepSeries[]): StepSeries[] {
+  if (ctx.compat !== '2') return mergeSameLabels(series);
+  if (series.length < 2) return series;
+  const seen = new Set<string>();
+  for (const s of series) {
+    const key = labelsKey(s.labels);
+    if (seen.has(key)) throw new PromQLError('execution', SAME_LABELSET);
+    seen.add(key);
+  }
+  return series;
+}
+
 /** Drops series that ended up with no sample at any step. */
 export function nonEmpty(series: StepSeries[]): StepSeries[] {
   return series.filter((s) => s.present.indexOf(1) !== -1);

@@ -43,8 +43,20 @@ export function quantile(q: number, values: Float64Array | number[], n: number =
   if (q > 1) return Infinity;
   if (values instanceof Float64Array) {
     const view = n === values.length ? values : values.subarray(0, n);
+    // Float64Array#sort orders −0 before 0; Go's sort keeps equal elements in input order for up to
+    // 12 elements (insertion sort), so the sign of a zero quantile follows the input: remember it.
+    let zeroSigns: boolean[] | null = null;
+    for (let i = 0; i < n; i++) {
+      const x = view[i]!;
+      if (x === 0) (zeroSigns ??= []).push(Object.is(x, -0));
+    }
     // Float64Array#sort puts NaN last; move them first instead.
     view.sort();
+    if (zeroSigns !== null) {
+      let z = 0;
+      while (view[z] !== 0) z++;
+      for (const neg of zeroSigns) view[z++] = neg ? -0 : 0;
+    }
     let nans = 0;
     for (let i = n - 1; i >= 0 && view[i] !== view[i]; i--) nans++;
     if (nans > 0) {

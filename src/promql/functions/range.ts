@@ -29,20 +29,19 @@ export function extrapolatedRate(
   const avgBetween = sampledInterval / (n - 1);
   const threshold = avgBetween * 1.1;
 
-  if (compat === '2') {
-    // 2.x: counter correction accumulated separately, zero clamp before the threshold test.
-    let correction = 0;
-    let lastValue = 0;
-    // Without resets in the window every comparison below is false (a negative first value
-    // adds lastValue = 0, a no-op), so the scan is skipped.
-    if (isCounter && w.resets.count(from, to) > 0) {
-      for (let i = from; i < to; i++) {
-        const x = v[i]!;
-        if (x < lastValue) correction += lastValue;
-        lastValue = x;
-      }
+  let result = v[last]! - firstV;
+  // The scan adds each pre-reset value in sample order (as Prometheus does, 2.42 included, so
+  // rounding matches); windows without resets skip it.
+  if (isCounter && w.resets.count(from, to) > 0) {
+    let prev = firstV;
+    for (let i = from + 1; i < to; i++) {
+      const x = v[i]!;
+      if (x < prev) result += prev;
+      prev = x;
     }
-    const result = v[last]! - firstV + correction;
+  }
+  if (compat === '2') {
+    // 2.x: the zero clamp comes before the threshold test.
     if (isCounter && result > 0 && firstV >= 0) {
       const durationToZero = sampledInterval * (firstV / result);
       if (durationToZero < durationToStart) durationToStart = durationToZero;
@@ -56,17 +55,6 @@ export function extrapolatedRate(
     return result * factor;
   }
 
-  let result = v[last]! - firstV;
-  // The scan adds each pre-reset value in sample order (as Prometheus does, so rounding matches);
-  // windows without resets skip it.
-  if (isCounter && w.resets.count(from, to) > 0) {
-    let prev = firstV;
-    for (let i = from + 1; i < to; i++) {
-      const x = v[i]!;
-      if (x < prev) result += prev;
-      prev = x;
-    }
-  }
   if (durationToStart >= threshold) durationToStart = avgBetween / 2;
   if (isCounter && result > 0 && firstV >= 0) {
     const durationToZero = sampledInterval * (firstV / result);

@@ -1,18 +1,10 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { LabelMatcher } from '../model/matcher.js';
 import type { QueryMetrics } from './metrics.js';
-import type { RawRead, ResponsePreference, Store, StoreSelectRequest } from '../store/store.js';
+import type { RawRead, Store, StoreSelectRequest } from '../store/store.js';
 import type { StoreSet } from './stores.js';
 import { fanOut, type FanoutPolicy } from './partial.js';
 import type { StreamBegin, ToWorker, WireSelect } from './protocol.js';
-
-/**
- * Selects whose window is at most this long ask for SAMPLES: only in-window samples travel, which
- * beats whole XOR chunks (~30 min each at a 15 s scrape interval) for short windows such as an
- * instant query's 5 m lookback; longer windows ask for chunks. Measured (docs/benchmarks.md, 1000
- * series, read + decode): SAMPLES 1.1-1.4x faster at 2-5 min, chunks 2x faster at 10 min, 4x at 60.
- */
-export const SAMPLES_MAX_WINDOW_MS = 7 * 60_000;
 
 /** Where a batch's bytes go: a query worker (through the pool's flow control). */
 export interface StreamSink {
@@ -31,9 +23,8 @@ export const SEND_BYTES = 128 * 1024;
 
 /**
  * The querier: owns fan-out for every kind of request. For selects it picks the endpoints whose
- * external labels can match, sends each endpoint one read holding all the selects of a batch (two
- * when short and long windows mix: SAMPLES and chunks), and moves the raw answer bytes to the
- * worker that asked, which decodes them.
+ * external labels can match, sends each endpoint one read holding all the selects of a batch, and
+ * moves the raw answer bytes to the worker that asked, which decodes them.
  */
 export class Querier {
   constructor(
@@ -49,13 +40,12 @@ export class Querier {
       matchers: s.matchers.map((m) => new LabelMatcher(m.type, m.name, m.value)),
       hints: s.hints,
     }));
-    const plan = new Map<Store, { samples: number[]; chunks: number[] }>();
+    const plan = new Map<Store, number[]>();
     reqs.forEach((req, i) => {
-      const prefer: ResponsePreference = req.maxTime - req.minTime <= SAMPLES_MAX_WINDOW_MS ? 'samples' : 'chunks';
       for (const store of this.stores.matching(req.matchers)) {
-        let p = plan.get(store);
-        if (p === undefined) plan.set(store, (p = { samples: [], chunks: [] }));
-        p[prefer].push(i);
+        const p = plan.get(store);
+        if (p === undefined) plan.set(store, [i]);
+        else p.push(i);
       }
     });
     let warnings: string[] = [];
@@ -65,18 +55,7 @@ export class Querier {
         [...plan.keys()],
         policy,
         signal,
-        async (store, storeSignal) => {
-          const p = plan.get(store)!;
-          const parts: [ResponsePreference, number[]][] = [
-            ['samples', p.samples],
-            ['chunks', p.chunks],
-          ];
-          await Promise.all(
-            parts
-              .filter(([, idx]) => idx.length > 0)
-              .map(([prefer, idx]) => this.streamRead(store, batch, idx, reqs, prefer, storeSignal, sink)),
-          );
-        },
+        (store, storeSignal) => this.streamRead(store, batch, plan.get(store)!, reqs, storeSignal, sink),
         (store, seconds, failed) => {
           this.metrics.storeSelectDuration.observe({ endpoint: store.name }, seconds);
           if (failed) this.metrics.storeSelectErrors.inc({ endpoint: store.name });
@@ -95,13 +74,11 @@ export class Querier {
     batch: number,
     idx: readonly number[],
     reqs: readonly StoreSelectRequest[],
-    prefer: ResponsePreference,
     signal: AbortSignal,
     sink: StreamSink,
   ): Promise<void> {
     const read: RawRead | null = await store.openRead(
       idx.map((i) => reqs[i]!),
-      prefer,
       signal,
     );
     if (read === null) return;

@@ -18,9 +18,6 @@ export interface StoreSelectResult {
   readonly warnings: string[];
 }
 
-/** Which remote read answer to ask for: SAMPLES (in-window samples only) or XOR chunks. */
-export type ResponsePreference = 'samples' | 'chunks';
-
 /**
  * An endpoint's answer to several selects at once, not yet read: the body is moved as raw bytes
  * to a query worker, which decodes it with `codec`.
@@ -50,7 +47,7 @@ export interface Store {
   start(): Promise<void>;
   stop(): Promise<void>;
   /** One read for all the given selects; null when none of them can match on this store. */
-  openRead(reqs: readonly StoreSelectRequest[], prefer: ResponsePreference, signal: AbortSignal): Promise<RawRead | null>;
+  openRead(reqs: readonly StoreSelectRequest[], signal: AbortSignal): Promise<RawRead | null>;
   /** Asks the store to re-read its external labels now (they changed under a read). */
   refreshExternalLabels(): Promise<void>;
   /** Label names / values / series metadata for the metadata endpoints. */

@@ -49,7 +49,7 @@ class FakeStore implements Store {
     return '2.42.0';
   }
   async refreshExternalLabels(): Promise<void> {}
-  async openRead(_reqs: unknown, _prefer: unknown, signal: AbortSignal): Promise<RawRead | null> {
+  async openRead(_reqs: unknown, signal: AbortSignal): Promise<RawRead | null> {
     await this.wait(signal);
     return null;
   }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { labelsFromRecord, labelsToRecord } from '../../src/model/labels.js';
 import { samplesFromArrays, type Series } from '../../src/model/samples.js';
-import { MemoryQuerier } from '../../src/storage/memory.js';
+import { MemoryQuerier } from '../support/memory-querier.js';
 import { Engine } from '../../src/promql/engine.js';
 import type { EngineOptions, PromQLCompat, QueryResult } from '../../src/promql/types.js';
 

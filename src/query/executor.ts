@@ -139,7 +139,6 @@ interface Stream {
   readonly begin: StreamBegin;
   readonly batch: Batch;
   readonly decoder: ReadDecoder;
-  readonly budget: EndpointBudget;
   /** Decoded answers once the body ended cleanly. */
   results: { series: Series[]; warnings: string[] }[] | null;
   /** Why this stream's data is dropped; null while it is fine. */
@@ -165,6 +164,7 @@ class TaskRun {
   private readonly stats = { selects: 0, reads: 0, series: 0, samples: 0, samplesIn: 0, samplesOut: 0, bytes: 0 };
   /** The first limit error: fails every select of the query. */
   private fatal: unknown = null;
+  /** The engine's signal; cancellation reaches a running query through `interrupted`. */
   private readonly abort = new AbortController();
   private bodyOutstanding = 0;
   private bodyDrained: (() => void) | null = null;
@@ -296,7 +296,7 @@ class TaskRun {
           this.failBatch(batch, err);
           return;
         }
-        this.streams.set(msg.stream, { begin: msg, batch, decoder, budget, results: null, failed: null });
+        this.streams.set(msg.stream, { begin: msg, batch, decoder, results: null, failed: null });
         return;
       }
       case 'stream-data': {

@@ -55,6 +55,17 @@ export class SampleArena implements SampleSink {
     this.length = open;
   }
 
+  /**
+   * Forgets every series and reuses the current slab from its start: for scratch decoding whose
+   * views are dropped before the next use (all of them become invalid).
+   */
+  clear(): void {
+    if (this.stale !== null) this.stale.fill(0, 0, this.length);
+    this.start = this.length = 0;
+    this.unordered = false;
+    this.openHasStale = false;
+  }
+
   markStale(i: number): void {
     if (this.stale === null) this.stale = new Uint8Array(this.timestamps.length);
     this.stale[i] = 1;

@@ -9,14 +9,19 @@
 import { compareLabels, compareStrings, dropLabels, getLabel, type Labels } from '../model/labels.js';
 import type { Series } from '../model/samples.js';
 
-export interface ReplicaGroup {
+export interface ReplicaGroup<T extends Labelled = Series> {
   /** Labels without any replica label. */
   readonly labels: Labels;
   /** The group's series with their original labels, in replica order (the preferred one first). */
-  readonly replicas: readonly Series[];
+  readonly replicas: readonly T[];
 }
 
-function replicaOrder(names: readonly string[]): (a: Series, b: Series) => number {
+/** Anything with a label set: decoded series, or series whose chunks are not decoded yet. */
+export interface Labelled {
+  readonly labels: Labels;
+}
+
+function replicaOrder(names: readonly string[]): (a: Labelled, b: Labelled) => number {
   return (a, b) => {
     for (const n of names) {
       const c = compareStrings(getLabel(a.labels, n), getLabel(b.labels, n));
@@ -36,7 +41,7 @@ function replicaOrder(names: readonly string[]): (a: Series, b: Series) => numbe
  * a few label comparisons per series, no key strings to build and hash, and the groups come out
  * already sorted.
  */
-export function groupReplicas(series: readonly Series[], replicaLabels: ReadonlySet<string>): ReplicaGroup[] {
+export function groupReplicas<T extends Labelled>(series: readonly T[], replicaLabels: ReadonlySet<string>): ReplicaGroup<T>[] {
   const n = series.length;
   // Labels without replica labels, computed once per series (shared with the input when it has none).
   const reduced = new Array<Labels>(n);
@@ -47,12 +52,12 @@ export function groupReplicas(series: readonly Series[], replicaLabels: Readonly
   }
   idx.sort((a, b) => compareLabels(reduced[a]!, reduced[b]!) || a - b);
   const order = replicaOrder([...replicaLabels]);
-  const out: ReplicaGroup[] = [];
+  const out: ReplicaGroup<T>[] = [];
   for (let i = 0; i < n; ) {
     const labels = reduced[idx[i]!]!;
     let j = i + 1;
     while (j < n && compareLabels(labels, reduced[idx[j]!]!) === 0) j++;
-    const replicas: Series[] = [];
+    const replicas: T[] = [];
     for (let k = i; k < j; k++) replicas.push(series[idx[k]!]!);
     // Two replicas (the usual HA pair) need one comparison, not a sort.
     if (replicas.length === 2) {

@@ -2,6 +2,8 @@
  * Deduplication front end: groups a select's series into replica groups and merges every group of
  * two or more replicas (penalty or chain). Runs in the query worker that evaluates the query.
  */
+import { SampleArena } from '../chunkenc/arena.js';
+import type { Labels } from '../model/labels.js';
 import { normaliseStale, type Samples, type Series } from '../model/samples.js';
 import { chainRuns } from './chain.js';
 import { dropNaN } from './counter.js';
@@ -23,10 +25,19 @@ export { mergeChain } from './chain.js';
  * very same arrays, so the caller must not modify or reuse them afterwards. Merged series are views
  * (subarrays) on one shared output buffer: never transfer or detach their `samples.*.buffer`.
  */
-export function dedupSeries(series: Series[], replicaLabels: ReadonlySet<string>, opts: DedupOptions): Series[] {
+export function dedupSeries(
+  series: readonly DedupInput[],
+  replicaLabels: ReadonlySet<string>,
+  opts: DedupOptions,
+  /** Receives the number of input samples (after decoding). */
+  counted: { samplesIn: number } = { samplesIn: 0 },
+): Series[] {
   const groups = groupReplicas(series, replicaLabels);
   const out: Series[] = new Array<Series>(groups.length);
   const slabs = new OutputSlabs();
+  // Pass-through series decode into `kept`; the replicas of a group into `scratch`, reused per group.
+  const kept = new SampleArena();
+  const scratch = new SampleArena();
   const merge = opts.func === 'penalty' ? penaltyRuns : chainRunsCounter;
   const t: Float64Array[] = [];
   const v: Float64Array[] = [];
@@ -36,7 +47,8 @@ export function dedupSeries(series: Series[], replicaLabels: ReadonlySet<string>
   for (let i = 0; i < groups.length; i++) {
     const g = groups[i]!;
     if (g.replicas.length === 1) {
-      const s = g.replicas[0]!.samples;
+      const s = samplesOf(g.replicas[0]!, kept);
+      counted.samplesIn += s.timestamps.length;
       out[i] = { labels: g.labels, samples: opts.counter ? dropNaN(s) : s };
       continue;
     }
@@ -45,7 +57,9 @@ export function dedupSeries(series: Series[], replicaLabels: ReadonlySet<string>
     let total = 0;
     let withStale = false;
     for (const r of g.replicas) {
-      const s = opts.counter ? dropNaN(r.samples) : r.samples;
+      const decoded = samplesOf(r, scratch);
+      counted.samplesIn += decoded.timestamps.length;
+      const s = opts.counter ? dropNaN(decoded) : decoded;
       t.push(s.timestamps);
       v.push(s.values);
       st.push(s.stale);
@@ -58,8 +72,22 @@ export function dedupSeries(series: Series[], replicaLabels: ReadonlySet<string>
     const stale = withStale ? slabs.stale! : null;
     const n = merge(t, v, st, start, end, t.length, opts.counter, slabs.timestamps, slabs.values, stale, o) - o;
     out[i] = { labels: g.labels, samples: slabs.take(n, withStale) };
+    scratch.clear();
   }
   return out;
+}
+
+/** A series to deduplicate: decoded, or with its chunks still encoded. */
+export type DedupInput = Series | EncodedInput;
+
+export interface EncodedInput {
+  readonly labels: Labels;
+  /** Decodes into `arena`; the samples are views of it. */
+  decode(arena: SampleArena): Samples;
+}
+
+function samplesOf(s: DedupInput, arena: SampleArena): Samples {
+  return 'samples' in s ? s.samples : s.decode(arena);
 }
 
 /** chainRuns with penaltyRuns' signature (chain has no counter adjustment: NaNs are already gone). */

@@ -5,7 +5,7 @@
  * query worker thread; talks to the main thread only through `post`.
  */
 import type { TransferListItem } from 'node:worker_threads';
-import { dedupSeries, isCounterFunc } from '../dedup/index.js';
+import { dedupSeries, isCounterFunc, type DedupInput } from '../dedup/index.js';
 import { labelsFromRecord } from '../model/labels.js';
 import type { LabelMatcher } from '../model/matcher.js';
 import type { Series } from '../model/samples.js';
@@ -16,8 +16,8 @@ import { describeError, ErrorCodes } from '../model/errors.js';
 import { encodeQueryData, queryDataPieces, successBody, successBodyPieces } from '../promql/json.js';
 import type { QueryResult } from '../promql/types.js';
 import type { Querier, SelectHints, SelectResult } from '../storage/querier.js';
-import { applyExternalLabels } from '../store/prometheus/external-labels.js';
-import type { ReadBudget } from '../store/prometheus/messages.js';
+import { applyExternalLabels, relabelSeries } from '../store/prometheus/external-labels.js';
+import type { EncodedSeries, ReadBudget } from '../store/prometheus/messages.js';
 import { ReadDecoder } from '../store/prometheus/read-decoder.js';
 import type { FromWorker, QueryStats, QueryTask, StreamBegin, ToWorker, WireSelect, WorkerSettings } from './protocol.js';
 
@@ -139,8 +139,8 @@ interface Stream {
   readonly begin: StreamBegin;
   readonly batch: Batch;
   readonly decoder: ReadDecoder;
-  /** Decoded answers once the body ended cleanly. */
-  results: { series: Series[]; warnings: string[] }[] | null;
+  /** Decoded answers once the body ended cleanly (chunked series still encoded). */
+  results: { series: Series[]; encoded: EncodedSeries[]; warnings: string[] }[] | null;
   /** Why this stream's data is dropped; null while it is fine. */
   failed: string | null;
 }
@@ -289,7 +289,7 @@ class TaskRun {
             msg.responseType as 0 | 1,
             msg.contentEncoding,
             msg.selects.map((i) => ({ mint: batch.selects[i]!.hints.start, maxt: batch.selects[i]!.hints.end })),
-            { budget },
+            { budget, keepEncoded: true },
           );
         } catch (err) {
           this.post({ type: 'stream-cancel', stream: msg.stream });
@@ -383,7 +383,7 @@ class TaskRun {
   private finishBatch(batch: Batch, fanoutWarnings: readonly string[]): void {
     batch.settled = true;
     const t = this.task;
-    const perSelect: Series[][] = batch.selects.map(() => []);
+    const perSelect: DedupInput[][] = batch.selects.map(() => []);
     const warnings: string[] = [...fanoutWarnings];
     try {
       for (const s of this.streams.values()) {
@@ -398,9 +398,12 @@ class TaskRun {
         let stale = false;
         s.results.forEach((r, q) => {
           const i = s.begin.selects[q]!;
-          const fixed = applyExternalLabels(r.series, s.begin.externalLabels, batch.matchers[i]!);
-          stale ||= fixed.stale;
-          for (const x of fixed.series) perSelect[i]!.push(x);
+          const ext = s.begin.externalLabels;
+          const decoded = applyExternalLabels(r.series, ext, batch.matchers[i]!, relabelSeries);
+          const encoded = applyExternalLabels(r.encoded, ext, batch.matchers[i]!, (e, ls) => e.withLabels(ls));
+          stale ||= decoded.stale || encoded.stale;
+          for (const x of decoded.series) perSelect[i]!.push(x);
+          for (const x of encoded.series) perSelect[i]!.push(x);
           for (const w of r.warnings) warnings.push(`${s.begin.endpoint}: ${w}`);
         });
         if (stale) this.post({ type: 'refresh-labels', endpoint: s.begin.endpoint });
@@ -414,18 +417,23 @@ class TaskRun {
     const dedupOn = replicaLabels.size > 0;
     batch.selects.forEach((sel, i) => {
       const series = perSelect[i]!;
-      let n = 0;
-      for (const s of series) n += s.samples.timestamps.length;
-      this.stats.series += series.length;
-      this.stats.samples += n;
+      const counted = { samplesIn: 0 };
       // Without dedup only series with equal label sets (the same series from two endpoints) merge.
-      const merged = dedupSeries(series, replicaLabels, {
-        func: dedupOn ? t.dedupFunc : 'chain',
-        counter: dedupOn && isCounterFunc(sel.hints.func),
-      });
+      let merged = dedupSeries(
+        series,
+        replicaLabels,
+        { func: dedupOn ? t.dedupFunc : 'chain', counter: dedupOn && isCounterFunc(sel.hints.func) },
+        counted,
+      );
+      let out = 0;
+      for (const s of merged) out += s.samples.timestamps.length;
+      // A series whose chunks only overlapped the window has no sample in it: not a result.
+      if (merged.some((s) => s.samples.timestamps.length === 0)) merged = merged.filter((s) => s.samples.timestamps.length > 0);
+      this.stats.series += series.length;
+      this.stats.samples += counted.samplesIn;
       if (dedupOn) {
-        this.stats.samplesIn += n;
-        for (const s of merged) this.stats.samplesOut += s.samples.timestamps.length;
+        this.stats.samplesIn += counted.samplesIn;
+        this.stats.samplesOut += out;
       }
       for (const w of batch.waiters[i]!) w.resolve({ series: merged, warnings });
     });

@@ -10,11 +10,12 @@ import type { Series } from '../../model/samples.js';
  * may be wrong: only the series matching every matcher are kept (so `{replica="a"}` never returns
  * the series of what is now replica "c"), and `stale` tells the caller to refresh.
  */
-export function applyExternalLabels(
-  series: Series[],
+export function applyExternalLabels<T extends { readonly labels: Labels }>(
+  series: T[],
   ext: Labels,
   matchers: readonly Pick<LabelMatcher, 'name' | 'matches'>[],
-): { series: Series[]; stale: boolean } {
+  relabel: (item: T, labels: Labels) => T,
+): { series: T[]; stale: boolean } {
   if (ext.length === 0 || series.length === 0) return { series, stale: false };
   let stale = false;
   for (let i = 0; i < series.length; i++) {
@@ -29,7 +30,7 @@ export function applyExternalLabels(
       }
     }
     const ls = addLabels(s.labels, ext);
-    if (ls !== s.labels) series[i] = { labels: ls, samples: s.samples };
+    if (ls !== s.labels) series[i] = relabel(s, ls);
   }
   if (!stale) return { series, stale };
   const kept = series.filter((s) => matchers.every((m) => m.matches(s.labels.find((l) => l.name === m.name)?.value ?? '')));
@@ -37,6 +38,11 @@ export function applyExternalLabels(
 }
 
 /** Adds the labels of `extra` whose names `ls` lacks (both sorted); returns `ls` when none. */
+/** `relabel` for decoded series. */
+export function relabelSeries(s: Series, labels: Labels): Series {
+  return { labels, samples: s.samples };
+}
+
 export function addLabels(ls: Labels, extra: Labels): Labels {
   let missing = false;
   for (const e of extra) {

@@ -6,7 +6,7 @@
 import { decodeXorRangeInto, SampleArena, SampleBuffer } from '../../chunkenc/xor.js';
 import { compareLabels, compareStrings, type Label, type Labels } from '../../model/labels.js';
 import type { LabelMatcher, MatchType } from '../../model/matcher.js';
-import { STALE_NAN_HI, STALE_NAN_LO, type Series } from '../../model/samples.js';
+import { STALE_NAN_HI, STALE_NAN_LO, type Samples, type Series } from '../../model/samples.js';
 import { readLabel } from './label-cache.js';
 import { ProtoDecodeError, ProtoReader, ProtoWriter, WIRE_I64, WIRE_LEN, WIRE_VARINT } from '../../wire/protowire.js';
 
@@ -90,8 +90,60 @@ export interface ReadBudget {
   reserve(series: number, samples: number): void;
 }
 
+/**
+ * A series whose XOR chunks are kept as they came (copied out of the message), decoded only when
+ * `decode` is called: holding two replicas' chunks costs ~1.5 bytes a sample instead of 16, and
+ * each replica group is decoded just before it is merged.
+ */
+export class EncodedSeries {
+  constructor(
+    readonly labels: Labels,
+    /** Chunk data [starts[i], ends[i]) inside bufs[i]. */
+    private readonly bufs: Uint8Array[],
+    private readonly starts: number[],
+    private readonly ends: number[],
+    /** Samples the chunk headers announce (an upper bound of what decode returns). */
+    readonly sampleCount: number,
+    private readonly mint: number,
+    private readonly maxt: number,
+  ) {}
+
+  /** Decodes the samples inside the window into `arena` and returns them (views of it). */
+  decode(arena: SampleArena): Samples {
+    arena.reserve(this.sampleCount);
+    for (let i = 0; i < this.bufs.length; i++) decodeXorRangeInto(this.bufs[i]!, this.starts[i]!, this.ends[i]!, arena, this.mint, this.maxt);
+    return arena.take();
+  }
+
+  /** One series from several with equal labels: all their chunks, in order (the first wins ties). */
+  static join(parts: readonly EncodedSeries[]): EncodedSeries {
+    const p0 = parts[0]!;
+    let count = 0;
+    for (const p of parts) count += p.sampleCount;
+    return new EncodedSeries(
+      p0.labels,
+      parts.flatMap((p) => p.bufs),
+      parts.flatMap((p) => p.starts),
+      parts.flatMap((p) => p.ends),
+      count,
+      p0.mint,
+      p0.maxt,
+    );
+  }
+
+  /** The same series with other labels. */
+  withLabels(labels: Labels): EncodedSeries {
+    return new EncodedSeries(labels, this.bufs, this.starts, this.ends, this.sampleCount, this.mint, this.maxt);
+  }
+}
+
+/** Bytes of chunk data per slab an encoded collector copies chunks into. */
+const CHUNK_SLAB_BYTES = 1 << 20;
+
 export class SeriesCollector {
   readonly series: Series[] = [];
+  /** With `encoded`: the series, chunks kept undecoded. */
+  readonly encoded: EncodedSeries[] = [];
   readonly warnings: string[] = [];
   /** Chunks and samples seen (for metrics and benchmarks). */
   chunks = 0;
@@ -103,10 +155,23 @@ export class SeriesCollector {
   private readonly chunkStarts: number[] = [];
   private readonly chunkEnds: number[] = [];
 
+  // Encoded mode: the open series' chunks, and the slab chunk bytes are copied into.
+  private readonly openBufs: Uint8Array[] = [];
+  private readonly openStarts: number[] = [];
+  private readonly openEnds: number[] = [];
+  private openCount = 0;
+  private slab = new Uint8Array(0);
+  private slabUsed = 0;
+
+  /**
+   * `encoded`: XOR chunks are kept undecoded (EncodedSeries, in `encoded`) instead of being decoded
+   * into `series`. SAMPLES answers are always decoded.
+   */
   constructor(
     private readonly mint: number,
     private readonly maxt: number,
     private readonly budget: ReadBudget | null = null,
+    private readonly keepEncoded = false,
   ) {}
 
   /** Decodes one ChunkedReadResponse message. */
@@ -143,11 +208,31 @@ export class SeriesCollector {
       } else r.skip(tag & 7);
     }
     this.beginSeries(finishLabels(ls), total);
+    if (this.keepEncoded) {
+      for (let i = 0; i < starts.length; i++) this.keepChunk(r.buf, starts[i]!, ends[i]!);
+      this.openCount += total;
+      this.samples += total;
+      return;
+    }
     const arena = this.arena;
     arena.reserve(total);
     for (let i = 0; i < starts.length; i++) {
       this.samples += decodeXorRangeInto(r.buf, starts[i]!, ends[i]!, arena, this.mint, this.maxt);
     }
+  }
+
+  /** Copies chunk data out of the message (whose buffer goes back to the main thread). */
+  private keepChunk(buf: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (this.slabUsed + n > this.slab.length) {
+      this.slab = new Uint8Array(Math.max(n, CHUNK_SLAB_BYTES));
+      this.slabUsed = 0;
+    }
+    this.slab.set(buf.subarray(start, end), this.slabUsed);
+    this.openBufs.push(this.slab);
+    this.openStarts.push(this.slabUsed);
+    this.openEnds.push(this.slabUsed + n);
+    this.slabUsed += n;
   }
 
   /** Reads a prompb.Chunk; notes its data when it is XOR and overlaps the window. Returns its sample count. */
@@ -277,15 +362,34 @@ export class SeriesCollector {
 
   private flush(): void {
     if (this.curLabels === null) return;
+    if (this.openBufs.length > 0 || this.keepEncoded) {
+      // Encoded mode (a SAMPLES answer in encoded mode still decodes into the arena, below).
+      if (this.openBufs.length > 0) {
+        this.encoded.push(
+          new EncodedSeries(this.curLabels, this.openBufs.splice(0), this.openStarts.splice(0), this.openEnds.splice(0), this.openCount, this.mint, this.maxt),
+        );
+        this.openCount = 0;
+        this.curLabels = null;
+        return;
+      }
+      if (this.arena.openLength() === 0) {
+        this.curLabels = null;
+        return;
+      }
+    }
     const samples = this.arena.take();
     // A series with no sample inside the window (its chunks only overlapped it) is not returned.
     if (samples.timestamps.length > 0) this.series.push({ labels: this.curLabels, samples });
     this.curLabels = null;
   }
 
-  /** Ends collection: the series (label sets unique, sorted by labels) and warnings. */
+  /**
+   * Ends collection: the series (label sets unique, sorted by labels) and warnings. In encoded mode
+   * the chunked series are in `encoded`, sorted, label sets unique.
+   */
   finish(): { series: Series[]; warnings: string[] } {
     this.flush();
+    if (this.keepEncoded) sortEncoded(this.encoded);
     if (this.skippedHistograms > 0) {
       this.warnings.push(`skipped ${this.skippedHistograms} native histogram chunk(s)/sample set(s): not supported`);
     }
@@ -302,6 +406,22 @@ export class SeriesCollector {
     if (!sorted || repeated) mergeRepeated(series);
     return { series, warnings: this.warnings };
   }
+}
+
+/** Sorts by labels and joins repeated label sets (their chunks in arrival order), in place. */
+function sortEncoded(series: EncodedSeries[]): void {
+  let sorted = true;
+  for (let i = 1; i < series.length && sorted; i++) if (compareLabels(series[i - 1]!.labels, series[i]!.labels) >= 0) sorted = false;
+  if (sorted) return;
+  series.sort((a, b) => compareLabels(a.labels, b.labels));
+  let out = 0;
+  for (let i = 0; i < series.length; ) {
+    let j = i + 1;
+    while (j < series.length && compareLabels(series[i]!.labels, series[j]!.labels) === 0) j++;
+    series[out++] = j - i === 1 ? series[i]! : EncodedSeries.join(series.slice(i, j));
+    i = j;
+  }
+  series.length = out;
 }
 
 /** Calls `f` with a reader positioned on each QueryResult of a ReadResponse, in order. */

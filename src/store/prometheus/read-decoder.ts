@@ -5,7 +5,15 @@
 import type { Series } from '../../model/samples.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder } from '../../wire/framing.js';
 import { snappyDecode } from '../../wire/snappy.js';
-import { chunkedQueryIndex, forEachQueryResult, ResponseType, SeriesCollector, type ReadBudget, type ResponseTypeValue } from './messages.js';
+import {
+  chunkedQueryIndex,
+  forEachQueryResult,
+  ResponseType,
+  SeriesCollector,
+  type EncodedSeries,
+  type ReadBudget,
+  type ResponseTypeValue,
+} from './messages.js';
 
 export class ReadDecodeError extends Error {
   override name = 'ReadDecodeError';
@@ -22,11 +30,13 @@ export interface ReadDecoderOptions {
   /** Limit on a SAMPLES body, compressed or decoded (default 1 GiB). */
   readonly maxSampledBytes?: number;
   readonly budget?: ReadBudget | null;
+  /** Keep XOR chunks undecoded (EncodedSeries) until the caller decodes them. */
+  readonly keepEncoded?: boolean;
 }
 
 export interface DecodedRead {
   /** Per query of the request, in request order: series sorted by labels and warnings. */
-  readonly results: { series: Series[]; warnings: string[] }[];
+  readonly results: { series: Series[]; encoded: EncodedSeries[]; warnings: string[] }[];
   readonly frames: number;
   readonly bytes: number;
   readonly chunks: number;
@@ -50,7 +60,7 @@ export class ReadDecoder {
     windows: readonly ReadWindow[],
     opts: ReadDecoderOptions = {},
   ) {
-    this.collectors = windows.map((w) => new SeriesCollector(w.mint, w.maxt, opts.budget ?? null));
+    this.collectors = windows.map((w) => new SeriesCollector(w.mint, w.maxt, opts.budget ?? null, opts.keepEncoded ?? false));
     this.frames = responseType === ResponseType.STREAMED_XOR_CHUNKS ? new FrameDecoder(opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES) : null;
     this.maxSampled = opts.maxSampledBytes ?? 1 << 30;
     if (this.frames === null && contentEncoding !== 'snappy' && contentEncoding !== '' && contentEncoding !== 'identity') {
@@ -91,7 +101,8 @@ export class ReadDecoder {
     const results = this.collectors.map((c) => {
       chunks += c.chunks;
       samples += c.samples;
-      return c.finish();
+      const { series, warnings } = c.finish();
+      return { series, encoded: c.encoded, warnings };
     });
     return { results, frames, bytes, chunks, samples };
   }

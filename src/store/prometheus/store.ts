@@ -10,7 +10,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { compareStrings, type Label, type Labels } from '../../model/labels.js';
 import { LabelMatcher } from '../../model/matcher.js';
 import type { LabelsRequest, MetricMetadata, RawRead, Store, StoreSelectRequest, StoreSelectResult } from '../store.js';
-import { addLabels, applyExternalLabels } from './external-labels.js';
+import { addLabels, applyExternalLabels, relabelSeries } from './external-labels.js';
 import { apiCall, fetchExternalLabels, fetchVersion, formatSelector, formatTime, LABEL_SETS, METADATA, STRING_LIST, type ApiContext } from './http-api.js';
 import type { ReadQuery, ResponseTypeValue } from './messages.js';
 import { DEFAULT_ACCEPTED, openRemoteRead, remoteRead, type RemoteReadOptions, type RemoteReadResult } from './remote-read.js';
@@ -212,7 +212,7 @@ export class PrometheusStore implements Store {
       chunks: res.chunks,
       samples: res.samples,
     };
-    const fixed = applyExternalLabels(res.series, this.ext ?? [], req.matchers);
+    const fixed = applyExternalLabels(res.series, this.ext ?? [], req.matchers, relabelSeries);
     if (fixed.stale) void this.refreshExternalLabels();
     return { series: fixed.series, warnings: res.warnings.map((w) => `${this.name}: ${w}`) };
   }

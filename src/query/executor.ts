@@ -161,7 +161,9 @@ class TaskRun {
   /** Samples fetched per endpoint (the max-samples check: what one replica would load). */
   private readonly endpointSamples = new Map<string, number>();
   private readonly endpoints = new Set<string>();
-  private readonly stats = { selects: 0, reads: 0, series: 0, samples: 0, samplesIn: 0, samplesOut: 0, bytes: 0 };
+  private readonly stats = { selects: 0, reads: 0, series: 0, samples: 0, samplesIn: 0, samplesOut: 0, bytes: 0, fetchMs: 0, dedupMs: 0 };
+  private readonly started = performance.now();
+  private readonly batchStarted = new Map<number, number>();
   /** The first limit error: fails every select of the query. */
   private fatal: unknown = null;
   /** The engine's signal; cancellation reaches a running query through `interrupted`. */
@@ -272,6 +274,7 @@ class TaskRun {
     }
     this.stats.selects += batch.selects.length;
     this.batches.set(batch.id, batch);
+    this.batchStarted.set(batch.id, performance.now());
     this.post({ type: 'select', batch: batch.id, selects: batch.selects });
   }
 
@@ -382,6 +385,8 @@ class TaskRun {
 
   private finishBatch(batch: Batch, fanoutWarnings: readonly string[]): void {
     batch.settled = true;
+    const fetched = performance.now();
+    this.stats.fetchMs += fetched - (this.batchStarted.get(batch.id) ?? fetched);
     const t = this.task;
     const perSelect: DedupInput[][] = batch.selects.map(() => []);
     const warnings: string[] = [...fanoutWarnings];
@@ -437,10 +442,18 @@ class TaskRun {
       }
       for (const w of batch.waiters[i]!) w.resolve({ series: merged, warnings });
     });
+    this.stats.dedupMs += performance.now() - fetched;
   }
 
   private statsNow(): QueryStats {
-    return { ...this.stats, endpoints: this.endpoints.size };
+    const round = (ms: number): number => Math.round(ms * 10) / 10;
+    return {
+      ...this.stats,
+      fetchMs: round(this.stats.fetchMs),
+      dedupMs: round(this.stats.dedupMs),
+      totalMs: round(performance.now() - this.started),
+      endpoints: this.endpoints.size,
+    };
   }
 }
 

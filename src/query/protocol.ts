@@ -104,6 +104,10 @@ export interface QueryStats {
   readonly samplesIn: number;
   readonly samplesOut: number;
   readonly bytes: number;
+  /** Wall ms: from the batch's request to the endpoints' last byte; decoding and merging; all of the query until the body is encoded. */
+  readonly fetchMs: number;
+  readonly dedupMs: number;
+  readonly totalMs: number;
 }
 
 export type FromWorker =

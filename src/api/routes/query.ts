@@ -137,6 +137,10 @@ async function evaluate(ctx: ApiContext, params: Params, reply: FastifyReply, w:
       series: stats?.series,
       samples: stats?.samples,
       endpoints: stats?.endpoints,
+      // Inside the worker: waiting for the endpoints, decoding + merging, everything until encoded.
+      fetch_ms: stats?.fetchMs,
+      dedup_ms: stats?.dedupMs,
+      worker_ms: stats?.totalMs,
       status,
       code,
     });

@@ -49,6 +49,16 @@ export function repoRoot(): string {
   return dir;
 }
 
+/**
+ * glibc malloc settings from src/cmd/main.ts's shebang line: large buffers come from the heap and
+ * are kept for reuse instead of being mapped and unmapped per allocation (which serialises page
+ * faults across the query threads).
+ */
+export const MALLOC_TUNING: Readonly<Record<string, string>> = {
+  MALLOC_MMAP_THRESHOLD_: '33554432',
+  MALLOC_TRIM_THRESHOLD_: '67108864',
+};
+
 export function querierEntryPoint(): string {
   return join(repoRoot(), 'dist', 'src', 'cmd', 'main.js');
 }
@@ -144,7 +154,8 @@ async function launch(opts: QuerierOptions, port: number, grpcPort: number): Pro
     ...(opts.replicaLabels ?? ['replica']).map((l) => `--query.replica-label=${l}`),
     ...(opts.extraArgs ?? []),
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The allocator settings the `promdedup` executable starts with (its shebang line).
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...MALLOC_TUNING, ...process.env } });
   live.add(child);
   let out = '';
   const keep = (d: Buffer) => {

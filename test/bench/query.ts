@@ -1,143 +1,293 @@
 /**
- * query_range latency through promdedup over two replicas, divided by the same query sent to one
- * replica directly, measured in the same run. Data: N series × 1 h at 15 s on both replicas
- * (identical timestamps, replica B with a 10-minute outage), imported as TSDB blocks.
+ * Query latency through promdedup over the two replicas, divided by the same query sent to one
+ * Prometheus (replica a) directly, measured in the same run: per size, query and kind (a 6 h range
+ * at a 30 s step, as Grafana sends for "last 6 hours", and an instant query at the end of the
+ * data), uncompressed and with `Accept-Encoding: gzip`. Rounds alternate which server goes first.
+ *
+ * For instant queries also the floor: the raw remote reads the query needs (the same selectors and
+ * windows, all in one ReadRequest per replica, both replicas in parallel, bodies read to the end
+ * but not decoded), with SAMPLES and with STREAMED_XOR_CHUNKS; the faster of the two is the floor.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { request } from 'undici';
-import { terminate, waitReady } from '../support/child-process.js';
-import { freePort, prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { ResponseType, type ReadQuery, type ResponseTypeValue } from '../../src/store/prometheus/messages.js';
+import { openRemoteRead } from '../../src/store/prometheus/remote-read.js';
+import { counterName, histogramName, infoName, T_END } from './data.js';
+import { agent, expectOk, fmt, median, postForm, table } from './harness.js';
 
-export interface QueryBenchRow {
-  readonly series: number;
-  readonly query: string;
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+/** Range queries: "last 6 hours" at a 30 s step (721 points). */
+export const RANGE_MS = 6 * HOUR;
+export const RANGE_STEP_S = 30;
+/** Prometheus' default lookback delta. */
+const LOOKBACK_MS = 5 * MIN;
+
+/** One select of a query: metric name and the window an instant query at `t` reads (2.x: closed). */
+interface FloorSelect {
+  readonly metric: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+export interface QueryDef {
+  readonly id: string;
+  readonly expr: (n: number) => string;
+  /** The selects of the instant query at t (Prometheus 2.x windows: [t - range, t]). */
+  readonly selects: (n: number, t: number) => FloorSelect[];
+}
+
+const rate5m = (n: number, t: number): FloorSelect => ({ metric: counterName(n), fromMs: t - 5 * MIN, toMs: t });
+
+export const QUERIES: readonly QueryDef[] = [
+  { id: 'plain', expr: (n) => counterName(n), selects: (n, t) => [{ metric: counterName(n), fromMs: t - LOOKBACK_MS, toMs: t }] },
+  { id: 'rate', expr: (n) => `rate(${counterName(n)}[5m])`, selects: (n, t) => [rate5m(n, t)] },
+  { id: 'sum-rate', expr: (n) => `sum by (job) (rate(${counterName(n)}[5m]))`, selects: (n, t) => [rate5m(n, t)] },
+  {
+    id: 'histogram_quantile',
+    expr: (n) => `histogram_quantile(0.9, sum by (le) (rate(${histogramName(n)}_bucket[5m])))`,
+    selects: (n, t) => [{ metric: `${histogramName(n)}_bucket`, fromMs: t - 5 * MIN, toMs: t }],
+  },
+  { id: 'topk', expr: (n) => `topk(5, rate(${counterName(n)}[5m]))`, selects: (n, t) => [rate5m(n, t)] },
+  {
+    id: 'group_left',
+    expr: (n) => `rate(${counterName(n)}[5m]) * on (instance) group_left (version) ${infoName(n)}`,
+    selects: (n, t) => [rate5m(n, t), { metric: infoName(n), fromMs: t - LOOKBACK_MS, toMs: t }],
+  },
+  {
+    id: 'subquery',
+    expr: (n) => `max_over_time(rate(${counterName(n)}[5m])[1h:1m])`,
+    // Inner grid: whole minutes in [t - 1h, t] (t is a whole minute), each reading 5 m back.
+    selects: (n, t) => [{ metric: counterName(n), fromMs: t - HOUR - 5 * MIN, toMs: t }],
+  },
+];
+
+export interface Timing {
   readonly directMs: number;
   readonly promdedupMs: number;
   readonly ratio: number;
-  /** The same with `Accept-Encoding: gzip`, as Grafana's client sends (both servers compress). */
-  readonly directGzipMs: number;
-  readonly promdedupGzipMs: number;
-  readonly gzipRatio: number;
+  readonly directBytes: number;
+  readonly promdedupBytes: number;
 }
 
-const HOUR = 3_600_000;
-const STEP_MS = 15_000;
-const SIZES = [100, 1000];
+export interface FloorResult {
+  readonly samplesMs: number;
+  readonly chunksMs: number;
+  readonly floorMs: number;
+  readonly floorType: 'SAMPLES' | 'STREAMED_XOR_CHUNKS';
+  /** Bytes received from both replicas with the faster type. */
+  readonly bytes: number;
+  /** promdedup's uncompressed instant latency ÷ floorMs. */
+  readonly ratio: number;
+}
 
-function openMetrics(startMs: number, endMs: number, outage: [number, number] | null): string {
-  const lines: string[] = [];
-  for (const size of SIZES) {
-    const name = `bench_requests_${size}_total`;
-    lines.push(`# TYPE ${name} counter`);
-    for (let s = 0; s < size; s++) {
-      let value = s * 10;
-      for (let t = startMs; t <= endMs; t += STEP_MS) {
-        value += (s % 7) + 1;
-        if (outage && t >= outage[0] && t < outage[1]) continue;
-        lines.push(`${name}{instance="host-${s}",job="bench"} ${value} ${(t / 1000).toFixed(3)}`);
-      }
+export interface QueryRow {
+  readonly series: number;
+  readonly query: string;
+  readonly expr: string;
+  readonly kind: 'range' | 'instant';
+  readonly resultSeries: number;
+  /** Set when promdedup's answer had a different number of series than Prometheus'. */
+  readonly mismatch?: string;
+  readonly rounds: number;
+  readonly plain: Timing;
+  readonly gzip: Timing;
+  readonly floor?: FloorResult;
+}
+
+export interface QueryBenchOptions {
+  readonly direct: string;
+  readonly promdedup: string;
+  /** Replica URLs for the floor. */
+  readonly replicas: readonly string[];
+  readonly sizes: readonly number[];
+  readonly rounds: (size: number) => number;
+  /** Whether the gzip measurement gets its own warm-up request (the uncompressed one always has one). */
+  readonly gzipWarmup: (size: number) => boolean;
+  readonly kinds: readonly ('range' | 'instant')[];
+  /** Query ids to run (all when empty). */
+  readonly only: readonly string[];
+  readonly log: (s: string) => void;
+}
+
+/** Series in a JSON answer, without parsing it (answers reach 150 MB at 10 000 series). */
+function resultSeries(text: string | undefined): number {
+  if (text === undefined) return -1;
+  if (text.includes('"resultType":"scalar"')) return 1;
+  let n = 0;
+  for (let i = text.indexOf('"metric":'); i >= 0; i = text.indexOf('"metric":', i + 9)) n++;
+  return n;
+}
+
+/**
+ * Median latencies of the same request to both servers after `warmups` unmeasured requests each;
+ * rounds alternate who goes first.
+ */
+async function compare(
+  direct: string,
+  promdedup: string,
+  path: string,
+  params: Record<string, string>,
+  rounds: number,
+  gzip: boolean,
+  warmups: number,
+): Promise<{ directMs: number; promdedupMs: number; ratio: number }> {
+  const what = (base: string) => `${base}${path} ${params.query}`;
+  for (let i = 0; i < warmups; i++) {
+    expectOk(await postForm(direct, path, params, { gzip }), what(direct));
+    expectOk(await postForm(promdedup, path, params, { gzip }), what(promdedup));
+  }
+  const d: number[] = [];
+  const p: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const order = i % 2 === 0 ? [direct, promdedup] : [promdedup, direct];
+    for (const base of order) {
+      const r = expectOk(await postForm(base, path, params, { gzip }), what(base));
+      (base === direct ? d : p).push(r.ms);
     }
   }
-  lines.push('# EOF', '');
-  return lines.join('\n');
+  const directMs = median(d);
+  const promdedupMs = median(p);
+  return { directMs, promdedupMs, ratio: promdedupMs / directMs };
 }
 
-async function timeQuery(base: string, params: Record<string, string>, rounds: number, gzip = false): Promise<number> {
-  const body = new URLSearchParams(params).toString();
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (gzip) headers['accept-encoding'] = 'gzip';
-  const once = async (): Promise<number> => {
-    const started = performance.now();
-    const res = await request(`${base}/api/v1/query_range`, { method: 'POST', headers, body });
-    // Bytes as received: a client would inflate either server's answer alike.
-    const text = await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`${base}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
-    return performance.now() - started;
-  };
-  for (let i = 0; i < 3; i++) await once(); // warm-up: JIT, caches, connections
-  const times: number[] = [];
-  for (let i = 0; i < rounds; i++) times.push(await once());
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+/** Size of one gzip answer of each (not timed). */
+async function gzipBytes(direct: string, promdedup: string, path: string, params: Record<string, string>): Promise<[number, number]> {
+  const d = expectOk(await postForm(direct, path, params, { gzip: true }), `direct ${params.query}`);
+  const p = expectOk(await postForm(promdedup, path, params, { gzip: true }), `promdedup ${params.query}`);
+  return [d.bytes, p.bytes];
 }
 
-export async function benchQuery(rounds = 15): Promise<QueryBenchRow[]> {
-  if (!prometheusAvailable()) throw new Error('prometheus and promtool must be on PATH');
-  const end = Math.floor(Date.now() / HOUR) * HOUR - HOUR;
-  const start = end - HOUR;
-  const servers: PrometheusServer[] = [];
-  let querier: ChildProcess | null = null;
-  try {
-    servers.push(
-      await startPrometheus({ externalLabels: { cluster: 'bench', replica: 'a' }, openMetrics: openMetrics(start - 10 * 60_000, end, null) }),
-      await startPrometheus({
-        externalLabels: { cluster: 'bench', replica: 'b' },
-        openMetrics: openMetrics(start - 10 * 60_000, end, [start + 20 * 60_000, start + 30 * 60_000]),
-      }),
-    );
-    const port = await freePort();
-    const main = fileURLToPath(new URL('../../src/cmd/main.js', import.meta.url));
-    // BENCH_PROFILE=dir writes a V8 CPU profile of promdedup to dir when it exits.
-    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-    querier = spawn(
-      process.execPath,
-      [...profile, main, 'query', `--http-address=127.0.0.1:${port}`, '--grpc-address=127.0.0.1:0', '--query.replica-label=replica',
-        ...servers.map((s) => `--endpoint=${s.url}`)],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-    const promdedup = `http://127.0.0.1:${port}`;
-    let spawnError: Error | null = null;
-    querier.on('error', (e) => (spawnError = e));
-    await waitReady({ name: 'promdedup', url: promdedup, child: querier, timeoutMs: 30_000, output: () => '', spawnError: () => spawnError });
-
-    const rows: QueryBenchRow[] = [];
-    for (const size of SIZES) {
-      for (const query of [`bench_requests_${size}_total`, `rate(bench_requests_${size}_total[5m])`, `sum by (job) (rate(bench_requests_${size}_total[5m]))`]) {
-        const params = { query, start: String(start / 1000), end: String(end / 1000), step: '15' };
-        const directMs = await timeQuery(servers[0]!.url, params, rounds);
-        const promdedupMs = await timeQuery(promdedup, params, rounds);
-        const directGzipMs = await timeQuery(servers[0]!.url, params, rounds, true);
-        const promdedupGzipMs = await timeQuery(promdedup, params, rounds, true);
-        rows.push({
-          series: size,
-          query,
-          directMs,
-          promdedupMs,
-          ratio: promdedupMs / directMs,
-          directGzipMs,
-          promdedupGzipMs,
-          gzipRatio: promdedupGzipMs / directGzipMs,
-        });
-      }
-    }
-    return rows;
-  } finally {
-    if (querier) await terminate(querier);
-    await Promise.all(servers.map((s) => s.stop()));
-  }
-}
-
-export function formatQueryBench(rows: readonly QueryBenchRow[]): string {
-  const lines = [
-    '| series | query | direct (ms) | promdedup (ms) | ratio | direct, gzip (ms) | promdedup, gzip (ms) | ratio, gzip |',
-    '|---|---|---|---|---|---|---|---|',
-  ];
-  for (const r of rows) {
-    lines.push(
-      `| ${r.series} | \`${r.query}\` | ${r.directMs.toFixed(1)} | ${r.promdedupMs.toFixed(1)} | ${r.ratio.toFixed(2)} | ` +
-        `${r.directGzipMs.toFixed(1)} | ${r.promdedupGzipMs.toFixed(1)} | ${r.gzipRatio.toFixed(2)} |`,
-    );
-  }
-  return lines.join('\n');
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  benchQuery().then(
-    (rows) => console.log(formatQueryBench(rows)),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
+/** Both replicas read in parallel, one ReadRequest each holding every select; bodies drained. */
+async function rawReads(replicas: readonly string[], queries: readonly ReadQuery[], type: ResponseTypeValue): Promise<{ ms: number; bytes: number }> {
+  const started = performance.now();
+  const bytes = await Promise.all(
+    replicas.map(async (url) => {
+      const open = await openRemoteRead(`${url}/api/v1/read`, queries, { dispatcher: agent, acceptedResponseTypes: [type] });
+      if (open.responseType !== type) throw new Error(`remote read ${url}: asked for ${type}, got ${open.responseType}`);
+      let n = 0;
+      for await (const piece of open.body) n += piece.length;
+      return n;
+    }),
   );
+  return { ms: performance.now() - started, bytes: bytes.reduce((a, b) => a + b, 0) };
+}
+
+async function floor(replicas: readonly string[], selects: readonly FloorSelect[], rounds: number, promdedupMs: number): Promise<FloorResult> {
+  const queries: ReadQuery[] = selects.map((s) => ({
+    startMs: s.fromMs,
+    endMs: s.toMs,
+    matchers: [{ type: '=', name: '__name__', value: s.metric }],
+  }));
+  const types = [ResponseType.SAMPLES, ResponseType.STREAMED_XOR_CHUNKS] as const;
+  const times = new Map<ResponseTypeValue, number[]>(types.map((t) => [t, []]));
+  const bytes = new Map<ResponseTypeValue, number>();
+  for (const t of types) bytes.set(t, (await rawReads(replicas, queries, t)).bytes); // warm-up
+  for (let i = 0; i < rounds; i++) {
+    for (const t of i % 2 === 0 ? types : [...types].reverse()) times.get(t)!.push((await rawReads(replicas, queries, t)).ms);
+  }
+  const samplesMs = median(times.get(ResponseType.SAMPLES)!);
+  const chunksMs = median(times.get(ResponseType.STREAMED_XOR_CHUNKS)!);
+  const samplesWin = samplesMs <= chunksMs;
+  const floorMs = Math.min(samplesMs, chunksMs);
+  return {
+    samplesMs,
+    chunksMs,
+    floorMs,
+    floorType: samplesWin ? 'SAMPLES' : 'STREAMED_XOR_CHUNKS',
+    bytes: bytes.get(samplesWin ? ResponseType.SAMPLES : ResponseType.STREAMED_XOR_CHUNKS)!,
+    ratio: promdedupMs / floorMs,
+  };
+}
+
+export async function benchQueries(o: QueryBenchOptions): Promise<QueryRow[]> {
+  const rows: QueryRow[] = [];
+  const t = T_END;
+  for (const n of o.sizes) {
+    const rounds = o.rounds(n);
+    for (const q of QUERIES) {
+      if (o.only.length > 0 && !o.only.includes(q.id)) continue;
+      const expr = q.expr(n);
+      for (const kind of o.kinds) {
+        const started = performance.now();
+        const path = kind === 'range' ? '/api/v1/query_range' : '/api/v1/query';
+        const params: Record<string, string> =
+          kind === 'range'
+            ? { query: expr, start: String((t - RANGE_MS) / 1000), end: String(t / 1000), step: String(RANGE_STEP_S) }
+            : { query: expr, time: String(t / 1000) };
+        // Sanity, and the uncompressed warm-up: both answer with the same number of series
+        // (promdedup adds cluster="bench").
+        const d = expectOk(await postForm(o.direct, path, params, { keepBody: true }), `direct ${expr}`);
+        const p = expectOk(await postForm(o.promdedup, path, params, { keepBody: true }), `promdedup ${expr}`);
+        const ds = resultSeries(d.text);
+        const ps = resultSeries(p.text);
+        const mismatch = ds !== ps ? `direct ${ds} series, promdedup ${ps}` : undefined;
+        const plainT = await compare(o.direct, o.promdedup, path, params, rounds, false, 0);
+        // The gzip warm-up also measures the compressed sizes; skipped for big answers (time).
+        const [dgz, pgz] = o.gzipWarmup(n) ? await gzipBytes(o.direct, o.promdedup, path, params) : [NaN, NaN];
+        const gzipT = await compare(o.direct, o.promdedup, path, params, rounds, true, 0);
+        const plain: Timing = { ...plainT, directBytes: d.bytes, promdedupBytes: p.bytes };
+        const gzip: Timing = { ...gzipT, directBytes: dgz, promdedupBytes: pgz };
+        const fl = kind === 'instant' ? await floor(o.replicas, q.selects(n, t), rounds, plain.promdedupMs) : undefined;
+        const row: QueryRow = {
+          series: n,
+          query: q.id,
+          expr,
+          kind,
+          resultSeries: ds,
+          ...(mismatch !== undefined ? { mismatch } : {}),
+          rounds,
+          plain,
+          gzip,
+          ...(fl !== undefined ? { floor: fl } : {}),
+        };
+        rows.push(row);
+        o.log(
+          `  ${n} ${q.id} ${kind}: ${fmt(plain.promdedupMs)} / ${fmt(plain.directMs)} ms = ${fmt(plain.ratio, 2)}, gzip ${fmt(gzip.ratio, 2)}` +
+            (fl ? `, floor ${fmt(fl.floorMs)} ms (${fl.floorType}) → ${fmt(fl.ratio, 2)}` : '') +
+            (mismatch ? `  MISMATCH ${mismatch}` : '') +
+            `  [${((performance.now() - started) / 1000).toFixed(1)} s]`,
+        );
+      }
+    }
+  }
+  return rows;
+}
+
+const kb = (b: number): string => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
+
+export function formatQueryRows(rows: readonly QueryRow[]): string {
+  const out: string[] = [];
+  for (const kind of ['range', 'instant'] as const) {
+    const sel = rows.filter((r) => r.kind === kind);
+    if (sel.length === 0) continue;
+    out.push(
+      kind === 'range'
+        ? `\nrange queries (6 h, step ${RANGE_STEP_S} s): promdedup ÷ direct, medians (targets: ≤ 1.3 uncompressed, ≤ 1.0 gzip)`
+        : '\ninstant queries: promdedup ÷ direct, and promdedup (uncompressed) ÷ floor of the raw remote reads (target ≤ 1.3)',
+    );
+    const header = ['series', 'query', 'result series', 'direct ms', 'promdedup ms', 'ratio', 'direct gz ms', 'promdedup gz ms', 'ratio gz', 'body direct', 'gz body direct / promdedup'];
+    if (kind === 'instant') header.push('floor SAMPLES ms', 'floor CHUNKS ms', 'floor ms', '÷ floor');
+    out.push(
+      table(
+        header,
+        sel.map((r) => {
+          const cells = [
+            String(r.series),
+            r.query + (r.mismatch ? ` (MISMATCH: ${r.mismatch})` : ''),
+            String(r.resultSeries),
+            fmt(r.plain.directMs),
+            fmt(r.plain.promdedupMs),
+            fmt(r.plain.ratio, 2),
+            fmt(r.gzip.directMs),
+            fmt(r.gzip.promdedupMs),
+            fmt(r.gzip.ratio, 2),
+            kb(r.plain.directBytes),
+            Number.isNaN(r.gzip.directBytes) ? '—' : `${kb(r.gzip.directBytes)} / ${kb(r.gzip.promdedupBytes)}`,
+          ];
+          if (r.floor) cells.push(fmt(r.floor.samplesMs), fmt(r.floor.chunksMs), fmt(r.floor.floorMs), fmt(r.floor.ratio, 2));
+          return cells;
+        }),
+      ),
+    );
+  }
+  return out.join('\n');
 }

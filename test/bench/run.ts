@@ -1,16 +1,263 @@
 /**
  * `npm run bench`: every benchmark, with the machine it ran on. Figures go into docs/benchmarks.md.
- * Absolute times are noisy on shared machines; the query benchmark therefore reports ratios
- * against one Prometheus answering the same query in the same run.
+ * Absolute times are noisy on shared machines: everything against servers is reported as a ratio
+ * to one Prometheus (replica a) answering the same request in the same run.
+ *
+ * Sections (BENCH_SECTIONS, comma-separated; default all, in this order):
+ *   dedup       the dedup kernel bench (dedup.ts, in process)
+ *   memory      peak RSS for one big query vs Prometheus (fresh processes), RSS after it settles,
+ *               refusals under --query.max-samples
+ *   query       range and instant queries promdedup ÷ direct, uncompressed and gzip; instant ÷ floor
+ *   throughput  16 clients × dashboard mix, promdedup vs direct
+ *   isolation   health/1+1 probes under four heavy queries, two heavy at once vs one, cancellation
+ *
+ * Environment:
+ *   BENCH_QUICK=1         sizes 100 and 1000, fewer rounds, shorter throughput run and settle time
+ *   BENCH_SIZES=100,1000,10000
+ *   BENCH_ROUNDS=n        measured rounds per server and measurement, every size (default by
+ *                         size: 100 → 11, 1000 → 7, 10000 → 2; quick: 5, 3). Each measurement
+ *                         has one warm-up request per server first, except gzip above 1000
+ *                         series (the uncompressed warm-up of the same query precedes it)
+ *   BENCH_QUERIES=plain,rate,…   query ids of the query section (see query.ts)
+ *   BENCH_KINDS=range,instant    kinds of the query section
+ *   BENCH_CLIENTS=16, BENCH_THROUGHPUT_S=20 (quick 8), BENCH_SETTLE_S=60 (quick 15)
+ *   BENCH_JSON=file       also write every figure as JSON
+ *   BENCH_DATA_DIR=dir    keep the generated TSDB blocks there and reuse them in later runs
+ *   BENCH_PROFILE=dir     run the main promdedup with --cpu-prof into dir, print its top functions
+ *   BENCH_QUERIER_ARGS='--query.max-concurrent=4 …'  extra flags of the main promdedup
  */
-import { cpus, totalmem } from 'node:os';
-import { benchDedup, printDedupBench } from './dedup.js';
-import { benchQuery, formatQueryBench } from './query.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { prepareData, T0, T_END, OUTAGE_B, type BenchData } from './data.js';
+import { agent, fmt, startQuerierProcess, startReplicas, table, type Querier, type Replica } from './harness.js';
+import { benchIsolation, formatIsolation, type IsolationResult } from './isolation.js';
+import { benchMemory, formatMemory, type MemoryResult } from './memory.js';
+import { formatProfile, summarizeProfiles } from './profile.js';
+import { benchQueries, formatQueryRows, QUERIES, type QueryRow } from './query.js';
+import { benchThroughput, dashboardMix, formatThroughput, type ThroughputResult } from './throughput.js';
+import { counterName } from './data.js';
+
+const env = process.env;
+const quick = env.BENCH_QUICK === '1';
+const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+const SECTIONS = ['dedup', 'memory', 'query', 'throughput', 'isolation'] as const;
+const sections = new Set(list(env.BENCH_SECTIONS).length > 0 ? list(env.BENCH_SECTIONS) : SECTIONS);
+for (const s of sections) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`BENCH_SECTIONS: unknown section ${s}`);
+const sizes = (list(env.BENCH_SIZES).length > 0 ? list(env.BENCH_SIZES).map(Number) : quick ? [100, 1000] : [100, 1000, 10_000]).sort((a, b) => a - b);
+for (const n of sizes) if (!Number.isInteger(n) || n < 10 || n % 10 !== 0) throw new Error(`BENCH_SIZES: ${n} is not a multiple of 10`);
+const rounds = (n: number): number => {
+  if (env.BENCH_ROUNDS) return Number(env.BENCH_ROUNDS);
+  if (n <= 100) return quick ? 5 : 11;
+  if (n <= 1000) return quick ? 3 : 7;
+  return 2;
+};
+const onlyQueries = list(env.BENCH_QUERIES);
+for (const q of onlyQueries) if (!QUERIES.some((d) => d.id === q)) throw new Error(`BENCH_QUERIES: unknown query ${q} (${QUERIES.map((d) => d.id).join(', ')})`);
+const kinds = (list(env.BENCH_KINDS).length > 0 ? list(env.BENCH_KINDS) : ['range', 'instant']) as ('range' | 'instant')[];
+for (const k of kinds) if (k !== 'range' && k !== 'instant') throw new Error(`BENCH_KINDS: ${k} is neither range nor instant`);
+const clients = Number(env.BENCH_CLIENTS ?? 16);
+const throughputS = Number(env.BENCH_THROUGHPUT_S ?? (quick ? 8 : 20));
+const settleS = Number(env.BENCH_SETTLE_S ?? (quick ? 15 : 60));
+const profileDir = env.BENCH_PROFILE;
+/** Extra flags of the main promdedup (query, throughput and isolation sections), space-separated. */
+const querierArgs = (env.BENCH_QUERIER_ARGS ?? '').split(/\s+/).filter((x) => x !== '');
+
+const log = (s: string): void => console.error(s);
+const started = performance.now();
+const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(`# promdedup benchmarks, ${new Date().toISOString()}`);
-console.log(`machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}\n`);
+const promVersion = (() => {
+  try {
+    return execFileSync('prometheus', ['--version'], { encoding: 'utf8' }).split('\n')[0]!;
+  } catch {
+    return 'prometheus: not found';
+  }
+})();
+const machine = {
+  date: new Date().toISOString(),
+  cpus: cpus().length,
+  cpu,
+  memGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  prometheus: promVersion,
+  loadavgStart: loadavg(),
+};
+console.log(`# promdedup benchmarks, ${machine.date}`);
+console.log(`machine: ${machine.cpus} × ${cpu}, ${machine.memGiB} GiB, node ${process.version}, ${promVersion}`);
+console.log(`load average at start: ${machine.loadavgStart.map((x) => x.toFixed(2)).join(' ')}`);
+console.log(`sizes ${sizes.join(', ')}; sections ${[...sections].join(', ')}${quick ? ' (quick)' : ''}\n`);
 
-printDedupBench(await benchDedup());
-console.log('\nquery_range through promdedup (2 replicas, dedup on) vs the same query to one replica:');
-console.log(formatQueryBench(await benchQuery()));
+interface Check {
+  readonly what: string;
+  readonly value: number;
+  readonly target: string;
+  readonly met: boolean;
+}
+
+const result: {
+  machine: typeof machine & { loadavgEnd?: number[] };
+  settings: Record<string, unknown>;
+  data?: Omit<BenchData, 'cleanup' | 'dirA' | 'dirB'>;
+  dedup?: unknown;
+  memory?: MemoryResult;
+  query?: QueryRow[];
+  throughput?: ThroughputResult;
+  isolation?: IsolationResult;
+  checks: Check[];
+  profile?: ReturnType<typeof summarizeProfiles>;
+  seconds?: number;
+} = {
+  machine,
+  settings: { quick, querierArgs, sizes, rounds: Object.fromEntries(sizes.map((n) => [n, rounds(n)])), clients, throughputS, settleS, sections: [...sections], queries: onlyQueries, kinds },
+  checks: [],
+};
+
+function check(what: string, value: number, target: string, met: boolean): void {
+  result.checks.push({ what, value, target, met });
+}
+
+if (sections.has('dedup')) {
+  // Loaded on demand: the dedup kernel bench uses src/dedup's Deduplicator and DedupPool, which may
+  // go away; the rest of the bench must still run then.
+  try {
+    const dedup = (await import('./dedup.js')) as typeof import('./dedup.js');
+    const r = await dedup.benchDedup();
+    dedup.printDedupBench(r);
+    result.dedup = r;
+  } catch (err) {
+    console.log(`dedup kernel bench skipped: ${err instanceof Error ? err.message : String(err)}`);
+    result.dedup = { skipped: String(err) };
+  }
+  log(`[${elapsed()}] dedup done`);
+}
+
+const needServers = ['memory', 'query', 'throughput', 'isolation'].some((s) => sections.has(s));
+if (needServers) {
+  log(`data: ${sizes.join(', ')} series × 6 h at 15 s per replica (fixed window from ${new Date(T0).toISOString()})`);
+  const data = await prepareData(sizes, env.BENCH_DATA_DIR, log);
+  result.data = { sizes: data.sizes, samplesA: data.samplesA, buildMs: data.buildMs, copyMs: data.copyMs, fromCache: data.fromCache };
+  console.log(
+    `data: ${(data.samplesA / 1e6).toFixed(1)} M samples per replica (counters, histogram buckets, info series of every size), ` +
+      `replica b without ${new Date(OUTAGE_B[0]).toISOString().slice(11, 16)}–${new Date(OUTAGE_B[1]).toISOString().slice(11, 16)}; ` +
+      (data.fromCache ? 'blocks from BENCH_DATA_DIR' : `generated and imported in ${(data.buildMs / 1000).toFixed(1)} s`) +
+      '\n',
+  );
+  let replicas: Replica[] = [];
+  const queriers: Querier[] = [];
+  const startQuerier = async (extraArgs: readonly string[] = [], prof = false): Promise<Querier> => {
+    const q = await startQuerierProcess({
+      endpoints: replicas.map((r) => r.url),
+      extraArgs,
+      ...(prof && profileDir !== undefined ? { cpuProfileDir: profileDir } : {}),
+    });
+    queriers.push(q);
+    return q;
+  };
+  try {
+    replicas = await startReplicas(data);
+    const direct = replicas[0]!;
+    log(`[${elapsed()}] replicas up: ${replicas.map((r) => `${r.name} ${r.url} pid ${r.pid}`).join(', ')}`);
+
+    if (sections.has('memory')) {
+      const n = sizes[sizes.length - 1]!;
+      log(`memory (${n} series):`);
+      const m = await benchMemory({
+        series: n,
+        direct,
+        replicaPids: replicas.map((r) => r.pid),
+        startQuerier: (args) => startQuerier(args),
+        settleS,
+        log,
+      });
+      result.memory = m;
+      console.log(`## memory (${n} series)\n${formatMemory(m)}\n`);
+      for (const x of m.refusals) {
+        check(`max-samples refusal time, ${x.name} (ms)`, x.ms, '< 2000', x.status === 422 && x.ms < 2000);
+        check(`max-samples refusal RSS growth, ${x.name} (MiB)`, x.growthMiB, '< 286 MiB (300 MB)', x.growthMiB * 2 ** 20 < 300e6);
+      }
+      log(`[${elapsed()}] memory done`);
+    }
+
+    let main: Querier | null = null;
+    if (['query', 'throughput', 'isolation'].some((s) => sections.has(s))) main = await startQuerier(querierArgs, true);
+
+    if (sections.has('query') && main) {
+      log('queries:');
+      const rows = await benchQueries({
+        direct: direct.url,
+        promdedup: main.url,
+        replicas: replicas.map((r) => r.url),
+        sizes,
+        rounds,
+        gzipWarmup: (n) => n <= 1000,
+        kinds,
+        only: onlyQueries,
+        log,
+      });
+      result.query = rows;
+      console.log(`## queries${formatQueryRows(rows)}\n`);
+      for (const r of rows) {
+        const name = `${r.series} ${r.query} ${r.kind}`;
+        if (r.kind === 'range') {
+          check(`${name}, ratio`, r.plain.ratio, '≤ 1.3', r.plain.ratio <= 1.3);
+          check(`${name}, ratio gzip`, r.gzip.ratio, '≤ 1.0', r.gzip.ratio <= 1.0);
+        } else if (r.floor) {
+          check(`${name}, ÷ floor`, r.floor.ratio, '≤ 1.3', r.floor.ratio <= 1.3);
+        }
+      }
+      log(`[${elapsed()}] queries done`);
+    }
+
+    if (sections.has('throughput') && main) {
+      const n = sizes.filter((s) => s <= 1000).pop() ?? sizes[0]!;
+      log(`throughput (${clients} clients, ${throughputS} s each):`);
+      const t = await benchThroughput({ direct: direct.url, promdedup: main.url, mix: dashboardMix(n, sizes[0]!), clients, durationS: throughputS, log });
+      result.throughput = t;
+      console.log(`## throughput\n${formatThroughput(t)}\n`);
+      check('throughput ratio', t.ratio, '≥ 0.8', t.ratio >= 0.8 && t.promdedup.errors === 0);
+      log(`[${elapsed()}] throughput done`);
+    }
+
+    if (sections.has('isolation') && main) {
+      const n = sizes.filter((s) => s <= 1000).pop() ?? sizes[0]!;
+      const heavy = `max_over_time(rate(${counterName(n)}[5m])[6h:1s])`;
+      log(`isolation (${heavy}):`);
+      const iso = await benchIsolation({ url: main.url, pid: main.pid, heavy, log });
+      result.isolation = iso;
+      console.log(`## isolation\n${formatIsolation(iso)}\n`);
+      check('/-/healthy p99 under 4 heavy queries (ms)', iso.loaded.healthy.p99Ms, '< 50', iso.loaded.healthy.p99Ms < 50);
+      check('two heavy queries at once ÷ one', iso.parallel.ratio, '≤ 1.3', iso.parallel.ratio <= 1.3);
+      log(`[${elapsed()}] isolation done`);
+    }
+  } finally {
+    await Promise.all(queriers.map((q) => q.stop()));
+    await Promise.all(replicas.map((r) => r.server.stop()));
+    await agent.close();
+    data.cleanup();
+  }
+  if (profileDir !== undefined) {
+    mkdirSync(profileDir, { recursive: true });
+    const summaries = summarizeProfiles(profileDir, 30);
+    result.profile = summaries;
+    console.log(`## CPU profile of promdedup (${profileDir})\n${summaries.map((s) => formatProfile(s)).join('\n\n')}\n`);
+  }
+}
+
+if (result.checks.length > 0) {
+  console.log('## targets');
+  console.log(
+    table(
+      ['check', 'value', 'target', 'met'],
+      result.checks.map((c) => [c.what, fmt(c.value, 2), c.target, c.met ? 'yes' : '**no**']),
+    ),
+  );
+}
+result.machine.loadavgEnd = loadavg();
+result.seconds = (performance.now() - started) / 1000;
+console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${result.seconds.toFixed(0)} s in all (data window ${new Date(T0).toISOString()} – ${new Date(T_END).toISOString()})`);
+if (env.BENCH_JSON) {
+  writeFileSync(env.BENCH_JSON, JSON.stringify(result, null, 2));
+  console.log(`JSON: ${env.BENCH_JSON}`);
+}

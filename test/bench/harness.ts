@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Agent, request, type Dispatcher } from 'undici';
 import { sleep, terminate, waitReady } from '../support/child-process.js';
 import { freePort, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
-import { querierEntryPoint } from '../support/querier-process.js';
+import { MALLOC_TUNING, querierEntryPoint } from '../support/querier-process.js';
 import type { BenchData } from './data.js';
 
 // ---- statistics --------------------------------------------------------------------------------
@@ -124,7 +124,7 @@ export async function startQuerierProcess(opts: QuerierLaunch): Promise<Querier>
       ...opts.endpoints.map((e) => `--endpoint=${e}`),
       ...(opts.extraArgs ?? []),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...MALLOC_TUNING, ...process.env } },
   );
   liveQueriers.add(child);
   child.on('exit', () => liveQueriers.delete(child));

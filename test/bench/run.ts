@@ -119,17 +119,10 @@ function check(what: string, value: number, target: string, met: boolean): void 
 }
 
 if (sections.has('dedup')) {
-  // Loaded on demand: the dedup kernel bench uses src/dedup's Deduplicator and DedupPool, which may
-  // go away; the rest of the bench must still run then.
-  try {
-    const dedup = (await import('./dedup.js')) as typeof import('./dedup.js');
-    const r = await dedup.benchDedup();
-    dedup.printDedupBench(r);
-    result.dedup = r;
-  } catch (err) {
-    console.log(`dedup kernel bench skipped: ${err instanceof Error ? err.message : String(err)}`);
-    result.dedup = { skipped: String(err) };
-  }
+  const dedup = await import('./dedup.js');
+  const r = await dedup.benchDedup();
+  dedup.printDedupBench(r);
+  result.dedup = r;
   log(`[${elapsed()}] dedup done`);
 }
 

@@ -31,11 +31,11 @@ function buildProgram(): Command {
       [],
     )
     .option('--deduplication.func <func>', 'How replicas are merged: penalty (Thanos default, for HA pairs) or chain (union by timestamp).', 'penalty')
-    .option('--query.workers <n>', 'Query worker threads kept started (default: CPUs, at least 4), plus one idle spare; more start on demand up to --query.max-concurrent.')
+    .option('--query.workers <n>', 'Query worker threads (default: CPUs, at least 4), plus one spare: up to n + 1 queries evaluate at once, more wait for a worker.')
     .option('--deduplication.workers <n>', 'Old name of --query.workers.')
     .option('--query.timeout <duration>', 'Maximum time to process a query.', '2m')
     .option('--query.lookback-delta <duration>', 'How far back an instant selector looks for the newest sample.', '5m')
-    .option('--query.max-concurrent <n>', 'Maximum number of queries evaluated at once; more wait.', '20')
+    .option('--query.max-concurrent <n>', 'Maximum number of queries admitted at once (evaluating or waiting for a worker); more wait.', '20')
     .option('--query.partial-response [bool]', 'Answer from the endpoints that respond, with a warning for the others.', true)
     .option('--no-query.partial-response', 'Fail a query when any endpoint fails.')
     .option('--query.promql-compat <mode>', 'PromQL dialect: auto (follow the endpoints\' Prometheus major version), 2 or 3.', 'auto')

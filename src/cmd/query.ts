@@ -36,8 +36,10 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
       requestSamples: config.requestSamplesLimit,
       delayedNameRemoval: false, // as stock Prometheus; its test suite enables the feature flag
     },
+    // More threads than this only slow each other down on the cores (measured: 16 clients got 0.51x
+    // of Prometheus' throughput with 4 workers, 0.14-0.25x with 17); the spare keeps one free.
     min: config.queryWorkers,
-    max: config.maxConcurrent,
+    max: Math.min(config.maxConcurrent, config.queryWorkers + 1),
     querier: new Querier(stores, metrics),
     metrics,
     logger,

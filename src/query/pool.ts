@@ -4,7 +4,7 @@
  * fans out, moves bytes and writes answers.
  *
  * - Warm spare: a worker is kept idle ahead of demand, so a cheap query never waits for a worker
- *   to start behind heavy ones; up to `max` (--query.max-concurrent) run at once.
+ *   to start behind heavy ones; up to `max` run at once, more wait for a worker in arrival order.
  * - Cancellation (client gone, timeout) answers the caller at once and raises the worker's shared
  *   cancel flag, which the evaluation polls: the worker stops within milliseconds and stays warm.
  *   One that has not stopped after CANCEL_GRACE_MS (a loop that does not poll) is terminated.
@@ -28,7 +28,7 @@ export interface QueryPoolOptions {
   readonly settings: WorkerSettings;
   /** Workers kept started (idle or busy), at least 1. */
   readonly min: number;
-  /** Most workers at once (the query concurrency limit). */
+  /** Most workers at once; queries beyond wait for one. */
   readonly max: number;
   /** Replace a worker whose heap plus buffers exceed this after a query. */
   readonly recycleBytes?: number;
@@ -93,6 +93,8 @@ interface Job {
  */
 class BodyStream extends Readable {
   private unacked = 0;
+  /** Every part has arrived (some may still wait in the buffer for the response to take them). */
+  complete = false;
 
   constructor(
     first: Uint8Array,
@@ -109,6 +111,7 @@ class BodyStream extends Readable {
   }
 
   end(): void {
+    this.complete = true;
     this.push(null);
   }
 
@@ -120,7 +123,7 @@ class BodyStream extends Readable {
   }
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
-    if (!this.readableEnded) this.abandon();
+    if (!this.complete) this.abandon();
     callback(err);
   }
 }
@@ -185,6 +188,11 @@ export class QueryPool {
     if (this.closed) throw new PromQLError('internal', 'query pool closed');
     signal.throwIfAborted();
     const worker = await this.acquire();
+    if (signal.aborted) {
+      // Gave up while waiting for a worker.
+      this.release(worker);
+      throw signal.reason;
+    }
     const abort = new AbortController();
     return new Promise<QueryOutcome>((resolve, reject) => {
       let done = false;
@@ -262,7 +270,7 @@ export class QueryPool {
       const i = this.idle.indexOf(w);
       if (i >= 0) this.idle.splice(i, 1);
       w.job?.reject(new PromQLError('internal', 'query worker exited'));
-      w.job?.body?.destroy(new PromQLError('internal', 'query worker exited'));
+      if (w.job?.body?.complete === false) w.job.body.destroy(new PromQLError('internal', 'query worker exited'));
       w.job = null;
       this.updateGauge();
       if (!this.closed && this.waiting.length > 0) this.release(this.spawn());
@@ -278,7 +286,8 @@ export class QueryPool {
     this.workers.delete(w);
     const i = this.idle.indexOf(w);
     if (i >= 0) this.idle.splice(i, 1);
-    w.job?.body?.destroy(new PromQLError('canceled', 'query was canceled'));
+    // A body that has fully arrived is still being written: leave it to the response.
+    if (w.job?.body?.complete === false) w.job.body.destroy(new PromQLError('canceled', 'query was canceled'));
     w.job = null;
     const exited = w.thread.terminate();
     this.updateGauge();

@@ -2,6 +2,7 @@
  * Shared machinery of the benchmarks: the HA pair and promdedup as child processes, HTTP timing,
  * /proc sampling (RSS, CPU) and small statistics helpers.
  */
+import { appendFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -129,8 +130,10 @@ export async function startQuerierProcess(opts: QuerierLaunch): Promise<Querier>
   liveQueriers.add(child);
   child.on('exit', () => liveQueriers.delete(child));
   let out = '';
+  const logFile = process.env.BENCH_QUERIER_LOG;
   const keep = (d: Buffer): void => {
     out = (out + d.toString('utf8')).slice(-16_384);
+    if (logFile !== undefined) appendFileSync(logFile, d);
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);

@@ -102,7 +102,7 @@ const FLAGS: RawQueryFlags = {
 const apps: FastifyInstance[] = [];
 const pools: QueryPool[] = [];
 
-function api(stores: Store[], flags: Partial<RawQueryFlags> = {}): FastifyInstance {
+function api(stores: Store[], flags: Partial<RawQueryFlags> = {}, recycleBytes?: number): FastifyInstance {
   const config = parseQueryFlags({ ...FLAGS, ...flags });
   const storeSet = new StoreSet(stores);
   const registry = new Registry();
@@ -118,6 +118,7 @@ function api(stores: Store[], flags: Partial<RawQueryFlags> = {}): FastifyInstan
     },
     min: 1,
     max: config.maxConcurrent,
+    ...(recycleBytes !== undefined ? { recycleBytes } : {}),
     querier: new Querier(storeSet, metrics),
     metrics,
     logger: silentLogger,
@@ -253,6 +254,19 @@ describe('large answers', () => {
     const zipped = await app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'gzip' } });
     expect(zipped.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(zipped.rawPayload).toString('utf8')).toBe(plain.body);
+  });
+
+  it('are written whole even when the worker is replaced for its memory right after the last part', async () => {
+    const app = api([], {}, 1); // every worker counts as grown too large
+    const url =
+      '/api/v1/query_range?query=' +
+      encodeURIComponent('vector(1) or label_replace(vector(2), "a", "b", "", "")') +
+      '&start=1700000000&end=1700011000&step=1';
+    for (let i = 0; i < 3; i++) {
+      const res = await app.inject({ method: 'GET', url });
+      expect(res.statusCode).toBe(200);
+      expect(JSON.parse(res.body).data.result[1].values).toHaveLength(11_001);
+    }
   });
 });
 

@@ -13,7 +13,7 @@ import { Engine } from '../promql/engine.js';
 import { PromQLError } from '../promql/errors.js';
 import { tooManySamples } from '../promql/eval/context.js';
 import { describeError, ErrorCodes } from '../model/errors.js';
-import { encodeQueryData, queryDataPieces, successBody, successBodyPieces } from '../promql/json.js';
+import { queryDataPieces, successBodyPieces } from '../promql/json.js';
 import type { QueryResult } from '../promql/types.js';
 import type { Querier, SelectHints, SelectResult } from '../storage/querier.js';
 import { applyExternalLabels, relabelSeries } from '../store/prometheus/external-labels.js';
@@ -509,9 +509,10 @@ function nextChunk(pieces: Iterator<string>): { bytes: Uint8Array; last: boolean
   return { bytes: utf8.encode(parts.join('')), last: false };
 }
 
-/** The whole success body (the warm-up's check that encoding works). */
-function encodeBody(result: QueryResult): Uint8Array {
-  return utf8.encode(successBody(encodeQueryData(result.value), result.warnings, result.infos));
+/** Encodes the whole body in parts, as sendBody does (the warm-up runs the same code). */
+function encodeBody(result: QueryResult): void {
+  const pieces = successBodyPieces(queryDataPieces(result.value), result.warnings, result.infos);
+  while (!nextChunk(pieces).last);
 }
 
 function heapBytes(): number {

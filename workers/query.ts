@@ -9,18 +9,22 @@ import type { FromWorker, ToWorker, WorkerData } from '../src/query/protocol.js'
 /**
  * Query threads run at a lower priority than the main thread, so that with every core busy
  * evaluating, the I/O thread (health probes, /metrics, moving endpoint bytes) still runs at once.
- * Linux only (a thread's id from /proc/thread-self); elsewhere all threads share one priority.
+ * The pool's urgent worker, which takes a query only when every other worker is busy, keeps the
+ * main thread's priority: a cheap query arriving behind heavy ones does not queue for CPU behind
+ * them. Linux only (a thread's id from /proc/thread-self); elsewhere all threads share one priority.
  */
 const NICE = 5;
-try {
-  const tid = Number(readFileSync('/proc/thread-self/stat', 'utf8').split(' ', 1)[0]);
-  if (Number.isInteger(tid) && tid > 0) setPriority(tid, NICE);
-} catch {
-  // Not Linux, or not allowed: keep the process' priority.
+const data = workerData as WorkerData;
+if (!data.urgent) {
+  try {
+    const tid = Number(readFileSync('/proc/thread-self/stat', 'utf8').split(' ', 1)[0]);
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, NICE);
+  } catch {
+    // Not Linux, or not allowed: keep the process' priority.
+  }
 }
 
 const port = parentPort!;
-const data = workerData as WorkerData;
 const executor = new QueryExecutor(data.settings, data.cancel, (msg: FromWorker, transfer?: TransferListItem[]) =>
   port.postMessage(msg, transfer),
 );

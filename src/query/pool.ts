@@ -140,8 +140,12 @@ class PooledWorker {
   /** Its modules are loaded (a query sent earlier waits for that). */
   ready = false;
 
-  constructor(file: string, settings: WorkerSettings) {
-    const workerData: WorkerData = { settings, cancel: this.cancel };
+  constructor(
+    file: string,
+    settings: WorkerSettings,
+    readonly urgent: boolean,
+  ) {
+    const workerData: WorkerData = { settings, cancel: this.cancel, urgent };
     // A deep stack, so that flat binary chains and nesting as long as Prometheus parses evaluate.
     this.thread = new Worker(file, { workerData, resourceLimits: { stackSizeMb: WORKER_STACK_MB } });
     this.thread.unref();
@@ -237,9 +241,15 @@ export class QueryPool {
   }
 
   private acquire(): Promise<PooledWorker> {
-    // The most recently used ready worker (warmest JIT); one still starting only when none is ready.
-    let i = this.idle.length - 1;
-    while (i >= 0 && !this.idle[i]!.ready) i--;
+    // The most recently used ready worker (warmest JIT), the urgent one only when no other is
+    // free; one still starting only when none is ready.
+    const pick = (ok: (w: PooledWorker) => boolean): number => {
+      let i = this.idle.length - 1;
+      while (i >= 0 && !ok(this.idle[i]!)) i--;
+      return i;
+    };
+    let i = pick((w) => w.ready && !w.urgent);
+    if (i < 0) i = pick((w) => w.ready);
     const w = i >= 0 ? this.idle.splice(i, 1)[0] : this.idle.pop();
     if (w !== undefined) {
       this.keepSpare();
@@ -255,7 +265,10 @@ export class QueryPool {
   }
 
   private spawn(): PooledWorker {
-    const w = new PooledWorker(this.file, this.opts.settings);
+    // One worker at a time is the urgent one (see workers/query.ts).
+    let urgent = true;
+    for (const x of this.workers) if (x.urgent) urgent = false;
+    const w = new PooledWorker(this.file, this.opts.settings, urgent);
     this.workers.add(w);
     w.thread.on('message', (msg: FromWorker) => this.onMessage(w, msg));
     w.thread.on('error', (err) => {

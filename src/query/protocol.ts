@@ -32,6 +32,8 @@ export interface WorkerData {
    * polls it (it cannot receive messages), so a cancelled query stops without losing the worker.
    */
   readonly cancel: Int32Array;
+  /** Run at the main thread's priority (the pool's last-resort worker) instead of below it. */
+  readonly urgent: boolean;
 }
 
 export interface QueryTask {

@@ -119,14 +119,15 @@ describe.skipIf(!prometheusAvailable())('one query never stalls another', () => 
   });
 
   it('runs two CPU-bound queries on two cores in parallel', async () => {
-    // The issue's target is 1.3x; this 2-vCPU VM gives 1.3-1.55x (docs/benchmarks.md: the two
-    // queries' fetches share the main thread and both replicas, and their allocations the
-    // allocator). One after the other would be 2x: the bound guards the parallelism itself.
+    // The issue's target is 1.3x; the bench meets it (1.22), this smaller query gives 1.3-1.45x
+    // on this 2-vCPU VM. One after the other would be 2x: the bound guards the parallelism itself.
+    // Evaluation-bound: 11 series fetched, 288,000 subquery steps each.
+    const cpuBound = 'max_over_time(rate(load_total{instance=~"i1.?"}[5m])[2h:25ms])';
     const ratios: number[] = [];
     const seen: string[] = [];
     for (let round = 0; round < 3; round++) {
-      const one = (await query(base, HEAVY)).ms;
-      const two = await Promise.all([query(base, HEAVY), query(base, HEAVY)]);
+      const one = (await query(base, cpuBound)).ms;
+      const two = await Promise.all([query(base, cpuBound), query(base, cpuBound)]);
       ratios.push(Math.max(...two.map((r) => r.ms)) / one);
       seen.push(`one ${one.toFixed(0)} ms, two ${two.map((r) => r.ms.toFixed(0)).join(' / ')} ms`);
     }

@@ -6,6 +6,7 @@ import type { FanoutPolicy } from '../query/partial.js';
 import type { QueryOutcome } from '../query/pool.js';
 import type { QueryTask } from '../query/protocol.js';
 import type { MetadataQuerier } from '../query/metadata.js';
+import type { StoreSet } from '../query/stores.js';
 import type { Gate } from '../util/gate.js';
 import type { Logger } from '../util/log.js';
 
@@ -16,6 +17,8 @@ export interface ApiContext {
   runQuery(task: QueryTask, policy: FanoutPolicy, signal: AbortSignal): Promise<QueryOutcome>;
   /** Label names, label values, series and metadata fan-out. */
   readonly metadata: MetadataQuerier;
+  /** The endpoints (for /api/v1/stores). */
+  readonly stores: StoreSet;
   /** The process' registry, served on /metrics. */
   readonly registry: Registry;
   readonly metrics: QueryMetrics;

@@ -13,6 +13,23 @@ export interface RawQueryFlags {
   readonly 'httpAddress': string;
   readonly 'grpcAddress': string;
   readonly 'endpoint': string[];
+  readonly 'endpointStrict'?: string[];
+  readonly 'store.sdFiles'?: string[];
+  readonly 'store.sdInterval'?: string;
+  readonly 'store.sdDnsInterval'?: string;
+  readonly 'store.unhealthyTimeout'?: string;
+  readonly 'endpoint.infoTimeout'?: string;
+  readonly 'grpcClientTlsSecure'?: boolean;
+  readonly 'grpcClientTlsCa'?: string;
+  readonly 'grpcClientTlsCert'?: string;
+  readonly 'grpcClientTlsKey'?: string;
+  readonly 'grpcClientTlsSkipVerify'?: boolean;
+  readonly 'grpcClientServerName'?: string;
+  readonly 'grpcServerTlsCert'?: string;
+  readonly 'grpcServerTlsKey'?: string;
+  readonly 'grpcServerTlsClientCa'?: string;
+  readonly 'grpc.serveDeduplicated'?: boolean;
+  readonly 'query.autoDownsampling'?: boolean;
   readonly 'query.replicaLabel': string[];
   readonly 'deduplication.func': string;
   readonly 'deduplication.workers'?: string;
@@ -32,7 +49,11 @@ export interface RawQueryFlags {
 
 export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
   const endpoints = raw.endpoint.map(parseEndpoint);
-  if (endpoints.length === 0) throw new FlagError('at least one --endpoint is required');
+  const strictEndpoints = (raw.endpointStrict ?? []).map(parseEndpoint);
+  const sdFiles = raw['store.sdFiles'] ?? [];
+  if (endpoints.length + strictEndpoints.length + sdFiles.length === 0) {
+    throw new FlagError('at least one --endpoint, --endpoint-strict or --store.sd-files is required');
+  }
   const replicaLabels = raw['query.replicaLabel']
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
@@ -43,6 +64,27 @@ export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
     httpAddress: parseAddress('--http-address', raw.httpAddress),
     grpcAddress: parseAddress('--grpc-address', raw.grpcAddress),
     endpoints,
+    strictEndpoints,
+    sdFiles,
+    sdIntervalMs: positiveDuration('--store.sd-interval', raw['store.sdInterval'] ?? '5m'),
+    dnsIntervalMs: positiveDuration('--store.sd-dns-interval', raw['store.sdDnsInterval'] ?? '30s'),
+    unhealthyTimeoutMs: positiveDuration('--store.unhealthy-timeout', raw['store.unhealthyTimeout'] ?? '5m'),
+    infoIntervalMs: positiveDuration('--endpoint.info-timeout', raw['endpoint.infoTimeout'] ?? '5s'),
+    grpcClientTls: {
+      secure: raw.grpcClientTlsSecure ?? false,
+      caFile: raw.grpcClientTlsCa ?? '',
+      certFile: raw.grpcClientTlsCert ?? '',
+      keyFile: raw.grpcClientTlsKey ?? '',
+      skipVerify: raw.grpcClientTlsSkipVerify ?? false,
+      serverName: raw.grpcClientServerName ?? '',
+    },
+    grpcServerTls: {
+      certFile: raw.grpcServerTlsCert ?? '',
+      keyFile: raw.grpcServerTlsKey ?? '',
+      clientCaFile: raw.grpcServerTlsClientCa ?? '',
+    },
+    serveDeduplicated: raw['grpc.serveDeduplicated'] ?? false,
+    autoDownsampling: raw['query.autoDownsampling'] ?? false,
     replicaLabels: [...new Set(replicaLabels)],
     dedupFunc: oneOf<DedupFunc>('--deduplication.func', raw['deduplication.func'], ['penalty', 'chain']),
     queryTimeout: duration('--query.timeout', raw['query.timeout']),
@@ -61,6 +103,10 @@ export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
       'http-address': raw.httpAddress,
       'grpc-address': raw.grpcAddress,
       endpoint: endpoints.join(','),
+      'endpoint-strict': strictEndpoints.join(','),
+      'store.sd-files': sdFiles.join(','),
+      'grpc.serve-deduplicated': String(raw['grpc.serveDeduplicated'] ?? false),
+      'query.auto-downsampling': String(raw['query.autoDownsampling'] ?? false),
       'query.replica-label': replicaLabels.join(','),
       'deduplication.func': raw['deduplication.func'],
       'query.timeout': raw['query.timeout'],
@@ -78,16 +124,21 @@ export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
   };
 }
 
-/** `http(s)://host:port[/prefix]` is a Prometheus server; returned without a trailing slash. */
+/**
+ * An endpoint spec: `http(s)://host:port[/prefix]` is a Prometheus server (returned without a
+ * trailing slash); `host:port` a StoreAPI endpoint; `dns+…` and `dnssrv+…` are resolved by discovery.
+ */
 export function parseEndpoint(text: string): string {
+  if (/^dns(srv|srvnoa)?\+/.test(text)) return text;
+  if (!text.includes('://')) {
+    parseAddress('--endpoint', text);
+    return text;
+  }
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new FlagError(
-      `--endpoint ${JSON.stringify(text)}: expected a Prometheus URL such as http://prometheus:9090 ` +
-        '(StoreAPI gRPC endpoints are not supported yet)',
-    );
+    throw new FlagError(`--endpoint ${JSON.stringify(text)}: expected host:port, dns+host:port, dnssrv+name or an http(s):// URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new FlagError(`--endpoint ${JSON.stringify(text)}: scheme must be http or https`);

@@ -22,8 +22,34 @@ function buildProgram(): Command {
     .command('query')
     .description('Prometheus-compatible query API over Prometheus replicas, merged with Thanos-style deduplication.')
     .option('--http-address <host:port>', 'Listen address for the HTTP API, /metrics and health endpoints.', '0.0.0.0:10902')
-    .option('--grpc-address <host:port>', 'Listen address for the StoreAPI gRPC server (served from a later release).', '0.0.0.0:10901')
-    .option('--endpoint <url>', 'Prometheus server to query, http(s)://host:port[/prefix]. Repeatable.', collect, [])
+    .option('--grpc-address <host:port>', 'Listen address of the StoreAPI gRPC server (thanos.Store, thanos.info.Info, health).', '0.0.0.0:10901')
+    .option(
+      '--endpoint <spec>',
+      'Endpoint to query: http(s)://host:port[/prefix] is a Prometheus, host:port a StoreAPI (sidecar, store gateway, querier); dns+host:port and dnssrv+_grpc._tcp.name are resolved every --store.sd-dns-interval. Repeatable.',
+      collect,
+      [],
+    )
+    .option('--endpoint-strict <spec>', 'Like --endpoint, but always asked, even while its Info checks fail. Repeatable.', collect, [])
+    .option('--store.sd-files <path>', 'Prometheus file_sd files (JSON or YAML; globs) listing endpoints; re-read on change. Repeatable.', collect, [])
+    .option('--store.sd-interval <duration>', 'Re-read the --store.sd-files at least this often.', '5m')
+    .option('--store.sd-dns-interval <duration>', 'Re-resolve dns+ and dnssrv+ endpoints this often.', '30s')
+    .option('--store.unhealthy-timeout <duration>', 'Stop warning about a StoreAPI endpoint that has failed its Info checks this long.', '5m')
+    .option('--endpoint.info-timeout <duration>', 'Period and timeout of the StoreAPI Info checks.', '5s')
+    .option('--grpc-client-tls-secure', 'Use TLS to reach StoreAPI endpoints.', false)
+    .option('--grpc-client-tls-skip-verify', 'Do not verify the StoreAPI endpoints\' certificates.', false)
+    .option('--grpc-client-tls-ca <file>', 'CA bundle (PEM) to verify StoreAPI endpoints with (default: system roots).', '')
+    .option('--grpc-client-tls-cert <file>', 'Client certificate (PEM) presented to StoreAPI endpoints.', '')
+    .option('--grpc-client-tls-key <file>', 'Key (PEM) of --grpc-client-tls-cert.', '')
+    .option('--grpc-client-server-name <name>', 'Server name checked against the StoreAPI endpoints\' certificates.', '')
+    .option('--grpc-server-tls-cert <file>', 'Serve the gRPC API over TLS with this certificate (PEM).', '')
+    .option('--grpc-server-tls-key <file>', 'Key (PEM) of --grpc-server-tls-cert.', '')
+    .option('--grpc-server-tls-client-ca <file>', 'Require client certificates signed by this CA (PEM) on the gRPC API.', '')
+    .option(
+      '--grpc.serve-deduplicated',
+      'The StoreAPI server sends promdedup\'s merged series (replica labels dropped) instead of every replica\'s, for clients that cannot deduplicate.',
+      false,
+    )
+    .option('--query.auto-downsampling', 'Read downsampled data from store gateways when max_source_resolution is not given (step/5), as Thanos.', false)
     .option(
       '--query.replica-label <name>',
       'Label that tells replicas apart; dropped and merged over when deduplicating. Repeatable and comma-separated.',
@@ -42,7 +68,7 @@ function buildProgram(): Command {
     .option('--query.max-samples <n>', 'Most samples a query may fetch from one endpoint or hold in memory at once.', '50000000')
     .option('--store.limits.request-series <n>', 'Most series one endpoint read may return (0 = no limit).', '0')
     .option('--store.limits.request-samples <n>', 'Most samples one endpoint read may return (0 = no limit).', '0')
-    .option('--store.response-timeout <duration>', 'Give up on an endpoint after this long (0 = only the query timeout applies).', '0ms')
+    .option('--store.response-timeout <duration>', 'Give up on an endpoint that sends nothing for this long (0 = only the query timeout applies).', '0ms')
     .option('--log.level <level>', 'Log level: debug, info, warn, error.', 'info')
     .option('--log.format <format>', 'Log format: logfmt or json.', 'logfmt')
     .action(async (raw: RawQueryFlags) => {

@@ -10,19 +10,40 @@ import { QueryPool } from '../query/pool.js';
 import { Querier } from '../query/querier.js';
 import { StoreSet } from '../query/stores.js';
 import { PrometheusStore } from '../store/prometheus/store.js';
+import { GrpcStore } from '../store/grpc/store.js';
+import { clientCredentials } from '../store/grpc/credentials.js';
+import type { Store } from '../store/store.js';
+import type { FanoutPolicy } from '../query/partial.js';
+import type { QueryTask } from '../query/protocol.js';
+import { startGrpcServer } from '../api/grpc/server.js';
 import { Gate } from '../util/gate.js';
 import type { Logger } from '../util/log.js';
 
 export interface QueryService {
   /** Where the HTTP API listens, e.g. http://127.0.0.1:10902 */
   readonly httpUrl: string;
+  /** The port the StoreAPI gRPC server bound. */
+  readonly grpcPort: number;
   /** Re-reads what can change without a restart (endpoints' external labels and versions). */
   reload(): Promise<void>;
   close(): Promise<void>;
 }
 
+/** Makes the Store for one endpoint: a Prometheus URL or a StoreAPI host:port. */
+function storeFactory(config: QueryConfig): (spec: string, strict: boolean) => Store {
+  const tls = clientCredentials(config.grpcClientTls);
+  return (spec, strict) =>
+    /^https?:\/\//.test(spec)
+      ? new PrometheusStore({ url: spec })
+      : new GrpcStore({ address: spec, creds: tls.creds, channelOptions: tls.options, strict, infoIntervalMs: config.infoIntervalMs });
+}
+
 export async function startQueryService(config: QueryConfig, logger: Logger): Promise<QueryService> {
-  const stores = new StoreSet(config.endpoints.map((url) => new PrometheusStore({ url })));
+  const makeStore = storeFactory(config);
+  const stores = new StoreSet(
+    [...config.endpoints.map((e) => makeStore(e, false)), ...config.strictEndpoints.map((e) => makeStore(e, true))],
+    { unhealthyTimeoutMs: config.unhealthyTimeoutMs },
+  );
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = new QueryMetrics(registry);
@@ -45,15 +66,20 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
     logger,
   });
   let ready = false;
+  const metadata = new MetadataQuerier(stores);
+  const gate = new Gate(config.maxConcurrent);
+  const runQuery = (task: QueryTask, policy: FanoutPolicy, signal: AbortSignal) => pool.run(task, policy, signal);
+  const compat = () => compatFor(config.promqlCompat, versions());
   const app: FastifyInstance = buildHttpApi({
     config,
-    runQuery: (task, policy, signal) => pool.run(task, policy, signal),
-    metadata: new MetadataQuerier(stores),
+    runQuery,
+    metadata,
+    stores,
     registry,
     metrics,
-    gate: new Gate(config.maxConcurrent),
+    gate,
     logger,
-    compat: () => compatFor(config.promqlCompat, versions()),
+    compat,
     annotations: () => config.promqlCompat !== 'auto' || annotationsFor(versions()),
     ready: () => ready,
   });
@@ -66,12 +92,30 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
   const httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info('listening for HTTP', { address: `${config.httpAddress.host}:${port}`, query_workers: pool.size });
 
+  const grpc = await startGrpcServer(
+    { host: config.grpcAddress.host, port: config.grpcAddress.port, tls: config.grpcServerTls },
+    {
+      stores,
+      metadata,
+      runQuery,
+      gate,
+      logger,
+      compat,
+      replicaLabels: config.replicaLabels,
+      dedupFunc: config.dedupFunc,
+      serveDeduplicated: config.serveDeduplicated,
+      queryTimeout: config.queryTimeout,
+      storeResponseTimeout: config.storeResponseTimeout,
+    },
+  );
+  logger.info('listening for gRPC', { address: `${config.grpcAddress.host}:${grpc.port}`, tls: config.grpcServerTls.certFile !== '' });
+
   void stores.start().then(
     () => {
       ready = true;
       const known = versions().some((v) => v !== null);
       logger.info('endpoints contacted', {
-        endpoints: config.endpoints.length,
+        endpoints: stores.stores.length,
         promql: known ? `prometheus ${compatFor(config.promqlCompat, versions())}.x semantics` : 'prometheus 3.x semantics (no endpoint answered yet)',
       });
     },
@@ -83,8 +127,9 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
     async reload() {
       await Promise.all(stores.stores.map((s) => s.refreshExternalLabels()));
     },
+    grpcPort: grpc.port,
     async close() {
-      await app.close();
+      await Promise.all([app.close(), grpc.close()]);
       await stores.stop();
       await pool.close();
     },

@@ -1,11 +1,30 @@
 import type { DedupFunc } from '../dedup/index.js';
+import type { GrpcClientTls } from '../store/grpc/credentials.js';
 import type { LogFormat, LogLevel } from '../util/log.js';
 
 /** Settings of `promdedup query`, after flag parsing and validation. Durations in ms. */
 export interface QueryConfig {
   readonly httpAddress: { host: string; port: number };
   readonly grpcAddress: { host: string; port: number };
+  /** Endpoint specs (--endpoint): Prometheus URLs, StoreAPI host:port, dns+/dnssrv+ names. */
   readonly endpoints: readonly string[];
+  /** --endpoint-strict: always asked, even while failing their health checks. */
+  readonly strictEndpoints: readonly string[];
+  /** --store.sd-files (Prometheus file_sd format), re-read on change and every sdIntervalMs. */
+  readonly sdFiles: readonly string[];
+  readonly sdIntervalMs: number;
+  /** --store.sd-dns-interval */
+  readonly dnsIntervalMs: number;
+  /** --store.unhealthy-timeout */
+  readonly unhealthyTimeoutMs: number;
+  /** --endpoint.info-timeout: Info period and timeout. */
+  readonly infoIntervalMs: number;
+  readonly grpcClientTls: GrpcClientTls;
+  readonly grpcServerTls: GrpcServerTls;
+  /** --grpc.serve-deduplicated: the StoreAPI server sends merged series. */
+  readonly serveDeduplicated: boolean;
+  /** --query.auto-downsampling: max_source_resolution defaults to step/5. */
+  readonly autoDownsampling: boolean;
   readonly replicaLabels: readonly string[];
   readonly dedupFunc: DedupFunc;
   readonly queryTimeout: number;
@@ -26,4 +45,12 @@ export interface QueryConfig {
   readonly logFormat: LogFormat;
   /** Flag values as given, for /api/v1/status/flags. */
   readonly flags: Readonly<Record<string, string>>;
+}
+
+export interface GrpcServerTls {
+  /** --grpc-server-tls-cert / -key: serve TLS when both are given. */
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** --grpc-server-tls-client-ca: require and verify client certificates against this CA. */
+  readonly clientCaFile: string;
 }

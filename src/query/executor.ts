@@ -7,7 +7,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { dedupSeries, isCounterFunc, type DedupInput } from '../dedup/index.js';
 import { labelsFromRecord } from '../model/labels.js';
-import type { LabelMatcher } from '../model/matcher.js';
+import { LabelMatcher } from '../model/matcher.js';
 import type { Series } from '../model/samples.js';
 import { Engine } from '../promql/engine.js';
 import { PromQLError } from '../promql/errors.js';
@@ -19,7 +19,10 @@ import type { Querier, SelectHints, SelectResult } from '../storage/querier.js';
 import { applyExternalLabels, relabelSeries } from '../store/prometheus/external-labels.js';
 import type { EncodedSeries, ReadBudget } from '../store/prometheus/messages.js';
 import { ReadDecoder } from '../store/prometheus/read-decoder.js';
-import type { FromWorker, QueryStats, QueryTask, StreamBegin, ToWorker, WireSelect, WorkerSettings } from './protocol.js';
+import { aggregatesForFunc } from '../store/grpc/downsample.js';
+import { SeriesStreamDecoder } from '../store/grpc/series-decoder.js';
+import type { FromWorker, QueryStats, QueryTask, SeriesTaskSpec, StreamBegin, ToWorker, WireSelect, WorkerSettings } from './protocol.js';
+import { seriesAnswerFrames } from '../store/grpc/series-encoder.js';
 
 type Post = (msg: FromWorker, transfer?: TransferListItem[]) => void;
 
@@ -135,10 +138,18 @@ interface Batch {
   settled: boolean;
 }
 
+/** Decodes one endpoint read as its bytes arrive: remote read, or StoreAPI Series streams. */
+interface ReadStreamDecoder {
+  /** True when pushed bytes are not referred to afterwards (their buffer can go back). */
+  readonly streamed: boolean;
+  push(piece: Uint8Array): void;
+  finish(): { series: Series[]; encoded: EncodedSeries[]; warnings: string[] }[];
+}
+
 interface Stream {
   readonly begin: StreamBegin;
   readonly batch: Batch;
-  readonly decoder: ReadDecoder;
+  readonly decoder: ReadStreamDecoder;
   /** Decoded answers once the body ended cleanly (chunked series still encoded). */
   results: { series: Series[]; encoded: EncodedSeries[]; warnings: string[] }[] | null;
   /** Why this stream's data is dropped; null while it is fine. */
@@ -198,6 +209,7 @@ class TaskRun {
       ...(t.timeoutMs > 0 ? { deadline: performance.now() + t.timeoutMs } : {}),
     };
     try {
+      if (t.kind === 'series') return await this.answerSeries(t.series!);
       const result =
         t.kind === 'instant'
           ? await engine.instantQuery(querier, t.query, t.start, opts)
@@ -230,6 +242,34 @@ class TaskRun {
       chunk = nextChunk(pieces);
       this.bodyOutstanding += chunk.bytes.length;
       this.post({ type: 'body', id: this.id, bytes: chunk.bytes }, [chunk.bytes.buffer as ArrayBuffer]);
+    }
+    this.post({ type: 'done', id: this.id, heapBytes: heapBytes() });
+  }
+
+  /** A StoreAPI Series request: one select, its series encoded as frames. */
+  private async answerSeries(spec: SeriesTaskSpec): Promise<void> {
+    const matchers = spec.matchers.map((m) => new LabelMatcher(m.type, m.name, m.value));
+    const result = await this.select(matchers, spec.hints);
+    if (this.interrupted()) throw new PromQLError('canceled', 'query was canceled');
+    const frames = seriesAnswerFrames(result.series, result.warnings, spec);
+    await this.sendPieces(frames, result.warnings.length > 0);
+  }
+
+  /** Sends byte pieces as the body, in parts of about BODY_PART_BYTES, under the main thread's acks. */
+  private async sendPieces(pieces: Iterator<Uint8Array>, warned: boolean): Promise<void> {
+    let part = nextPart(pieces);
+    this.post(
+      { type: 'head', id: this.id, body: part.bytes, done: part.last, warned, stats: this.statsNow(), heapBytes: part.last ? heapBytes() : 0 },
+      [part.bytes.buffer as ArrayBuffer],
+    );
+    this.bodyOutstanding += part.bytes.length;
+    if (part.last) return;
+    while (!part.last) {
+      if (this.bodyOutstanding > BODY_HIGH_WATER) await new Promise<void>((resolve) => (this.bodyDrained = resolve));
+      if (this.interrupted()) throw new PromQLError('canceled', 'query was canceled');
+      part = nextPart(pieces);
+      this.bodyOutstanding += part.bytes.length;
+      this.post({ type: 'body', id: this.id, bytes: part.bytes }, [part.bytes.buffer as ArrayBuffer]);
     }
     this.post({ type: 'done', id: this.id, heapBytes: heapBytes() });
   }
@@ -286,14 +326,9 @@ class TaskRun {
         this.endpoints.add(msg.endpoint);
         this.stats.reads++;
         const budget = new EndpointBudget(this, msg.endpoint, this.settings);
-        let decoder: ReadDecoder;
+        let decoder: ReadStreamDecoder;
         try {
-          decoder = new ReadDecoder(
-            msg.responseType as 0 | 1,
-            msg.contentEncoding,
-            msg.selects.map((i) => ({ mint: batch.selects[i]!.hints.start, maxt: batch.selects[i]!.hints.end })),
-            { budget, keepEncoded: true },
-          );
+          decoder = openDecoder(msg, batch.selects, budget);
         } catch (err) {
           this.post({ type: 'stream-cancel', stream: msg.stream });
           this.failBatch(batch, err);
@@ -324,8 +359,7 @@ class TaskRun {
         const s = this.streams.get(msg.stream);
         if (s === undefined || s.failed !== null || s.batch.settled) return;
         try {
-          const out = s.decoder.finish();
-          s.results = out.results;
+          s.results = s.decoder.finish();
         } catch (err) {
           this.streamFailed(msg.stream, s, err);
         }
@@ -361,7 +395,8 @@ class TaskRun {
       for (const b of this.batches.values()) this.failBatch(b, err);
       return;
     }
-    s.failed = `endpoint ${s.begin.endpoint}: remote read: ${describeError(err)}`;
+    const what = s.begin.codec === 'thanos-series' ? 'Series' : 'remote read';
+    s.failed = `endpoint ${s.begin.endpoint}: ${what}: ${describeError(err)}`;
     s.results = null;
   }
 
@@ -409,7 +444,12 @@ class TaskRun {
           stale ||= decoded.stale || encoded.stale;
           for (const x of decoded.series) perSelect[i]!.push(x);
           for (const x of encoded.series) perSelect[i]!.push(x);
-          for (const w of r.warnings) warnings.push(`${s.begin.endpoint}: ${w}`);
+          for (const w of r.warnings) {
+            const warning = `${s.begin.endpoint}: ${w}`;
+            // A StoreAPI warning frame is a partial answer: with partial response off it fails (ABORT).
+            if (!t.partialResponse && s.begin.codec === 'thanos-series') throw new PromQLError('execution', warning, ErrorCodes.ENDPOINT);
+            warnings.push(warning);
+          }
         });
         if (stale) this.post({ type: 'refresh-labels', endpoint: s.begin.endpoint });
       }
@@ -482,9 +522,27 @@ class EndpointBudget implements ReadBudget {
   }
 }
 
+function openDecoder(begin: StreamBegin, selects: readonly WireSelect[], budget: ReadBudget): ReadStreamDecoder {
+  const picked = begin.selects.map((i) => selects[i]!.hints);
+  if (begin.codec === 'thanos-series') {
+    const d = new SeriesStreamDecoder(
+      picked.map((h) => ({ mint: h.start, maxt: h.end, aggregates: aggregatesForFunc(h.func) })),
+      budget,
+    );
+    return { streamed: true, push: (piece) => d.push(piece), finish: () => d.finish() };
+  }
+  const d = new ReadDecoder(
+    begin.responseType as 0 | 1,
+    begin.contentEncoding,
+    picked.map((h) => ({ mint: h.start, maxt: h.end })),
+    { budget, keepEncoded: true },
+  );
+  return { streamed: d.streamed, push: (piece) => d.push(piece), finish: () => d.finish().results };
+}
+
 function selectKey(s: WireSelect): string {
   const h = s.hints;
-  let key = `${h.start}|${h.end}|${isCounterFunc(h.func) ? 'c' : ''}`;
+  let key = `${h.start}|${h.end}|${isCounterFunc(h.func) ? 'c' : ''}|${aggregatesForFunc(h.func).join(',')}`;
   for (const m of s.matchers) key += `|${m.name}${m.type}${JSON.stringify(m.value)}`;
   return key;
 }
@@ -507,6 +565,31 @@ function nextChunk(pieces: Iterator<string>): { bytes: Uint8Array; last: boolean
     chars += next.value.length;
   }
   return { bytes: utf8.encode(parts.join('')), last: false };
+}
+
+const BODY_PART_BYTES = 256 * 1024;
+
+/** The next part of a byte-piece body, joined into one transferable buffer. */
+function nextPart(pieces: Iterator<Uint8Array>): { bytes: Uint8Array; last: boolean } {
+  const parts: Uint8Array[] = [];
+  let bytes = 0;
+  let last = false;
+  while (bytes < BODY_PART_BYTES) {
+    const next = pieces.next();
+    if (next.done === true) {
+      last = true;
+      break;
+    }
+    parts.push(next.value);
+    bytes += next.value.length;
+  }
+  const out = new Uint8Array(bytes);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return { bytes: out, last };
 }
 
 /** Encodes the whole body in parts, as sendBody does (the warm-up runs the same code). */

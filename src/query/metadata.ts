@@ -6,9 +6,8 @@
  */
 import type { DedupFunc } from '../dedup/types.js';
 import { compareLabels, compareStrings, dropLabels, labelsKey, type Labels } from '../model/labels.js';
-import type { LabelMatcher } from '../model/matcher.js';
 import type { LabelsRequest, MetricMetadata, Store } from '../store/store.js';
-import { fanOut, type FanoutPolicy } from './partial.js';
+import { fanOut, unavailableWarnings, type FanoutPolicy } from './partial.js';
 import type { StoreSet } from './stores.js';
 
 export interface DedupPolicy {
@@ -30,7 +29,7 @@ export class MetadataQuerier {
 
   async series(req: LabelsRequest, policy: FanoutPolicy, dedup: DedupPolicy, signal: AbortSignal): Promise<ListAnswer<Labels>> {
     const drop = droppedLabels(dedup);
-    const { results, warnings } = await fanOut(this.storesFor(req.matchers), policy, signal, (store, s) =>
+    const { results, warnings } = await this.fanOutFor(req, policy, signal, (store, s) =>
       store.series(storeRequest(req, 0), s),
     );
     const unique = new Map<string, Labels>();
@@ -45,7 +44,7 @@ export class MetadataQuerier {
 
   async labelNames(req: LabelsRequest, policy: FanoutPolicy, dedup: DedupPolicy, signal: AbortSignal): Promise<ListAnswer<string>> {
     const drop = droppedLabels(dedup);
-    const { results, warnings } = await fanOut(this.storesFor(req.matchers), policy, signal, (store, s) =>
+    const { results, warnings } = await this.fanOutFor(req, policy, signal, (store, s) =>
       store.labelNames(storeRequest(req, drop.size), s),
     );
     const lists = results.map((names) => (drop.size > 0 ? names.filter((n) => !drop.has(n)) : names));
@@ -61,14 +60,15 @@ export class MetadataQuerier {
   ): Promise<ListAnswer<string>> {
     // No deduplicated series carries a replica label.
     if (droppedLabels(dedup).has(name)) return { items: [], warnings: [] };
-    const { results, warnings } = await fanOut(this.storesFor(req.matchers), policy, signal, (store, s) =>
+    const { results, warnings } = await this.fanOutFor(req, policy, signal, (store, s) =>
       store.labelValues(name, storeRequest(req, 0), s),
     );
     return limited(union(results), results, req.limit, warnings);
   }
 
   async metadata(metric: string, limit: number, policy: FanoutPolicy, signal: AbortSignal): Promise<{ metadata: Map<string, MetricMetadata[]>; warnings: string[] }> {
-    const { results, warnings } = await fanOut(this.stores.stores, policy, signal, (store, s) => store.metadata(metric, limit, s));
+    const all: LabelsRequest = { minTime: -Infinity, maxTime: Infinity, matchers: [], limit: 0 };
+    const { results, warnings } = await this.fanOutFor(all, policy, signal, (store, s) => store.metadata(metric, limit, s));
     const merged = new Map<string, MetricMetadata[]>();
     for (const r of results) {
       for (const [name, entries] of Object.entries(r)) {
@@ -84,12 +84,26 @@ export class MetadataQuerier {
     return { metadata: new Map(names.map((n) => [n, merged.get(n)!])), warnings };
   }
 
-  /** Endpoints that can hold series for at least one of the selectors (all when there are none). */
-  private storesFor(matchers: readonly (readonly LabelMatcher[])[]): Store[] {
-    if (matchers.length === 0) return [...this.stores.stores];
+  /**
+   * Endpoints that can hold series for at least one of the selectors (all when there are none) in
+   * the request's time range. Unhealthy ones that could have answered make the answer partial.
+   */
+  private storesFor(req: LabelsRequest, policy: FanoutPolicy): { stores: Store[]; warnings: string[] } {
     const picked = new Set<Store>();
-    for (const m of matchers) for (const s of this.stores.matching(m)) picked.add(s);
-    return this.stores.stores.filter((s) => picked.has(s));
+    const missing = new Set<Store>();
+    for (const m of req.matchers.length > 0 ? req.matchers : [[]]) {
+      const { stores, unavailable } = this.stores.matching(m, req.minTime, req.maxTime);
+      for (const s of stores) picked.add(s);
+      for (const s of unavailable) missing.add(s);
+    }
+    const warnings = unavailableWarnings([...missing], policy);
+    return { stores: this.stores.stores.filter((s) => picked.has(s)), warnings };
+  }
+
+  private async fanOutFor<T>(req: LabelsRequest, policy: FanoutPolicy, signal: AbortSignal, call: (store: Store, signal: AbortSignal) => Promise<T>) {
+    const { stores, warnings } = this.storesFor(req, policy);
+    const out = await fanOut(stores, policy, signal, call);
+    return { results: out.results, warnings: [...warnings, ...out.warnings] };
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Store } from '../store/store.js';
+import { unavailableMessage } from './stores.js';
 import { ErrorCodes } from '../model/errors.js';
 import { PromQLError } from '../promql/errors.js';
 import { linkedSignal } from '../util/signal.js';
@@ -7,8 +8,26 @@ import { linkedSignal } from '../util/signal.js';
 export interface FanoutPolicy {
   /** true: a failing endpoint becomes a warning (Thanos WARN); false: the request fails (ABORT). */
   readonly partialResponse: boolean;
-  /** Per-endpoint timeout in ms (0 = none, only the query's own deadline applies). */
+  /**
+   * --store.response-timeout in ms (0 = none, only the query's own deadline applies): for selects
+   * the longest wait for the next piece of an endpoint's answer (Thanos' meaning), for metadata
+   * calls the whole call.
+   */
   readonly storeTimeout: number;
+  /** Replica labels StoreAPI endpoints may drop themselves (dedup on); empty/absent = none. */
+  readonly withoutReplicaLabels?: readonly string[];
+  /** max_source_resolution in ms (0 = raw data only). */
+  readonly maxSourceResolution?: number;
+}
+
+/**
+ * Unhealthy endpoints that would have served a request: warnings naming them (partial response
+ * on), or the request fails (off). Never a silently partial answer.
+ */
+export function unavailableWarnings(stores: readonly Store[], policy: FanoutPolicy): string[] {
+  const warnings = stores.map(unavailableMessage);
+  if (warnings.length > 0 && !policy.partialResponse) throw new PromQLError('execution', warnings[0]!, ErrorCodes.ENDPOINT);
+  return warnings;
 }
 
 export interface FanoutOutcome<T> {

@@ -37,7 +37,8 @@ export interface WorkerData {
 }
 
 export interface QueryTask {
-  readonly kind: 'instant' | 'range';
+  /** 'series': a StoreAPI Series request (see `series`); the answer is Series frames, not JSON. */
+  readonly kind: 'instant' | 'range' | 'series';
   readonly query: string;
   /** ms; for instant queries start = end = the evaluation time and step = 0. */
   readonly start: number;
@@ -52,6 +53,20 @@ export interface QueryTask {
   readonly dedup: boolean;
   readonly dedupFunc: DedupFunc;
   readonly partialResponse: boolean;
+  /** For kind 'series'. */
+  readonly series?: SeriesTaskSpec;
+}
+
+/**
+ * A Series request of the StoreAPI server: one select, answered as length-prefixed SeriesResponse
+ * frames. Replicas are merged only when the task has dedup on (the server's deduplicated mode).
+ */
+export interface SeriesTaskSpec {
+  readonly matchers: readonly WireMatcher[];
+  readonly hints: SelectHints;
+  readonly withoutReplicaLabels: readonly string[];
+  readonly limit: number;
+  readonly skipChunks: boolean;
 }
 
 export interface WireMatcher {
@@ -71,8 +86,8 @@ export interface StreamBegin {
   readonly batch: number;
   readonly stream: number;
   readonly endpoint: string;
-  /** How the body is decoded. */
-  readonly codec: 'prometheus-remote-read';
+  /** How the body is decoded (see RawRead). */
+  readonly codec: 'prometheus-remote-read' | 'thanos-series';
   readonly responseType: number;
   readonly contentEncoding: string;
   /** Batch select index answered by each query of the read, in query_index order. */

@@ -3,7 +3,9 @@ import { LabelMatcher } from '../model/matcher.js';
 import type { QueryMetrics } from './metrics.js';
 import type { RawRead, Store, StoreSelectRequest } from '../store/store.js';
 import type { StoreSet } from './stores.js';
-import { fanOut, type FanoutPolicy } from './partial.js';
+import { fanOut, unavailableWarnings, type FanoutPolicy } from './partial.js';
+import { linkedSignal } from '../util/signal.js';
+import { maxResolutionForSelect } from '../store/grpc/downsample.js';
 import type { StreamBegin, ToWorker, WireSelect } from './protocol.js';
 
 /** Where a batch's bytes go: a query worker (through the pool's flow control). */
@@ -34,15 +36,22 @@ export class Querier {
 
   /** Serves one batch of a worker's selects; resolves once `batch-done` has been sent. */
   async serveSelects(batch: number, selects: readonly WireSelect[], policy: FanoutPolicy, signal: AbortSignal, sink: StreamSink): Promise<void> {
+    const maxSource = policy.maxSourceResolution ?? 0;
     const reqs: StoreSelectRequest[] = selects.map((s) => ({
       minTime: s.hints.start,
       maxTime: s.hints.end,
       matchers: s.matchers.map((m) => new LabelMatcher(m.type, m.name, m.value)),
       hints: s.hints,
+      withoutReplicaLabels: policy.withoutReplicaLabels ?? [],
+      maxResolutionMs: maxSource > 0 ? maxResolutionForSelect(maxSource, s.hints.func, s.hints.range) : 0,
+      partialResponse: policy.partialResponse,
     }));
     const plan = new Map<Store, number[]>();
+    const unavailable = new Set<Store>();
     reqs.forEach((req, i) => {
-      for (const store of this.stores.matching(req.matchers)) {
+      const matching = this.stores.matching(req.matchers, req.minTime, req.maxTime);
+      for (const s of matching.unavailable) unavailable.add(s);
+      for (const store of matching.stores) {
         const p = plan.get(store);
         if (p === undefined) plan.set(store, [i]);
         else p.push(i);
@@ -51,17 +60,19 @@ export class Querier {
     let warnings: string[] = [];
     let error: string | null = null;
     try {
+      warnings = unavailableWarnings([...unavailable], policy);
+      // The response timeout is applied between pieces of each answer (streamRead), not to the whole read.
       const outcome = await fanOut(
         [...plan.keys()],
-        policy,
+        { ...policy, storeTimeout: 0 },
         signal,
-        (store, storeSignal) => this.streamRead(store, batch, plan.get(store)!, reqs, storeSignal, sink),
+        (store, storeSignal) => this.streamRead(store, batch, plan.get(store)!, reqs, storeSignal, sink, policy.storeTimeout),
         (store, seconds, failed) => {
           this.metrics.storeSelectDuration.observe({ endpoint: store.name }, seconds);
           if (failed) this.metrics.storeSelectErrors.inc({ endpoint: store.name });
         },
       );
-      warnings = outcome.warnings;
+      warnings = [...warnings, ...outcome.warnings];
     } catch (err) {
       if (signal.aborted) return;
       error = err instanceof Error ? err.message : String(err);
@@ -76,11 +87,42 @@ export class Querier {
     reqs: readonly StoreSelectRequest[],
     signal: AbortSignal,
     sink: StreamSink,
+    idleTimeoutMs: number,
   ): Promise<void> {
-    const read: RawRead | null = await store.openRead(
-      idx.map((i) => reqs[i]!),
-      signal,
-    );
+    // The read's own signal: the request's, or a response timeout while the read is being opened.
+    const timedOut = new AbortController();
+    const readSignal = linkedSignal([signal, timedOut.signal], 0);
+    try {
+      await this.copyRead(store, batch, idx, reqs, readSignal.signal, sink, idleTimeoutMs, () => timedOut.abort());
+    } finally {
+      readSignal.dispose();
+    }
+  }
+
+  private async copyRead(
+    store: Store,
+    batch: number,
+    idx: readonly number[],
+    reqs: readonly StoreSelectRequest[],
+    signal: AbortSignal,
+    sink: StreamSink,
+    idleTimeoutMs: number,
+    abortOpen: () => void,
+  ): Promise<void> {
+    const idle = new IdleTimer(idleTimeoutMs);
+    let read: RawRead | null;
+    try {
+      read = await idle.guard(
+        store.openRead(
+          idx.map((i) => reqs[i]!),
+          signal,
+        ),
+        abortOpen,
+      );
+    } catch (err) {
+      if (err instanceof IdleTimeout) throw new Error(`no answer within ${idleTimeoutMs} ms (--store.response-timeout)`);
+      throw err;
+    }
     if (read === null) return;
     const stream = sink.nextStreamId();
     const begin: StreamBegin = {
@@ -104,7 +146,11 @@ export class Querier {
       used = 0;
     };
     try {
-      for await (const piece of read.body) {
+      const pieces = read.body[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await idle.guard(pieces.next(), () => read.destroy());
+        if (next.done === true) break;
+        const piece = next.value;
         if (sink.cancelled(stream)) break;
         let off = 0;
         while (off < piece.length) {
@@ -125,6 +171,7 @@ export class Querier {
     } catch (err) {
       read.destroy();
       sink.send({ type: 'stream-error', stream, message: err instanceof Error ? err.message : String(err) });
+      if (err instanceof IdleTimeout) throw new Error(`no data for ${idleTimeoutMs} ms (--store.response-timeout)`);
       if (signal.aborted && signal.reason instanceof Error) throw signal.reason;
       throw err;
     }
@@ -132,5 +179,27 @@ export class Querier {
 
   refreshExternalLabels(endpoint: string): void {
     for (const s of this.stores.stores) if (s.name === endpoint) void s.refreshExternalLabels();
+  }
+}
+
+class IdleTimeout extends Error {}
+
+/** --store.response-timeout: the longest wait for the next piece of an answer (0 = none). */
+class IdleTimer {
+  constructor(private readonly ms: number) {}
+
+  /** `work`, or an IdleTimeout after `ms` (then `onTimeout` runs, e.g. to drop the connection). */
+  guard<T>(work: Promise<T>, onTimeout: () => void): Promise<T> {
+    if (this.ms <= 0) return work;
+    let timer: NodeJS.Timeout | null = null;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        onTimeout();
+        reject(new IdleTimeout());
+      }, this.ms);
+    });
+    return Promise.race([work, timeout]).finally(() => {
+      if (timer !== null) clearTimeout(timer);
+    });
   }
 }

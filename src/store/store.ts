@@ -10,6 +10,12 @@ export interface StoreSelectRequest {
   readonly maxTime: number;
   readonly matchers: readonly LabelMatcher[];
   readonly hints: SelectHints;
+  /** Replica labels the store may drop itself (StoreAPI `without_replica_labels`); empty = dedup off. */
+  readonly withoutReplicaLabels?: readonly string[];
+  /** Thanos' max_resolution_window in ms (0 = raw data only). */
+  readonly maxResolutionMs?: number;
+  /** Partial response on: the store turns failures behind it into warnings (Thanos WARN). */
+  readonly partialResponse?: boolean;
 }
 
 export interface StoreSelectResult {
@@ -23,7 +29,8 @@ export interface StoreSelectResult {
  * to a query worker, which decodes it with `codec`.
  */
 export interface RawRead {
-  readonly codec: 'prometheus-remote-read';
+  /** 'thanos-series': frames of [u32 LE select][u32 LE length][SeriesResponse] (store/grpc). */
+  readonly codec: 'prometheus-remote-read' | 'thanos-series';
   readonly responseType: number;
   readonly contentEncoding: string;
   readonly body: AsyncIterable<Uint8Array>;
@@ -43,6 +50,8 @@ export interface Store {
   labelSets(): readonly Labels[];
   /** The server's Prometheus version (e.g. "2.42.0") as last seen; null when unknown. */
   version(): string | null;
+  /** Health and metadata as last checked (endpoints page, pruning, warnings). */
+  status(): StoreStatus;
   /** Starts background refresh of metadata (external labels); resolves after the first attempt. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -71,4 +80,22 @@ export interface LabelsRequest {
   /** Series selectors (`match[]`), each a list of matchers; empty = all series. */
   readonly matchers: readonly (readonly LabelMatcher[])[];
   readonly limit: number;
+}
+
+/** What the querier knows about an endpoint (Thanos' endpoint status). */
+export interface StoreStatus {
+  /** Thanos component type ("sidecar", "store", "query", ...) or "prometheus". */
+  readonly componentType: string;
+  /** May be asked now. A StoreAPI endpoint whose last Info failed is not (unless strict). */
+  readonly queryable: boolean;
+  readonly strict: boolean;
+  /** ms since the epoch of the last check and of the last successful one; 0 = never. */
+  readonly lastCheck: number;
+  readonly lastSuccess: number;
+  readonly lastError: string | null;
+  /** Inclusive range of the data held, ms; ±Infinity when unknown (all time). */
+  readonly minTime: number;
+  readonly maxTime: number;
+  /** Supports `without_replica_labels` (Thanos StoreInfo); remote read always strips nothing. */
+  readonly withoutReplicaLabels: boolean;
 }

@@ -15,7 +15,7 @@ import { MetadataQuerier } from '../../src/query/metadata.js';
 import { QueryPool } from '../../src/query/pool.js';
 import { Querier } from '../../src/query/querier.js';
 import { StoreSet } from '../../src/query/stores.js';
-import type { LabelsRequest, MetricMetadata, RawRead, Store } from '../../src/store/store.js';
+import type { LabelsRequest, MetricMetadata, RawRead, Store, StoreStatus } from '../../src/store/store.js';
 import { Gate } from '../../src/util/gate.js';
 import { silentLogger } from '../../src/util/log.js';
 
@@ -47,6 +47,9 @@ class FakeStore implements Store {
   }
   version(): string | null {
     return '2.42.0';
+  }
+  status(): StoreStatus {
+    return { componentType: 'prometheus', queryable: true, strict: true, lastCheck: 0, lastSuccess: 0, lastError: null, minTime: -Infinity, maxTime: Infinity, withoutReplicaLabels: false };
   }
   async refreshExternalLabels(): Promise<void> {}
   async openRead(_reqs: unknown, signal: AbortSignal): Promise<RawRead | null> {
@@ -128,6 +131,7 @@ function api(stores: Store[], flags: Partial<RawQueryFlags> = {}, recycleBytes?:
     config,
     runQuery: (task, policy, signal) => pool.run(task, policy, signal),
     metadata: new MetadataQuerier(storeSet),
+    stores: storeSet,
     registry,
     metrics,
     gate: new Gate(config.maxConcurrent),

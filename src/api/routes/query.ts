@@ -8,6 +8,8 @@ import { ErrorCodes } from '../../model/errors.js';
 import { QueryFailure } from '../../query/pool.js';
 import type { QueryStats } from '../../query/protocol.js';
 import { linkedSignal } from '../../util/signal.js';
+import type { FanoutPolicy } from '../../query/partial.js';
+import { lookbackDeltaFor, parseMaxSourceResolution, parseMaxSourceResolutionWithDefault } from '../../store/grpc/downsample.js';
 
 const MAX_POINTS = 11_000;
 
@@ -79,7 +81,18 @@ async function evaluate(ctx: ApiContext, params: Params, reply: FastifyReply, w:
     throw new ApiError('bad_data', 'invalid parameter "lookback_delta": lookback delta must not be negative');
   }
   const dedup = requestDedupPolicy(ctx, params);
-  const policy = fanoutPolicy(ctx, params);
+  // Thanos: range queries default to step/5 with --query.auto-downsampling, instant ones to raw.
+  const maxSourceResolution =
+    w.kind === 'range'
+      ? parseMaxSourceResolution(params.get('max_source_resolution'), ctx.config.autoDownsampling, w.step)
+      : parseMaxSourceResolutionWithDefault(params.get('max_source_resolution'), false, 0);
+  const policy: FanoutPolicy = {
+    ...fanoutPolicy(ctx, params),
+    withoutReplicaLabels: dedup.enabled ? [...dedup.replicaLabels] : [],
+    maxSourceResolution,
+  };
+  // Downsampled data has a sample per 5m or 1h: the lookback grows with it (Thanos' dynamic lookback).
+  const effectiveLookback = lookbackDelta > 0 ? lookbackDelta : maxSourceResolution > 0 ? lookbackDeltaFor(ctx.config.lookbackDelta, maxSourceResolution) : 0;
   const started = performance.now();
   const deadline = linkedSignal([clientGoneSignal(reply)], timeout);
   let stats: QueryStats | null = null;
@@ -92,7 +105,7 @@ async function evaluate(ctx: ApiContext, params: Params, reply: FastifyReply, w:
           {
             ...w,
             query,
-            lookbackDelta,
+            lookbackDelta: effectiveLookback === ctx.config.lookbackDelta ? 0 : effectiveLookback,
             compat: ctx.compat(),
             annotations: ctx.annotations(),
             timeoutMs: timeout > 0 ? Math.max(1, timeout - (performance.now() - started)) : 0,

@@ -9,7 +9,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import { compareStrings, type Label, type Labels } from '../../model/labels.js';
 import { LabelMatcher } from '../../model/matcher.js';
-import type { LabelsRequest, MetricMetadata, RawRead, Store, StoreSelectRequest, StoreSelectResult } from '../store.js';
+import type { LabelsRequest, MetricMetadata, RawRead, Store, StoreSelectRequest, StoreSelectResult, StoreStatus } from '../store.js';
 import { addLabels, applyExternalLabels, relabelSeries } from './external-labels.js';
 import { apiCall, fetchExternalLabels, fetchVersion, formatSelector, formatTime, LABEL_SETS, METADATA, STRING_LIST, type ApiContext } from './http-api.js';
 import type { ReadQuery, ResponseTypeValue } from './messages.js';
@@ -54,6 +54,7 @@ export class PrometheusStore implements Store {
   lastError: Error | null = null;
   /** Time (ms) of the last successful external-labels refresh, 0 when none yet. */
   lastRefreshMs = 0;
+  private lastCheckMs = 0;
   lastSelectStats: SelectStats | null = null;
 
   private readonly dispatcher: Dispatcher;
@@ -95,6 +96,24 @@ export class PrometheusStore implements Store {
     return this.serverVersion;
   }
 
+  /**
+   * Always queryable: a Prometheus is asked directly and a failure shows in that query's answer.
+   * Its time range is not announced, so it counts as all time.
+   */
+  status(): StoreStatus {
+    return {
+      componentType: 'prometheus',
+      queryable: true,
+      strict: true,
+      lastCheck: this.lastCheckMs,
+      lastSuccess: this.lastRefreshMs,
+      lastError: this.lastError?.message ?? null,
+      minTime: -Infinity,
+      maxTime: Infinity,
+      withoutReplicaLabels: false,
+    };
+  }
+
   labelSets(): readonly Labels[] {
     return this.ext && this.ext.length > 0 ? [this.ext] : [];
   }
@@ -115,6 +134,7 @@ export class PrometheusStore implements Store {
       } catch (err) {
         this.lastError = err instanceof Error ? err : new Error(String(err));
       } finally {
+        this.lastCheckMs = Date.now();
         this.refreshing = null;
       }
     })();

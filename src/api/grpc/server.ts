@@ -1,0 +1,78 @@
+/**
+ * The StoreAPI gRPC server (--grpc-address): thanos.Store, thanos.info.Info and the standard health
+ * service, in plaintext or TLS (optionally requiring client certificates).
+ */
+import { readFileSync } from 'node:fs';
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { GrpcServerTls } from '../../query/config.js';
+import { storeApiDefinition } from '../../store/grpc/proto.js';
+import { healthService } from './health.js';
+import { infoService, storeService, type StoreApiContext } from './store-service.js';
+
+export interface GrpcServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: GrpcServerTls;
+}
+
+export interface RunningGrpcServer {
+  /** The port bound (useful with port 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function serverCredentials(tls: GrpcServerTls): ServerCredentials {
+  if (tls.certFile === '' && tls.keyFile === '') {
+    if (tls.clientCaFile !== '') throw new Error('--grpc-server-tls-client-ca needs --grpc-server-tls-cert and --grpc-server-tls-key');
+    return ServerCredentials.createInsecure();
+  }
+  if (tls.certFile === '' || tls.keyFile === '') throw new Error('--grpc-server-tls-cert and --grpc-server-tls-key go together');
+  const read = (flag: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`${flag} ${JSON.stringify(path)}: ${(err as Error).message}`);
+    }
+  };
+  const ca = tls.clientCaFile !== '' ? read('--grpc-server-tls-client-ca', tls.clientCaFile) : null;
+  return ServerCredentials.createSsl(
+    ca,
+    [{ cert_chain: read('--grpc-server-tls-cert', tls.certFile), private_key: read('--grpc-server-tls-key', tls.keyFile) }],
+    ca !== null,
+  );
+}
+
+/** Series frames are written as the bytes a query worker encoded, not through proto-loader. */
+function storeDefinition(): ServiceDefinition {
+  const def = storeApiDefinition()['thanos.Store'] as unknown as ServiceDefinition;
+  const series = def['Series']!;
+  return { ...def, Series: { ...series, responseSerialize: (b: Buffer) => b } };
+}
+
+export async function startGrpcServer(opts: GrpcServerOptions, ctx: StoreApiContext): Promise<RunningGrpcServer> {
+  const creds = serverCredentials(opts.tls);
+  const server = new Server({
+    'grpc.max_receive_message_length': -1,
+    'grpc.max_send_message_length': -1,
+  });
+  const def = storeApiDefinition();
+  server.addService(storeDefinition(), storeService(ctx));
+  server.addService(def['thanos.info.Info'] as unknown as ServiceDefinition, infoService(ctx));
+  server.addService(def['grpc.health.v1.Health'] as unknown as ServiceDefinition, healthService() as UntypedServiceImplementation);
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${opts.port}`, creds, (err, bound) => (err !== null ? reject(err) : resolve(bound))),
+  );
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Finish calls in flight for a moment, then cut the rest.
+        const timer = setTimeout(() => server.forceShutdown(), 2_000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

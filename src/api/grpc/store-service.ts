@@ -1,0 +1,334 @@
+/**
+ * thanos.Store (Series, LabelNames, LabelValues, legacy Info) and thanos.info.Info over the
+ * querier: everything this promdedup reaches, Prometheus and StoreAPI endpoints alike.
+ *
+ * By default Series answers as a Thanos Querier's StoreAPI does: every replica's series with its
+ * external labels, `without_replica_labels` removed from what is sent (the replicas then arrive
+ * adjacent with equal label sets and the querier above merges them). With --grpc.serve-deduplicated
+ * the series are promdedup's own merged ones.
+ */
+import type { ServerUnaryCall, ServerWritableStream, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { Readable } from 'node:stream';
+import { dropLabels, compareLabels, compareStrings, labelsKey, type Labels } from '../../model/labels.js';
+import { LabelMatcher, MatcherError, type MatchType } from '../../model/matcher.js';
+import type { DedupPolicy, MetadataQuerier } from '../../query/metadata.js';
+import type { FanoutPolicy } from '../../query/partial.js';
+import type { QueryOutcome } from '../../query/pool.js';
+import type { QueryTask } from '../../query/protocol.js';
+import type { StoreSet } from '../../query/stores.js';
+import type { DedupFunc } from '../../dedup/types.js';
+import type { PromQLCompat } from '../../promql/types.js';
+import {
+  int64ToTime,
+  MATCHER_TYPES,
+  PartialResponseStrategy,
+  timeToInt64,
+  type PbInfoResponse,
+  type PbLabelMatcher,
+  type PbLabelNamesRequest,
+  type PbLabelNamesResponse,
+  type PbLabelSet,
+  type PbLabelValuesRequest,
+  type PbLabelValuesResponse,
+  type PbLegacyInfoResponse,
+  type PbSeriesRequest,
+} from '../../store/grpc/proto.js';
+import { LENGTH_PREFIX_BYTES } from '../../store/grpc/series-encoder.js';
+import type { Gate } from '../../util/gate.js';
+import type { Logger } from '../../util/log.js';
+import { grpcError, toGrpcError } from './status.js';
+
+export interface StoreApiContext {
+  readonly stores: StoreSet;
+  readonly metadata: MetadataQuerier;
+  runQuery(task: QueryTask, policy: FanoutPolicy, signal: AbortSignal): Promise<QueryOutcome>;
+  readonly gate: Gate;
+  readonly logger: Logger;
+  compat(): PromQLCompat;
+  /** --query.replica-label */
+  readonly replicaLabels: readonly string[];
+  readonly dedupFunc: DedupFunc;
+  /** --grpc.serve-deduplicated: send merged series instead of every replica's. */
+  readonly serveDeduplicated: boolean;
+  /** --query.timeout (0 = none); a shorter client deadline wins. */
+  readonly queryTimeout: number;
+  readonly storeResponseTimeout: number;
+}
+
+class BadRequest extends Error {}
+
+function matchersOf(pb: readonly PbLabelMatcher[]): LabelMatcher[] {
+  return pb.map((m) => {
+    const type: MatchType | undefined = MATCHER_TYPES[m.type];
+    if (type === undefined) throw new BadRequest(`unknown matcher type ${m.type} for label ${JSON.stringify(m.name)}`);
+    try {
+      return new LabelMatcher(type, m.name, m.value);
+    } catch (err) {
+      throw new BadRequest(err instanceof MatcherError || err instanceof Error ? err.message : String(err));
+    }
+  });
+}
+
+function timeRange(minText: string | number, maxText: string | number): { minTime: number; maxTime: number } {
+  const minTime = int64ToTime(minText);
+  const maxTime = int64ToTime(maxText);
+  if (minTime > maxTime) throw new BadRequest(`min_time ${String(minText)} is after max_time ${String(maxText)}`);
+  return { minTime, maxTime };
+}
+
+function partialResponse(strategy: number, disabled: boolean): boolean {
+  return strategy !== PartialResponseStrategy.ABORT && !disabled;
+}
+
+export function storeService(ctx: StoreApiContext): UntypedServiceImplementation {
+  return {
+    Series: (call: ServerWritableStream<PbSeriesRequest, Buffer>) => void serveSeries(ctx, call),
+    LabelNames: (call: ServerUnaryCall<PbLabelNamesRequest, PbLabelNamesResponse>, done: sendUnaryData<PbLabelNamesResponse>) =>
+      void unary(call, done, () => labelNames(ctx, call)),
+    LabelValues: (call: ServerUnaryCall<PbLabelValuesRequest, PbLabelValuesResponse>, done: sendUnaryData<PbLabelValuesResponse>) =>
+      void unary(call, done, () => labelValues(ctx, call)),
+    Info: (_call: ServerUnaryCall<object, PbLegacyInfoResponse>, done: sendUnaryData<PbLegacyInfoResponse>) => {
+      const info = infoResponse(ctx);
+      done(null, { labels: [], min_time: info.store!.min_time, max_time: info.store!.max_time, storeType: 1, label_sets: info.label_sets });
+    },
+  };
+}
+
+export function infoService(ctx: StoreApiContext): UntypedServiceImplementation {
+  return {
+    Info: (_call: ServerUnaryCall<object, PbInfoResponse>, done: sendUnaryData<PbInfoResponse>) => done(null, infoResponse(ctx)),
+  };
+}
+
+/** Component `query`: the union of the reachable label sets and time ranges. */
+function infoResponse(ctx: StoreApiContext): PbInfoResponse {
+  const drop = new Set(ctx.serveDeduplicated ? ctx.replicaLabels : []);
+  const sets = new Map<string, Labels>();
+  let minTime = Infinity;
+  let maxTime = -Infinity;
+  for (const s of ctx.stores.stores) {
+    const st = s.status();
+    if (!st.queryable || st.minTime > st.maxTime) continue;
+    minTime = Math.min(minTime, st.minTime);
+    maxTime = Math.max(maxTime, st.maxTime);
+    for (const ls of s.labelSets()) {
+      const out = drop.size > 0 ? dropLabels(ls, drop) : ls;
+      if (out.length > 0) sets.set(labelsKey(out), out);
+    }
+  }
+  if (minTime > maxTime) {
+    // Nothing reachable yet: announce no data rather than all time.
+    minTime = 0;
+    maxTime = -1;
+  }
+  const label_sets: PbLabelSet[] = [...sets.values()].sort(compareLabels).map((ls) => ({ labels: ls.map((l) => ({ name: l.name, value: l.value })) }));
+  return {
+    label_sets,
+    ComponentType: 'query',
+    store: {
+      min_time: timeToInt64(minTime),
+      max_time: timeToInt64(maxTime),
+      supports_sharding: false,
+      supports_without_replica_labels: true,
+      tsdb_infos: [],
+    },
+  };
+}
+
+async function unary<Req, Res>(call: ServerUnaryCall<Req, Res>, done: sendUnaryData<Res>, work: () => Promise<Res>): Promise<void> {
+  try {
+    done(null, await work());
+  } catch (err) {
+    done(err instanceof BadRequest ? grpcError(GrpcStatus.INVALID_ARGUMENT, err.message) : toGrpcError(err));
+  }
+  void call;
+}
+
+/** Aborted when the client cancels or its deadline (or --query.timeout) passes. */
+function callSignal(ctx: StoreApiContext, call: { on(event: 'cancelled', f: () => void): unknown; getDeadline(): Date | number }): { signal: AbortSignal; timeoutMs: number; dispose(): void } {
+  const controller = new AbortController();
+  call.on('cancelled', () => controller.abort(Object.assign(new Error('query was canceled'), { name: 'AbortError' })));
+  const d = call.getDeadline();
+  const deadline = d instanceof Date ? d.getTime() : d;
+  let timeoutMs = ctx.queryTimeout;
+  if (Number.isFinite(deadline)) timeoutMs = Math.min(timeoutMs > 0 ? timeoutMs : Infinity, Math.max(1, deadline - Date.now()));
+  let timer: NodeJS.Timeout | null = null;
+  if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+    timer = setTimeout(() => controller.abort(Object.assign(new Error('query timed out'), { name: 'TimeoutError' })), timeoutMs);
+    timer.unref();
+  }
+  return {
+    signal: controller.signal,
+    timeoutMs: Number.isFinite(timeoutMs) ? timeoutMs : 0,
+    dispose: () => {
+      if (timer !== null) clearTimeout(timer);
+    },
+  };
+}
+
+function dedupPolicy(ctx: StoreApiContext, withoutReplicaLabels: readonly string[]): DedupPolicy {
+  return {
+    replicaLabels: new Set([...ctx.replicaLabels, ...withoutReplicaLabels]),
+    enabled: ctx.serveDeduplicated,
+    func: ctx.dedupFunc,
+  };
+}
+
+async function serveSeries(ctx: StoreApiContext, call: ServerWritableStream<PbSeriesRequest, Buffer>): Promise<void> {
+  const req = call.request;
+  let task: QueryTask;
+  let policy: FanoutPolicy;
+  const sig = callSignal(ctx, call);
+  try {
+    const matchers = matchersOf(req.matchers);
+    if (matchers.length === 0) throw new BadRequest('no matchers specified');
+    const { minTime, maxTime } = timeRange(req.min_time, req.max_time);
+    const limit = Number(req.limit);
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new BadRequest(`invalid limit ${String(req.limit)}`);
+    const partial = partialResponse(req.partial_response_strategy, req.partial_response_disabled);
+    const h = req.query_hints;
+    const dedup = dedupPolicy(ctx, req.without_replica_labels);
+    task = {
+      kind: 'series',
+      query: '',
+      start: minTime,
+      end: maxTime,
+      step: 0,
+      lookbackDelta: 0,
+      compat: ctx.compat(),
+      annotations: false,
+      timeoutMs: sig.timeoutMs,
+      replicaLabels: [...dedup.replicaLabels],
+      dedup: dedup.enabled,
+      dedupFunc: dedup.func,
+      partialResponse: partial,
+      series: {
+        matchers: matchers.map((m) => ({ type: m.type, name: m.name, value: m.value })),
+        hints: {
+          start: minTime,
+          end: maxTime,
+          step: Number(h?.step_millis ?? 0),
+          func: h?.func?.name ?? '',
+          range: Number(h?.range?.millis ?? 0),
+          grouping: h?.grouping?.labels ?? [],
+          by: h?.grouping?.by ?? false,
+        },
+        // Merged series carry no replica label; raw ones lose the requested labels at encoding.
+        withoutReplicaLabels: dedup.enabled ? [] : req.without_replica_labels,
+        limit,
+        skipChunks: req.skip_chunks,
+      },
+    };
+    policy = {
+      partialResponse: partial,
+      storeTimeout: ctx.storeResponseTimeout,
+      // Endpoints below may drop replica labels only when this server merges (raw mode keeps them apart).
+      withoutReplicaLabels: dedup.enabled ? [...dedup.replicaLabels] : [],
+      maxSourceResolution: Number(req.max_resolution_window),
+    };
+  } catch (err) {
+    sig.dispose();
+    call.emit('error', err instanceof BadRequest ? grpcError(GrpcStatus.INVALID_ARGUMENT, err.message) : toGrpcError(err));
+    return;
+  }
+  try {
+    await ctx.gate.run(async () => {
+      const outcome = await ctx.runQuery(task, policy, sig.signal);
+      await writeFrames(call, outcome.body, sig.signal);
+    }, sig.signal);
+    call.end();
+  } catch (err) {
+    if (!call.cancelled) call.emit('error', toGrpcError(err));
+  } finally {
+    sig.dispose();
+  }
+}
+
+/**
+ * Writes the worker's length-prefixed frames as gRPC messages. Waits for 'drain' whenever the
+ * call's buffer is full, and only then reads more of the body: a slow client holds back the
+ * worker (through the body's acks) instead of making this process buffer the whole answer.
+ */
+async function writeFrames(call: ServerWritableStream<PbSeriesRequest, Buffer>, body: Uint8Array | Readable, signal: AbortSignal): Promise<void> {
+  let pending: Buffer = Buffer.alloc(0);
+  const writeAll = async (piece: Uint8Array): Promise<void> => {
+    let buf: Buffer = pending.length > 0 ? Buffer.concat([pending, piece]) : Buffer.from(piece.buffer, piece.byteOffset, piece.length);
+    let pos = 0;
+    while (buf.length - pos >= LENGTH_PREFIX_BYTES) {
+      const n = buf.readUInt32LE(pos);
+      if (buf.length - pos - LENGTH_PREFIX_BYTES < n) break;
+      const frame = buf.subarray(pos + LENGTH_PREFIX_BYTES, pos + LENGTH_PREFIX_BYTES + n);
+      pos += LENGTH_PREFIX_BYTES + n;
+      if (!call.write(frame)) await drained(call, signal);
+    }
+    pending = buf.subarray(pos);
+    buf = pending;
+  };
+  if (body instanceof Uint8Array) await writeAll(body);
+  else {
+    try {
+      for await (const piece of body) await writeAll(piece as Buffer);
+    } finally {
+      body.destroy();
+    }
+  }
+  if (pending.length > 0) throw new Error('internal: Series answer ended inside a frame');
+}
+
+function drained(call: ServerWritableStream<PbSeriesRequest, Buffer>, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      call.off('drain', onDrain);
+      reject(signal.reason);
+    };
+    const onDrain = (): void => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    if (signal.aborted) return reject(signal.reason);
+    call.once('drain', onDrain);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function labelsRequest(req: PbLabelNamesRequest) {
+  const { minTime, maxTime } = timeRange(req.start, req.end);
+  const limit = Number(req.limit);
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new BadRequest(`invalid limit ${String(req.limit)}`);
+  const matchers = matchersOf(req.matchers);
+  return {
+    request: { minTime, maxTime, matchers: matchers.length > 0 ? [matchers] : [], limit },
+    policy: {
+      partialResponse: partialResponse(req.partial_response_strategy, req.partial_response_disabled),
+      storeTimeout: 0,
+    } satisfies FanoutPolicy,
+  };
+}
+
+async function labelNames(ctx: StoreApiContext, call: ServerUnaryCall<PbLabelNamesRequest, PbLabelNamesResponse>): Promise<PbLabelNamesResponse> {
+  const { request, policy } = labelsRequest(call.request);
+  const sig = callSignal(ctx, call);
+  try {
+    const drop = new Set(call.request.without_replica_labels);
+    const answer = await ctx.metadata.labelNames(request, { ...policy, storeTimeout: ctx.storeResponseTimeout }, dedupPolicy(ctx, []), sig.signal);
+    const names = answer.items.filter((n) => !drop.has(n)).sort(compareStrings);
+    return { names, warnings: answer.warnings };
+  } finally {
+    sig.dispose();
+  }
+}
+
+async function labelValues(ctx: StoreApiContext, call: ServerUnaryCall<PbLabelValuesRequest, PbLabelValuesResponse>): Promise<PbLabelValuesResponse> {
+  const r = call.request;
+  if (r.label === '') throw new BadRequest('label name is required');
+  const { request, policy } = labelsRequest(r);
+  if (r.without_replica_labels.includes(r.label)) return { values: [], warnings: [] };
+  const sig = callSignal(ctx, call);
+  try {
+    const answer = await ctx.metadata.labelValues(r.label, request, { ...policy, storeTimeout: ctx.storeResponseTimeout }, dedupPolicy(ctx, []), sig.signal);
+    return { values: answer.items, warnings: answer.warnings };
+  } finally {
+    sig.dispose();
+  }
+}

@@ -1,0 +1,402 @@
+/**
+ * GrpcStore: a Thanos StoreAPI endpoint (sidecar, store gateway, receiver, ruler, querier, or
+ * another promdedup). Info every 5 s keeps its label sets, time range and health; selects are
+ * Series streams whose frames go to the query worker as raw bytes; label names and values are
+ * unary calls.
+ */
+import { Client, Metadata, status as GrpcStatus, type ChannelCredentials, type ChannelOptions, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { compareStrings, type Label, type Labels } from '../../model/labels.js';
+import type { LabelMatcher } from '../../model/matcher.js';
+import type { LabelsRequest, MetricMetadata, RawRead, Store, StoreSelectRequest, StoreStatus } from '../store.js';
+import { aggregatesForFunc } from './downsample.js';
+import {
+  int64ToTime,
+  method,
+  PartialResponseStrategy,
+  timeToInt64,
+  type PbInfoResponse,
+  type PbLabelMatcher,
+  type PbLabelNamesRequest,
+  type PbLabelNamesResponse,
+  type PbLabelSet,
+  type PbLabelValuesRequest,
+  type PbLabelValuesResponse,
+  type PbLegacyInfoResponse,
+  type PbSeriesRequest,
+} from './proto.js';
+import { FRAME_HEADER_BYTES, writeFrameHeader } from './series-decoder.js';
+import { readSeriesResponse } from './series-codec.js';
+
+export interface GrpcStoreOptions {
+  /** host:port */
+  readonly address: string;
+  readonly creds: ChannelCredentials;
+  readonly channelOptions?: ChannelOptions;
+  /** --endpoint-strict: always asked, even while its Info fails. */
+  readonly strict?: boolean;
+  /** Info period and timeout (Thanos' --endpoint.info-timeout), default 5 s. */
+  readonly infoIntervalMs?: number;
+  /** Name in warnings and metrics; defaults to the address. */
+  readonly name?: string;
+}
+
+const MATCH_TYPE: Record<string, number> = { '=': 0, '!=': 1, '=~': 2, '!~': 3 };
+/** Bytes of frames waiting for the querier above which the streams are paused. */
+const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+
+const identity = (b: Buffer): Buffer => b;
+
+export class GrpcStore implements Store {
+  readonly name: string;
+  readonly address: string;
+  private readonly client: Client;
+  private readonly strict: boolean;
+  private readonly infoEvery: number;
+  private timer: NodeJS.Timeout | null = null;
+  private sets: Labels[] = [];
+  private componentType = '';
+  private minTime = -Infinity;
+  private maxTime = Infinity;
+  private withoutReplicaLabels = false;
+  private lastCheck = 0;
+  private lastSuccess = 0;
+  private lastError: string | null = null;
+  private checking: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(opts: GrpcStoreOptions) {
+    this.address = opts.address;
+    this.name = opts.name ?? opts.address;
+    this.strict = opts.strict ?? false;
+    this.infoEvery = opts.infoIntervalMs ?? 5_000;
+    this.client = new Client(opts.address, opts.creds, {
+      'grpc.max_receive_message_length': -1,
+      'grpc.max_send_message_length': -1,
+      'grpc.keepalive_time_ms': 30_000,
+      ...opts.channelOptions,
+    });
+  }
+
+  labelSets(): readonly Labels[] {
+    return this.sets;
+  }
+
+  version(): string | null {
+    return null;
+  }
+
+  status(): StoreStatus {
+    const known = this.lastSuccess > 0;
+    return {
+      componentType: this.componentType,
+      queryable: this.strict || (known && this.lastError === null),
+      strict: this.strict,
+      lastCheck: this.lastCheck,
+      lastSuccess: this.lastSuccess,
+      lastError: this.lastError,
+      // A strict endpoint that never answered is taken to hold all time (as Thanos does).
+      minTime: this.minTime,
+      maxTime: this.maxTime,
+      withoutReplicaLabels: this.withoutReplicaLabels,
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.checkInfo();
+    if (this.timer === null && this.infoEvery > 0 && !this.stopped) {
+      this.timer = setInterval(() => void this.checkInfo(), this.infoEvery);
+      this.timer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    this.client.close();
+  }
+
+  refreshExternalLabels(): Promise<void> {
+    return this.checkInfo();
+  }
+
+  /** Calls Info (thanos.info.Info, else the legacy thanos.Store/Info); keeps the last good answer on failure. */
+  checkInfo(): Promise<void> {
+    this.checking ??= (async () => {
+      try {
+        await this.readInfo();
+        this.lastSuccess = Date.now();
+        this.lastError = null;
+      } catch (err) {
+        this.lastError = describeGrpcError(err);
+      } finally {
+        this.lastCheck = Date.now();
+        this.checking = null;
+      }
+    })();
+    return this.checking;
+  }
+
+  private async readInfo(): Promise<void> {
+    const deadline = Date.now() + this.infoEvery;
+    try {
+      const info = await this.unary<object, PbInfoResponse>('thanos.info.Info', 'Info', {}, deadline);
+      this.sets = labelSetsOf(info.label_sets);
+      this.componentType = info.ComponentType;
+      const store = info.store;
+      if (store === null) {
+        // Not a store (e.g. a rules-only endpoint): nothing to select from it.
+        this.minTime = Infinity;
+        this.maxTime = -Infinity;
+        this.withoutReplicaLabels = false;
+        return;
+      }
+      this.minTime = int64ToTime(store.min_time);
+      this.maxTime = int64ToTime(store.max_time);
+      this.withoutReplicaLabels = store.supports_without_replica_labels;
+    } catch (err) {
+      if ((err as ServiceError).code !== GrpcStatus.UNIMPLEMENTED) throw err;
+      // Thanos before v0.37 (and old sidecars) only have thanos.Store/Info.
+      const legacy = await this.unary<object, PbLegacyInfoResponse>('thanos.Store', 'Info', {}, deadline);
+      this.sets = labelSetsOf(legacy.label_sets.length > 0 ? legacy.label_sets : [{ labels: legacy.labels }]);
+      this.componentType = LEGACY_TYPES[legacy.storeType] ?? 'unknown';
+      this.minTime = int64ToTime(legacy.min_time);
+      this.maxTime = int64ToTime(legacy.max_time);
+      this.withoutReplicaLabels = false;
+    }
+  }
+
+  private unary<Req, Res>(service: string, name: string, req: Req, deadline: number, signal?: AbortSignal): Promise<Res> {
+    const m = method<Req, Res>(service, name);
+    return new Promise<Res>((resolve, reject) => {
+      const call = this.client.makeUnaryRequest<Req, Res>(m.path, m.requestSerialize, m.responseDeserialize, req, new Metadata(), { deadline }, (err, res) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (err !== null || res === undefined) reject(err ?? new Error('empty response'));
+        else resolve(res);
+      });
+      const onAbort = (): void => call.cancel();
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private seriesRequest(req: StoreSelectRequest): PbSeriesRequest {
+    const h = req.hints;
+    return {
+      min_time: timeToInt64(req.minTime),
+      max_time: timeToInt64(req.maxTime),
+      matchers: pbMatchers(req.matchers),
+      max_resolution_window: req.maxResolutionMs ?? 0,
+      aggregates: aggregatesForFunc(h.func),
+      partial_response_disabled: req.partialResponse === false,
+      partial_response_strategy: req.partialResponse === false ? PartialResponseStrategy.ABORT : PartialResponseStrategy.WARN,
+      skip_chunks: false,
+      query_hints: {
+        step_millis: h.step,
+        func: h.func !== '' ? { name: h.func } : null,
+        grouping: h.grouping.length > 0 || h.by ? { by: h.by, labels: [...h.grouping] } : null,
+        range: h.range > 0 ? { millis: h.range } : null,
+      },
+      shard_info: null,
+      without_replica_labels: this.withoutReplicaLabels ? [...(req.withoutReplicaLabels ?? [])] : [],
+      limit: 0,
+      response_batch_size: 0,
+    };
+  }
+
+  /**
+   * One Series stream per select, merged into one body of framed messages. The streams pause while
+   * more than HIGH_WATER_BYTES wait for the querier, so a slow worker holds the endpoint back
+   * instead of filling memory.
+   */
+  async openRead(reqs: readonly StoreSelectRequest[], signal: AbortSignal): Promise<RawRead | null> {
+    const selects: number[] = [];
+    const calls: ClientReadableStream<Buffer>[] = [];
+    const m = method<PbSeriesRequest, Buffer>('thanos.Store', 'Series');
+    const queue: { index: number; msg: Buffer }[] = [];
+    let queued = 0;
+    let paused = false;
+    let open = 0;
+    let failure: Error | null = null;
+    let wake: (() => void) | null = null;
+    const notify = (): void => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    const destroy = (): void => {
+      for (const c of calls) c.cancel();
+    };
+    reqs.forEach((req, i) => {
+      if (req.maxTime < this.minTime || req.minTime > this.maxTime) return;
+      const index = selects.length;
+      selects.push(i);
+      const call = this.client.makeServerStreamRequest<PbSeriesRequest, Buffer>(m.path, m.requestSerialize, identity, this.seriesRequest(req), new Metadata());
+      calls.push(call);
+      open++;
+      let finished = false;
+      // 'end' comes after the last buffered message is read; 'error' instead of it on a failure.
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        open--;
+        notify();
+      };
+      call.on('data', (msg: Buffer) => {
+        queue.push({ index, msg });
+        queued += msg.length;
+        if (!paused && queued > HIGH_WATER_BYTES) {
+          paused = true;
+          for (const c of calls) c.pause();
+        }
+        notify();
+      });
+      call.on('error', (err: Error) => {
+        if (failure === null && (err as ServiceError).code !== GrpcStatus.CANCELLED) failure = new Error(describeGrpcError(err));
+        finish();
+      });
+      call.on('end', finish);
+    });
+    if (selects.length === 0) return null;
+    const onAbort = (): void => destroy();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const body = async function* (): AsyncGenerator<Uint8Array> {
+      try {
+        for (;;) {
+          const item = queue.shift();
+          if (item !== undefined) {
+            queued -= item.msg.length;
+            if (paused && queued <= HIGH_WATER_BYTES / 2) {
+              paused = false;
+              for (const c of calls) c.resume();
+            }
+            const header = new Uint8Array(FRAME_HEADER_BYTES);
+            writeFrameHeader(header, 0, item.index, item.msg.length);
+            yield header;
+            yield item.msg;
+            continue;
+          }
+          if (failure !== null) throw failure;
+          if (signal.aborted) throw signal.reason;
+          if (open === 0) return;
+          await new Promise<void>((resolve) => (wake = resolve));
+        }
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+        if (open > 0) destroy();
+      }
+    };
+    return { codec: 'thanos-series', responseType: 0, contentEncoding: '', body: body(), destroy, selects, externalLabels: [] };
+  }
+
+  private labelsRequest(req: LabelsRequest, matchers: readonly LabelMatcher[]): PbLabelNamesRequest {
+    return {
+      partial_response_disabled: false,
+      partial_response_strategy: PartialResponseStrategy.WARN,
+      start: timeToInt64(req.minTime),
+      end: timeToInt64(req.maxTime),
+      matchers: pbMatchers(matchers),
+      without_replica_labels: [],
+      limit: req.limit,
+    };
+  }
+
+  /** One call per selector (StoreAPI takes one matcher list), answers united. */
+  private async perSelector<T>(req: LabelsRequest, call: (matchers: readonly LabelMatcher[]) => Promise<T[]>): Promise<T[][]> {
+    if (req.maxTime < this.minTime || req.minTime > this.maxTime) return [];
+    const selectors = req.matchers.length > 0 ? req.matchers : [[]];
+    return Promise.all(selectors.map(call));
+  }
+
+  async labelNames(req: LabelsRequest, signal: AbortSignal): Promise<string[]> {
+    const lists = await this.perSelector(req, async (ms) => {
+      const res = await this.unary<PbLabelNamesRequest, PbLabelNamesResponse>('thanos.Store', 'LabelNames', this.labelsRequest(req, ms), Infinity, signal);
+      return res.names;
+    });
+    return unionSorted(lists, req.limit);
+  }
+
+  async labelValues(name: string, req: LabelsRequest, signal: AbortSignal): Promise<string[]> {
+    const lists = await this.perSelector(req, async (ms) => {
+      const r: PbLabelValuesRequest = { ...this.labelsRequest(req, ms), label: name };
+      const res = await this.unary<PbLabelValuesRequest, PbLabelValuesResponse>('thanos.Store', 'LabelValues', r, Infinity, signal);
+      return res.values;
+    });
+    return unionSorted(lists, req.limit);
+  }
+
+  /** Series with skip_chunks: label sets only, decoded here (no samples to move). */
+  async series(req: LabelsRequest, signal: AbortSignal): Promise<Labels[]> {
+    const m = method<PbSeriesRequest, Buffer>('thanos.Store', 'Series');
+    const lists = await this.perSelector(req, (ms) => {
+      const r: PbSeriesRequest = {
+        ...this.seriesRequest({ minTime: req.minTime, maxTime: req.maxTime, matchers: ms, hints: NO_HINTS }),
+        skip_chunks: true,
+        limit: req.limit,
+      };
+      return new Promise<Labels[]>((resolve, reject) => {
+        const out: Labels[] = [];
+        const call = this.client.makeServerStreamRequest<PbSeriesRequest, Buffer>(m.path, m.requestSerialize, identity, r, new Metadata());
+        const onAbort = (): void => call.cancel();
+        signal.addEventListener('abort', onAbort, { once: true });
+        call.on('data', (msg: Buffer) => {
+          try {
+            readSeriesResponse(msg, { series: (ls) => out.push([...ls].sort((a, b) => compareStrings(a.name, b.name))), warning: () => {} });
+          } catch (err) {
+            call.cancel();
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        });
+        call.on('error', (err) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(new Error(describeGrpcError(err)));
+        });
+        call.on('end', () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(out);
+        });
+      });
+    });
+    const all = lists.flat();
+    return req.limit > 0 && all.length > req.limit ? all.slice(0, req.limit) : all;
+  }
+
+  /** The Store service has no metric metadata (Thanos serves it on thanos.Metadata, not read here). */
+  async metadata(): Promise<Record<string, MetricMetadata[]>> {
+    return Object.create(null) as Record<string, MetricMetadata[]>;
+  }
+}
+
+const NO_HINTS = { start: 0, end: 0, step: 0, func: '', range: 0, grouping: [], by: false } as const;
+
+const LEGACY_TYPES: Record<number, string> = { 1: 'query', 2: 'rule', 3: 'sidecar', 4: 'store', 5: 'receive', 6: 'debug' };
+
+function pbMatchers(ms: readonly LabelMatcher[]): PbLabelMatcher[] {
+  return ms.map((m) => ({ type: MATCH_TYPE[m.type]!, name: m.name, value: m.value }));
+}
+
+function labelSetsOf(sets: readonly PbLabelSet[]): Labels[] {
+  const out: Labels[] = [];
+  for (const s of sets) {
+    if (s.labels.length === 0) continue; // Thanos drops empty sets
+    const ls: Label[] = s.labels.map((l) => ({ name: l.name, value: l.value }));
+    out.push(ls.sort((a, b) => compareStrings(a.name, b.name)));
+  }
+  return out;
+}
+
+function unionSorted(lists: readonly string[][], limit: number): string[] {
+  const set = new Set<string>();
+  for (const l of lists) for (const x of l) set.add(x);
+  const out = [...set].sort(compareStrings);
+  return limit > 0 && out.length > limit ? out.slice(0, limit) : out;
+}
+
+/** "rpc error: code = Unavailable desc = …" is what Go prints; we say the status name and details. */
+export function describeGrpcError(err: unknown): string {
+  const e = err as Partial<ServiceError>;
+  if (typeof e.code === 'number') {
+    const name = (GrpcStatus as unknown as Record<number, string>)[e.code] ?? String(e.code);
+    return `rpc error: code = ${name} desc = ${e.details ?? e.message ?? ''}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

@@ -43,6 +43,7 @@ export class FileSd {
   private interval: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private stopped = false;
+  private starting: Promise<void> | undefined;
 
   /** Throws on a pattern that cannot be used. */
   constructor(private readonly options: FileSdOptions) {
@@ -50,9 +51,14 @@ export class FileSd {
     this.logger = options.logger ?? silentLogger;
   }
 
-  /** Reads the files a first time, then watches them. Never rejects. */
-  async start(): Promise<void> {
-    if (this.stopped || this.interval) return;
+  /** Reads the files a first time, then watches them. Never rejects; a second call waits for the first. */
+  start(): Promise<void> {
+    this.starting ??= this.begin();
+    return this.starting;
+  }
+
+  private async begin(): Promise<void> {
+    if (this.stopped) return;
     this.watchDirectories();
     await this.runner.run();
     if (this.stopped) return;
@@ -68,11 +74,12 @@ export class FileSd {
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
     await this.runner.idle();
+    await this.starting;
   }
 
-  /** Re-reads now. */
+  /** Re-reads now (not once stopped). */
   refresh(): Promise<void> {
-    return this.runner.run();
+    return this.stopped ? Promise.resolve() : this.runner.run();
   }
 
   targets(): FileTarget[] {

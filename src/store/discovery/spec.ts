@@ -48,7 +48,7 @@ const PREFIXES: ReadonlyArray<[string, SpecResolution]> = [
 ];
 
 const HOST_NAME = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?$/;
-const HOST_PORT = /^(?:\[([^\]]*)\]|([^:[\]/]*))(?::([^:]*))?$/;
+const HOST_PORT = /^(?:\[([^\]]*)\]|([^:[\]/]*))(?::([^:/]*))?$/;
 
 /**
  * Parses one endpoint spec; `flag` names where it came from in error messages

@@ -8,6 +8,7 @@ import { statusFor, toApiError } from './errors.js';
 import { registerMetadataRoutes } from './routes/metadata.js';
 import { registerQueryRoutes } from './routes/query.js';
 import { registerStatusRoutes } from './routes/status.js';
+import { registerStoresRoutes } from './routes/stores.js';
 
 /**
  * Go's net/http limit on request headers (DefaultMaxHeaderBytes plus its 4096 bytes of slack), so
@@ -84,6 +85,7 @@ export function buildHttpApi(ctx: ApiContext): FastifyInstance {
   registerQueryRoutes(app, ctx);
   registerMetadataRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
+  registerStoresRoutes(app, ctx);
   return app;
 }
 

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { DedupFunc } from '../dedup/index.js';
 import type { QueryConfig } from '../query/config.js';
 import { PromQLError } from '../promql/errors.js';
+import { EndpointSpecError, parseEndpointSpec, staticEndpoint } from '../store/discovery/spec.js';
 import { parseDuration } from '../promql/parser.js';
 import type { LogFormat, LogLevel } from '../util/log.js';
 
@@ -48,8 +49,8 @@ export interface RawQueryFlags {
 }
 
 export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
-  const endpoints = raw.endpoint.map(parseEndpoint);
-  const strictEndpoints = (raw.endpointStrict ?? []).map(parseEndpoint);
+  const endpoints = raw.endpoint.map((e) => parseEndpoint(e));
+  const strictEndpoints = (raw.endpointStrict ?? []).map((e) => parseEndpoint(e, '--endpoint-strict'));
   const sdFiles = raw['store.sdFiles'] ?? [];
   if (endpoints.length + strictEndpoints.length + sdFiles.length === 0) {
     throw new FlagError('at least one --endpoint, --endpoint-strict or --store.sd-files is required');
@@ -128,23 +129,14 @@ export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
  * An endpoint spec: `http(s)://host:port[/prefix]` is a Prometheus server (returned without a
  * trailing slash); `host:port` a StoreAPI endpoint; `dns+…` and `dnssrv+…` are resolved by discovery.
  */
-export function parseEndpoint(text: string): string {
-  if (/^dns(srv|srvnoa)?\+/.test(text)) return text;
-  if (!text.includes('://')) {
-    parseAddress('--endpoint', text);
-    return text;
-  }
-  let url: URL;
+export function parseEndpoint(text: string, flag = '--endpoint'): string {
   try {
-    url = new URL(text);
-  } catch {
-    throw new FlagError(`--endpoint ${JSON.stringify(text)}: expected host:port, dns+host:port, dnssrv+name or an http(s):// URL`);
+    const spec = parseEndpointSpec(text, flag);
+    return spec.resolution === 'static' ? staticEndpoint(spec).address : text;
+  } catch (err) {
+    if (err instanceof EndpointSpecError) throw new FlagError(err.message);
+    throw err;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new FlagError(`--endpoint ${JSON.stringify(text)}: scheme must be http or https`);
-  }
-  if (url.search || url.hash) throw new FlagError(`--endpoint ${JSON.stringify(text)}: no query string or fragment allowed`);
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 export function parseAddress(flag: string, text: string): { host: string; port: number } {

@@ -11,6 +11,7 @@ import { Querier } from '../query/querier.js';
 import { StoreSet } from '../query/stores.js';
 import { PrometheusStore } from '../store/prometheus/store.js';
 import { GrpcStore } from '../store/grpc/store.js';
+import { EndpointDiscovery, type DiscoveredEndpoint } from '../store/discovery/index.js';
 import { clientCredentials } from '../store/grpc/credentials.js';
 import type { Store } from '../store/store.js';
 import type { FanoutPolicy } from '../query/partial.js';
@@ -29,21 +30,45 @@ export interface QueryService {
   close(): Promise<void>;
 }
 
-/** Makes the Store for one endpoint: a Prometheus URL or a StoreAPI host:port. */
-function storeFactory(config: QueryConfig): (spec: string, strict: boolean) => Store {
+/** Makes the Store for one discovered endpoint: a Prometheus URL or a StoreAPI host:port. */
+function storeFactory(config: QueryConfig): (e: DiscoveredEndpoint) => Store {
   const tls = clientCredentials(config.grpcClientTls);
-  return (spec, strict) =>
-    /^https?:\/\//.test(spec)
-      ? new PrometheusStore({ url: spec })
-      : new GrpcStore({ address: spec, creds: tls.creds, channelOptions: tls.options, strict, infoIntervalMs: config.infoIntervalMs });
+  return (e) => {
+    if (e.kind === 'prometheus') return new PrometheusStore({ url: e.address });
+    // An address found by a DNS lookup is checked against the looked-up name (unless a name is forced).
+    const serverName = config.grpcClientTls.serverName === '' && e.serverName !== undefined && config.grpcClientTls.secure ? e.serverName : '';
+    const options = serverName !== '' ? { ...tls.options, 'grpc.ssl_target_name_override': serverName, 'grpc.default_authority': serverName } : tls.options;
+    return new GrpcStore({ address: e.address, creds: tls.creds, channelOptions: options, strict: e.strict, infoIntervalMs: config.infoIntervalMs });
+  };
 }
 
 export async function startQueryService(config: QueryConfig, logger: Logger): Promise<QueryService> {
   const makeStore = storeFactory(config);
-  const stores = new StoreSet(
-    [...config.endpoints.map((e) => makeStore(e, false)), ...config.strictEndpoints.map((e) => makeStore(e, true))],
-    { unhealthyTimeoutMs: config.unhealthyTimeoutMs },
-  );
+  const stores = new StoreSet([], { unhealthyTimeoutMs: config.unhealthyTimeoutMs });
+  // Endpoints by discovery key: one Store per endpoint for as long as discovery lists it.
+  const byKey = new Map<string, Store>();
+  const sync = async (current: readonly DiscoveredEndpoint[]): Promise<void> => {
+    const next = new Map<string, Store>();
+    for (const e of current) next.set(e.key, byKey.get(e.key) ?? makeStore(e));
+    byKey.clear();
+    for (const [k, s] of next) byKey.set(k, s);
+    await stores.replace([...next.values()]);
+    logger.info('endpoints', { count: next.size, endpoints: [...next.keys()].join(',') });
+  };
+  let syncing: Promise<void> = Promise.resolve();
+  const discovery = new EndpointDiscovery({
+    endpoints: config.endpoints,
+    strictEndpoints: config.strictEndpoints,
+    sdFiles: config.sdFiles,
+    sdIntervalMs: config.sdIntervalMs,
+    dnsIntervalMs: config.dnsIntervalMs,
+    logger,
+    onChange: (current) => {
+      syncing = syncing.then(() => sync(current)).catch((err: unknown) => logger.error('updating endpoints failed', { err: String(err) }));
+    },
+  });
+  await discovery.start();
+  await syncing;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = new QueryMetrics(registry);
@@ -130,6 +155,8 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
     grpcPort: grpc.port,
     async close() {
       await Promise.all([app.close(), grpc.close()]);
+      await discovery.stop();
+      await syncing;
       await stores.stop();
       await pool.close();
     },

@@ -132,6 +132,7 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
       queryTimeout: config.queryTimeout,
       storeResponseTimeout: config.storeResponseTimeout,
     },
+    registry,
   );
   logger.info('listening for gRPC', { address: `${config.grpcAddress.host}:${grpc.port}`, tls: config.grpcServerTls.certFile !== '' });
 

@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { GrpcServerTls } from '../../query/config.js';
 import { storeApiDefinition } from '../../store/grpc/proto.js';
+import type { Registry } from 'prom-client';
 import { healthService } from './health.js';
+import { GrpcServerMetrics } from './metrics.js';
 import { infoService, storeService, type StoreApiContext } from './store-service.js';
 
 export interface GrpcServerOptions {
@@ -49,16 +51,22 @@ function storeDefinition(): ServiceDefinition {
   return { ...def, Series: { ...series, responseSerialize: (b: Buffer) => b } };
 }
 
-export async function startGrpcServer(opts: GrpcServerOptions, ctx: StoreApiContext): Promise<RunningGrpcServer> {
+export async function startGrpcServer(opts: GrpcServerOptions, ctx: StoreApiContext, registry?: Registry): Promise<RunningGrpcServer> {
   const creds = serverCredentials(opts.tls);
   const server = new Server({
     'grpc.max_receive_message_length': -1,
     'grpc.max_send_message_length': -1,
   });
   const def = storeApiDefinition();
-  server.addService(storeDefinition(), storeService(ctx));
-  server.addService(def['thanos.info.Info'] as unknown as ServiceDefinition, infoService(ctx));
-  server.addService(def['grpc.health.v1.Health'] as unknown as ServiceDefinition, healthService() as UntypedServiceImplementation);
+  const metrics = registry !== undefined ? new GrpcServerMetrics(registry) : null;
+  const instrument = (service: string, impl: UntypedServiceImplementation, streaming: string[] = []): UntypedServiceImplementation =>
+    metrics === null ? impl : metrics.instrument(service, impl, new Set(streaming));
+  server.addService(storeDefinition(), instrument('thanos.Store', storeService(ctx), ['Series']));
+  server.addService(def['thanos.info.Info'] as unknown as ServiceDefinition, instrument('thanos.info.Info', infoService(ctx)));
+  server.addService(
+    def['grpc.health.v1.Health'] as unknown as ServiceDefinition,
+    instrument('grpc.health.v1.Health', healthService() as UntypedServiceImplementation, ['Watch']),
+  );
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${opts.port}`, creds, (err, bound) => (err !== null ? reject(err) : resolve(bound))),

@@ -34,7 +34,9 @@ import {
   type PbLegacyInfoResponse,
   type PbSeriesRequest,
 } from '../../store/grpc/proto.js';
-import { LENGTH_PREFIX_BYTES } from '../../store/grpc/series-encoder.js';
+import { LENGTH_PREFIX_BYTES, seriesAnswerFrames } from '../../store/grpc/series-encoder.js';
+import { ErrorCodes } from '../../model/errors.js';
+import { PromQLError } from '../../promql/errors.js';
 import type { Gate } from '../../util/gate.js';
 import type { Logger } from '../../util/log.js';
 import { grpcError, toGrpcError } from './status.js';
@@ -234,6 +236,7 @@ async function serveSeries(ctx: StoreApiContext, call: ServerWritableStream<PbSe
   }
   try {
     await ctx.gate.run(async () => {
+      if (task.series!.skipChunks) return await writeLabelsOnly(ctx, call, task, policy, sig.signal);
       const outcome = await ctx.runQuery(task, policy, sig.signal);
       await writeFrames(call, outcome.body, sig.signal);
     }, sig.signal);
@@ -244,6 +247,31 @@ async function serveSeries(ctx: StoreApiContext, call: ServerWritableStream<PbSe
     sig.dispose();
   }
 }
+
+/**
+ * skip_chunks: the label sets come from the endpoints' series APIs (no samples are read), and
+ * the small frames are encoded here.
+ */
+async function writeLabelsOnly(
+  ctx: StoreApiContext,
+  call: ServerWritableStream<PbSeriesRequest, Buffer>,
+  task: QueryTask,
+  policy: FanoutPolicy,
+  signal: AbortSignal,
+): Promise<void> {
+  const spec = task.series!;
+  const matchers = spec.matchers.map((m) => new LabelMatcher(m.type, m.name, m.value));
+  const dedup: DedupPolicy = { replicaLabels: new Set(task.replicaLabels), enabled: task.dedup, func: task.dedupFunc };
+  const answer = await ctx.metadata.series({ minTime: task.start, maxTime: task.end, matchers: [matchers], limit: 0 }, policy, dedup, signal);
+  if (answer.warnings.length > 0 && !task.partialResponse) throw new PromQLError('execution', answer.warnings[0]!, ErrorCodes.ENDPOINT);
+  const series = answer.items.map((labels) => ({ labels, samples: NO_SAMPLES }));
+  const frames = seriesAnswerFrames(series, answer.warnings, { ...spec, skipChunks: true });
+  for (const f of frames) {
+    if (!call.write(Buffer.from(f.buffer, f.byteOffset + LENGTH_PREFIX_BYTES, f.length - LENGTH_PREFIX_BYTES))) await drained(call, signal);
+  }
+}
+
+const NO_SAMPLES = { timestamps: new Float64Array(0), values: new Float64Array(0), stale: null };
 
 /**
  * Writes the worker's length-prefixed frames as gRPC messages. Waits for 'drain' whenever the

@@ -67,6 +67,8 @@ export interface SeriesTaskSpec {
   readonly withoutReplicaLabels: readonly string[];
   readonly limit: number;
   readonly skipChunks: boolean;
+  /** response_batch_size (0 or 1: a frame per series). */
+  readonly batchSize: number;
 }
 
 export interface WireMatcher {

@@ -79,6 +79,15 @@ function timeRange(minText: string | number, maxText: string | number): { minTim
   return { minTime, maxTime };
 }
 
+/** Larger batches than this are cut (a frame stays well under any message size limit). */
+const MAX_BATCH = 1024;
+
+function batchSize(v: string | number): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new BadRequest(`invalid response_batch_size ${String(v)}`);
+  return Math.min(n, MAX_BATCH);
+}
+
 function partialResponse(strategy: number, disabled: boolean): boolean {
   return strategy !== PartialResponseStrategy.ABORT && !disabled;
 }
@@ -220,6 +229,7 @@ async function serveSeries(ctx: StoreApiContext, call: ServerWritableStream<PbSe
         withoutReplicaLabels: dedup.enabled ? [] : req.without_replica_labels,
         limit,
         skipChunks: req.skip_chunks,
+        batchSize: batchSize(req.response_batch_size),
       },
     };
     policy = {

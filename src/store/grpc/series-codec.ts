@@ -140,6 +140,22 @@ function writeLabels(w: ProtoWriter, field: number, labels: Labels): void {
 
 /** A SeriesResponse{series} frame: labels and raw XOR chunks (no hash: 0 means "not computed"). */
 export function encodeSeriesFrame(labels: Labels, chunks: readonly RawChunk[]): Uint8Array {
+  const w = new ProtoWriter();
+  w.bytesField(1, encodeSeries(labels, chunks));
+  return w.finish();
+}
+
+/** A SeriesResponse{batch} frame of already encoded thanos.Series messages. */
+export function encodeBatchFrame(series: readonly Uint8Array[]): Uint8Array {
+  const bw = new ProtoWriter();
+  for (const s of series) bw.bytesField(1, s);
+  const w = new ProtoWriter();
+  w.bytesField(4, bw.finish());
+  return w.finish();
+}
+
+/** A thanos.Series message. */
+export function encodeSeries(labels: Labels, chunks: readonly RawChunk[]): Uint8Array {
   const sw = new ProtoWriter();
   writeLabels(sw, 1, labels);
   for (const c of chunks) {
@@ -152,9 +168,7 @@ export function encodeSeriesFrame(labels: Labels, chunks: readonly RawChunk[]): 
     cw.bytesField(3, raw.finish());
     sw.bytesField(2, cw.finish());
   }
-  const w = new ProtoWriter();
-  w.bytesField(1, sw.finish());
-  return w.finish();
+  return sw.finish();
 }
 
 /** A SeriesResponse{warning} frame. */

@@ -12,6 +12,7 @@
  * order (Thanos' overlap split, but without sorting first): a replica sent whole stays one lane, a
  * series split by time continues its lane, and every lane becomes one replica to merge.
  */
+import { decodeXorChunk } from '../../chunkenc/xor.js';
 import { compareLabels, compareStrings, type Labels } from '../../model/labels.js';
 import type { Series } from '../../model/samples.js';
 import { EncodedSeries, type ReadBudget } from '../prometheus/messages.js';
@@ -152,7 +153,9 @@ class SelectCollector {
     const { mint, maxt } = this.window;
     for (const c of chunks) {
       // Chunks may extend beyond the window (the client clips); ones entirely outside are skipped.
-      if (c.maxTime < mint || c.minTime > maxt) continue;
+      // A chunk without times (both 0) is decoded and clipped like any other.
+      const timed = c.minTime !== 0 || c.maxTime !== 0;
+      if (timed && (c.maxTime < mint || c.minTime > maxt)) continue;
       const k = this.keep(c, buf);
       if (k === null) continue;
       kept.push(k);
@@ -172,6 +175,11 @@ class SelectCollector {
     if (raw !== null && raw.end > raw.start) {
       if (raw.type !== ThanosChunkEncoding.XOR) return this.skipNonXor(raw.type);
       const data = this.copy(buf, raw);
+      if (c.minTime === 0 && c.maxTime === 0 && headerCount(data) > 0) {
+        // A sender that left the chunk's times out: read them from the samples (rare, so decoded).
+        const ts = decodeXorChunk(data).timestamps;
+        return { minTime: ts[0]!, maxTime: ts[ts.length - 1]!, raw: data, aggr: null, samples: headerCount(data) };
+      }
       return { minTime: c.minTime, maxTime: c.maxTime, raw: data, aggr: null, samples: headerCount(data) };
     }
     const parts = [c.count, c.sum, c.min, c.max, c.counter];

@@ -6,7 +6,7 @@
 import { encodeXorChunk } from '../../chunkenc/xor.js';
 import { compareLabels, dropLabels, type Labels } from '../../model/labels.js';
 import type { Series } from '../../model/samples.js';
-import { encodeSeriesFrame, encodeWarningFrame, type RawChunk } from './series-codec.js';
+import { encodeBatchFrame, encodeSeries, encodeSeriesFrame, encodeWarningFrame, type RawChunk } from './series-codec.js';
 
 /** Prometheus' head cuts a chunk at 120 samples. */
 export const SAMPLES_PER_CHUNK = 120;
@@ -19,6 +19,8 @@ export interface SeriesAnswerOptions {
   /** At most this many series (0 = all). */
   readonly limit: number;
   readonly skipChunks: boolean;
+  /** response_batch_size: series per SeriesBatch frame; 0 or 1 = one Series frame each. */
+  readonly batchSize?: number;
 }
 
 /** Frames of the answer, each prefixed by its length. */
@@ -30,7 +32,15 @@ export function* seriesAnswerFrames(series: readonly Series[], warnings: readonl
   // order of their full label sets, adjacent.
   if (drop.size > 0) items.sort((a, b) => compareLabels(a.labels, b.labels));
   if (opts.limit > 0 && items.length > opts.limit) items = items.slice(0, opts.limit);
-  for (const it of items) yield prefixed(encodeSeriesFrame(it.labels, opts.skipChunks ? [] : xorChunks(it.series)));
+  const batch = opts.batchSize ?? 0;
+  if (batch <= 1) {
+    for (const it of items) yield prefixed(encodeSeriesFrame(it.labels, opts.skipChunks ? [] : xorChunks(it.series)));
+    return;
+  }
+  for (let i = 0; i < items.length; i += batch) {
+    const group = items.slice(i, i + batch).map((it) => encodeSeries(it.labels, opts.skipChunks ? [] : xorChunks(it.series)));
+    yield prefixed(encodeBatchFrame(group));
+  }
 }
 
 /** Cuts a series' samples into XOR chunks of at most SAMPLES_PER_CHUNK. */

@@ -1,0 +1,154 @@
+/**
+ * The worker-side decoding of StoreAPI Series streams: frames split across pieces, runs of equal
+ * label sets laid into overlap-free lanes (a series split across frames continues its lane; the
+ * replicas of one series sent one after the other become lanes of their own), window clipping,
+ * warnings, and the server-side encoder's chunking and batching, decoded back.
+ */
+import { describe, expect, it } from 'vitest';
+import { SampleArena } from '../../src/chunkenc/arena.js';
+import { decodeXorChunk, encodeXorChunk } from '../../src/chunkenc/xor.js';
+import { labelsFromRecord, type Labels } from '../../src/model/labels.js';
+import type { Series } from '../../src/model/samples.js';
+import { encodeSeriesFrame, encodeWarningFrame, readSeriesResponse, type RawChunk } from '../../src/store/grpc/series-codec.js';
+import { FRAME_HEADER_BYTES, SeriesStreamDecoder, writeFrameHeader, type DecodedSeriesResult } from '../../src/store/grpc/series-decoder.js';
+import { LENGTH_PREFIX_BYTES, seriesAnswerFrames, xorChunks } from '../../src/store/grpc/series-encoder.js';
+
+const ls = (r: Record<string, string>): Labels => labelsFromRecord(r);
+
+function chunk(ts: number[], v = 1, times = true): RawChunk {
+  return { minTime: times ? ts[0]! : 0, maxTime: times ? ts[ts.length - 1]! : 0, data: encodeXorChunk(ts, ts.map(() => v)) };
+}
+
+/** Body bytes as GrpcStore lays them out: [u32 select][u32 length][frame]. */
+function body(frames: { select: number; msg: Uint8Array }[]): Uint8Array {
+  const size = frames.reduce((n, f) => n + FRAME_HEADER_BYTES + f.msg.length, 0);
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const f of frames) {
+    writeFrameHeader(out, at, f.select, f.msg.length);
+    out.set(f.msg, at + FRAME_HEADER_BYTES);
+    at += FRAME_HEADER_BYTES + f.msg.length;
+  }
+  return out;
+}
+
+function decode(bytes: Uint8Array, windows = [{ mint: -Infinity, maxt: Infinity }], pieceBytes = 7): DecodedSeriesResult[] {
+  const d = new SeriesStreamDecoder(
+    windows.map((w) => ({ ...w, aggregates: [] })),
+    null,
+  );
+  for (let i = 0; i < bytes.length; i += pieceBytes) d.push(bytes.subarray(i, i + pieceBytes));
+  return d.finish();
+}
+
+function lanes(r: DecodedSeriesResult): { labels: Labels; t: number[] }[] {
+  return r.encoded.map((e) => ({ labels: e.labels, t: [...e.decode(new SampleArena()).timestamps] }));
+}
+
+describe('SeriesStreamDecoder', () => {
+  const a = ls({ __name__: 'up', job: 'x' });
+
+  it('joins a series split across frames into one lane, even when frames split across pieces', () => {
+    const bytes = body([
+      { select: 0, msg: encodeSeriesFrame(a, [chunk([1000, 2000])]) },
+      { select: 0, msg: encodeSeriesFrame(a, [chunk([3000, 4000])]) },
+    ]);
+    const [r] = decode(bytes);
+    expect(lanes(r!)).toEqual([{ labels: a, t: [1000, 2000, 3000, 4000] }]);
+  });
+
+  it('lays replicas sent one after the other with equal labels into lanes of their own', () => {
+    const bytes = body([
+      { select: 0, msg: encodeSeriesFrame(a, [chunk([1000, 2000]), chunk([3000, 4000])]) },
+      { select: 0, msg: encodeSeriesFrame(a, [chunk([1500, 2500]), chunk([3500, 4500])]) },
+    ]);
+    const [r] = decode(bytes);
+    expect(lanes(r!)).toEqual([
+      { labels: a, t: [1000, 2000, 3000, 4000] },
+      { labels: a, t: [1500, 2500, 3500, 4500] },
+    ]);
+  });
+
+  it('keeps series out of order as they are (grouping sorts later) and routes frames to their select', () => {
+    const b = ls({ __name__: 'up', job: 'a' });
+    const bytes = body([
+      { select: 1, msg: encodeSeriesFrame(a, [chunk([1000])]) },
+      { select: 0, msg: encodeSeriesFrame(b, [chunk([5000])]) },
+      { select: 1, msg: encodeSeriesFrame(b, [chunk([2000])]) },
+    ]);
+    const [r0, r1] = decode(bytes, [
+      { mint: -Infinity, maxt: Infinity },
+      { mint: -Infinity, maxt: Infinity },
+    ]);
+    expect(lanes(r0!)).toEqual([{ labels: b, t: [5000] }]);
+    expect(lanes(r1!).map((l) => l.labels)).toEqual([a, b]);
+  });
+
+  it('clips to the window, skips chunks outside it and reads chunks sent without times', () => {
+    const bytes = body([
+      { select: 0, msg: encodeSeriesFrame(a, [chunk([0, 1000]), chunk([2000, 3000, 4000]), chunk([9000, 9500])]) },
+      { select: 0, msg: encodeSeriesFrame(ls({ __name__: 'up', job: 'y' }), [chunk([2500, 3500], 1, false)]) },
+    ]);
+    const [r] = decode(bytes, [{ mint: 2500, maxt: 4000 }]);
+    expect(lanes(r!).map((l) => l.t)).toEqual([[3000, 4000], [2500, 3500]]);
+  });
+
+  it('collects warning frames and refuses a stream cut inside a frame', () => {
+    const bytes = body([{ select: 0, msg: encodeWarningFrame('store b: unavailable') }]);
+    expect(decode(bytes)[0]!.warnings).toEqual(['store b: unavailable']);
+    const cut = body([{ select: 0, msg: encodeSeriesFrame(a, [chunk([1000])]) }]);
+    expect(() => decode(cut.subarray(0, cut.length - 1))).toThrow(/ended inside a frame/);
+  });
+});
+
+describe('seriesAnswerFrames (server side)', () => {
+  const series = (r: Record<string, string>, n: number): Series => {
+    const timestamps = Float64Array.from({ length: n }, (_, i) => 1_000_000 + i * 15_000);
+    return { labels: ls(r), samples: { timestamps, values: timestamps.map((t) => t / 1000), stale: null } };
+  };
+
+  function read(frames: Uint8Array[]): { labels: Labels[]; chunks: number[][]; warnings: string[] } {
+    const out = { labels: [] as Labels[], chunks: [] as number[][], warnings: [] as string[] };
+    for (const f of frames) {
+      expect(new DataView(f.buffer, f.byteOffset).getUint32(0, true)).toBe(f.length - LENGTH_PREFIX_BYTES);
+      readSeriesResponse(f.subarray(LENGTH_PREFIX_BYTES), {
+        series: (labels, chunks, buf) => {
+          out.labels.push(labels);
+          out.chunks.push(chunks.map((c) => decodeXorChunk(buf.subarray(c.raw!.start, c.raw!.end)).timestamps.length));
+        },
+        warning: (m) => out.warnings.push(m),
+      });
+    }
+    return out;
+  }
+
+  it('cuts XOR chunks at 120 samples with their min and max times', () => {
+    const cs = xorChunks(series({ __name__: 'x' }, 250));
+    expect(cs.map((c) => [c.minTime, c.maxTime])).toEqual([
+      [1_000_000, 1_000_000 + 119 * 15_000],
+      [1_000_000 + 120 * 15_000, 1_000_000 + 239 * 15_000],
+      [1_000_000 + 240 * 15_000, 1_000_000 + 249 * 15_000],
+    ]);
+  });
+
+  it('sends warnings first, removes without_replica_labels keeping replicas adjacent in order, applies the limit', () => {
+    const input = [
+      series({ __name__: 'x', job: 'a', replica: 'r1' }, 3),
+      series({ __name__: 'x', job: 'a', replica: 'r2' }, 3),
+      series({ __name__: 'x', job: 'b', replica: 'r1' }, 3),
+    ];
+    const got = read([...seriesAnswerFrames(input, ['w1'], { withoutReplicaLabels: ['replica'], limit: 0, skipChunks: false })]);
+    expect(got.warnings).toEqual(['w1']);
+    expect(got.labels).toEqual([ls({ __name__: 'x', job: 'a' }), ls({ __name__: 'x', job: 'a' }), ls({ __name__: 'x', job: 'b' })]);
+    const limited = read([...seriesAnswerFrames(input, [], { withoutReplicaLabels: [], limit: 2, skipChunks: true })]);
+    expect(limited.labels).toHaveLength(2);
+    expect(limited.chunks).toEqual([[], []]);
+  });
+
+  it('batches series into SeriesBatch frames when asked (response_batch_size)', () => {
+    const input = [1, 2, 3, 4, 5].map((i) => series({ __name__: 'x', i: String(i) }, 2));
+    const frames = [...seriesAnswerFrames(input, [], { withoutReplicaLabels: [], limit: 0, skipChunks: false, batchSize: 2 })];
+    expect(frames).toHaveLength(3);
+    expect(read(frames).labels.map((l) => l[1]!.value)).toEqual(['1', '2', '3', '4', '5']);
+  });
+});

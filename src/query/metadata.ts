@@ -8,6 +8,8 @@ import type { DedupFunc } from '../dedup/types.js';
 import { compareLabels, compareStrings, dropLabels, labelsKey, type Labels } from '../model/labels.js';
 import type { LabelsRequest, MetricMetadata, Store } from '../store/store.js';
 import { fanOut, unavailableWarnings, type FanoutPolicy } from './partial.js';
+import { ErrorCodes } from '../model/errors.js';
+import { PromQLError } from '../promql/errors.js';
 import type { StoreSet } from './stores.js';
 
 export interface DedupPolicy {
@@ -29,8 +31,8 @@ export class MetadataQuerier {
 
   async series(req: LabelsRequest, policy: FanoutPolicy, dedup: DedupPolicy, signal: AbortSignal): Promise<ListAnswer<Labels>> {
     const drop = droppedLabels(dedup);
-    const { results, warnings } = await this.fanOutFor(req, policy, signal, (store, s) =>
-      store.series(storeRequest(req, 0), s),
+    const { results, warnings } = await this.fanOutFor(req, policy, signal, (store, s, warn) =>
+      store.series(storeRequest(req, 0, policy), s, warn),
     );
     const unique = new Map<string, Labels>();
     for (const list of results) {
@@ -44,8 +46,8 @@ export class MetadataQuerier {
 
   async labelNames(req: LabelsRequest, policy: FanoutPolicy, dedup: DedupPolicy, signal: AbortSignal): Promise<ListAnswer<string>> {
     const drop = droppedLabels(dedup);
-    const { results, warnings } = await this.fanOutFor(req, policy, signal, (store, s) =>
-      store.labelNames(storeRequest(req, drop.size), s),
+    const { results, warnings } = await this.fanOutFor(req, policy, signal, (store, s, warn) =>
+      store.labelNames(storeRequest(req, drop.size, policy), s, warn),
     );
     const lists = results.map((names) => (drop.size > 0 ? names.filter((n) => !drop.has(n)) : names));
     return limited(union(lists), lists, req.limit, warnings);
@@ -60,8 +62,8 @@ export class MetadataQuerier {
   ): Promise<ListAnswer<string>> {
     // No deduplicated series carries a replica label.
     if (droppedLabels(dedup).has(name)) return { items: [], warnings: [] };
-    const { results, warnings } = await this.fanOutFor(req, policy, signal, (store, s) =>
-      store.labelValues(name, storeRequest(req, 0), s),
+    const { results, warnings } = await this.fanOutFor(req, policy, signal, (store, s, warn) =>
+      store.labelValues(name, storeRequest(req, 0, policy), s, warn),
     );
     return limited(union(results), results, req.limit, warnings);
   }
@@ -100,10 +102,18 @@ export class MetadataQuerier {
     return { stores: this.stores.stores.filter((s) => picked.has(s)), warnings };
   }
 
-  private async fanOutFor<T>(req: LabelsRequest, policy: FanoutPolicy, signal: AbortSignal, call: (store: Store, signal: AbortSignal) => Promise<T>) {
+  private async fanOutFor<T>(
+    req: LabelsRequest,
+    policy: FanoutPolicy,
+    signal: AbortSignal,
+    call: (store: Store, signal: AbortSignal, warn: (message: string) => void) => Promise<T>,
+  ): Promise<{ results: T[]; warnings: string[] }> {
     const { stores, warnings } = this.storesFor(req, policy);
-    const out = await fanOut(stores, policy, signal, call);
-    return { results: out.results, warnings: [...warnings, ...out.warnings] };
+    const fromStores: string[] = [];
+    const out = await fanOut(stores, policy, signal, (store, s) => call(store, s, (m) => fromStores.push(`${store.name}: ${m}`)));
+    // A store's own partial answer is a failure when partial response is off.
+    if (fromStores.length > 0 && !policy.partialResponse) throw new PromQLError('execution', fromStores[0]!, ErrorCodes.ENDPOINT);
+    return { results: out.results, warnings: [...warnings, ...out.warnings, ...fromStores] };
   }
 }
 
@@ -116,9 +126,10 @@ function droppedLabels(dedup: DedupPolicy): ReadonlySet<string> {
  * store whose answer was cut shows it and the truncation warning is not lost when the stores'
  * answers overlap.
  */
-function storeRequest(req: LabelsRequest, removed: number): LabelsRequest {
-  return req.limit > 0 ? { ...req, limit: req.limit + 1 + removed } : req;
+function storeRequest(req: LabelsRequest, removed: number, policy: FanoutPolicy): LabelsRequest {
+  return { ...req, limit: req.limit > 0 ? req.limit + 1 + removed : 0, partialResponse: policy.partialResponse };
 }
+
 
 function union(lists: readonly (readonly string[])[]): string[] {
   const all = new Set<string>();

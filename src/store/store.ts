@@ -59,11 +59,14 @@ export interface Store {
   openRead(reqs: readonly StoreSelectRequest[], signal: AbortSignal): Promise<RawRead | null>;
   /** Asks the store to re-read its external labels now (they changed under a read). */
   refreshExternalLabels(): Promise<void>;
-  /** Label names / values / series metadata for the metadata endpoints. */
-  labelNames(req: LabelsRequest, signal: AbortSignal): Promise<string[]>;
-  labelValues(name: string, req: LabelsRequest, signal: AbortSignal): Promise<string[]>;
+  /**
+   * Label names / values / series metadata for the metadata endpoints. `warn` receives the
+   * warnings of a partial answer (e.g. a StoreAPI endpoint whose own stores failed).
+   */
+  labelNames(req: LabelsRequest, signal: AbortSignal, warn?: (message: string) => void): Promise<string[]>;
+  labelValues(name: string, req: LabelsRequest, signal: AbortSignal, warn?: (message: string) => void): Promise<string[]>;
   /** Label sets of the matching series, external labels included (`/api/v1/series`). */
-  series(req: LabelsRequest, signal: AbortSignal): Promise<Labels[]>;
+  series(req: LabelsRequest, signal: AbortSignal, warn?: (message: string) => void): Promise<Labels[]>;
   /** Metric metadata as Prometheus' `/api/v1/metadata` returns it. */
   metadata(metric: string, limit: number, signal: AbortSignal): Promise<Record<string, MetricMetadata[]>>;
 }
@@ -80,6 +83,8 @@ export interface LabelsRequest {
   /** Series selectors (`match[]`), each a list of matchers; empty = all series. */
   readonly matchers: readonly (readonly LabelMatcher[])[];
   readonly limit: number;
+  /** Partial response on (default): a StoreAPI endpoint turns failures behind it into warnings. */
+  readonly partialResponse?: boolean;
 }
 
 /** What the querier knows about an endpoint (Thanos' endpoint status). */

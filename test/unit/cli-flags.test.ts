@@ -46,7 +46,11 @@ describe('parseQueryFlags', () => {
   it('parses endpoints and addresses', () => {
     expect(parseEndpoint('http://prom-a:9090/')).toBe('http://prom-a:9090');
     expect(parseEndpoint('https://host/prefix/')).toBe('https://host/prefix');
-    expect(() => parseEndpoint('prom-a:10901')).toThrow(FlagError);
+    expect(parseEndpoint('prom-a:10901')).toBe('prom-a:10901');
+    expect(parseEndpoint('dnssrv+_grpc._tcp.store')).toBe('dnssrv+_grpc._tcp.store');
+    expect(() => parseEndpoint('prom-a')).toThrow(FlagError);
+    expect(() => parseEndpoint('ftp://prom-a:21')).toThrow(FlagError);
+    expect(() => parseEndpoint('prom-a:99999')).toThrow(FlagError);
     expect(parseAddress('--x', ':9090')).toEqual({ host: '0.0.0.0', port: 9090 });
     expect(parseAddress('--x', '[::1]:80')).toEqual({ host: '::1', port: 80 });
     expect(() => parseAddress('--x', 'nohost')).toThrow(FlagError);

@@ -289,9 +289,10 @@ export class GrpcStore implements Store {
   }
 
   private labelsRequest(req: LabelsRequest, matchers: readonly LabelMatcher[]): PbLabelNamesRequest {
+    const abort = req.partialResponse === false;
     return {
-      partial_response_disabled: false,
-      partial_response_strategy: PartialResponseStrategy.WARN,
+      partial_response_disabled: abort,
+      partial_response_strategy: abort ? PartialResponseStrategy.ABORT : PartialResponseStrategy.WARN,
       start: timeToInt64(req.minTime),
       end: timeToInt64(req.maxTime),
       matchers: pbMatchers(matchers),
@@ -307,29 +308,31 @@ export class GrpcStore implements Store {
     return Promise.all(selectors.map(call));
   }
 
-  async labelNames(req: LabelsRequest, signal: AbortSignal): Promise<string[]> {
+  async labelNames(req: LabelsRequest, signal: AbortSignal, warn?: (message: string) => void): Promise<string[]> {
     const lists = await this.perSelector(req, async (ms) => {
       const res = await this.unary<PbLabelNamesRequest, PbLabelNamesResponse>('thanos.Store', 'LabelNames', this.labelsRequest(req, ms), Infinity, signal);
+      for (const w of res.warnings) warn?.(w);
       return res.names;
     });
     return unionSorted(lists, req.limit);
   }
 
-  async labelValues(name: string, req: LabelsRequest, signal: AbortSignal): Promise<string[]> {
+  async labelValues(name: string, req: LabelsRequest, signal: AbortSignal, warn?: (message: string) => void): Promise<string[]> {
     const lists = await this.perSelector(req, async (ms) => {
       const r: PbLabelValuesRequest = { ...this.labelsRequest(req, ms), label: name };
       const res = await this.unary<PbLabelValuesRequest, PbLabelValuesResponse>('thanos.Store', 'LabelValues', r, Infinity, signal);
+      for (const w of res.warnings) warn?.(w);
       return res.values;
     });
     return unionSorted(lists, req.limit);
   }
 
   /** Series with skip_chunks: label sets only, decoded here (no samples to move). */
-  async series(req: LabelsRequest, signal: AbortSignal): Promise<Labels[]> {
+  async series(req: LabelsRequest, signal: AbortSignal, warn?: (message: string) => void): Promise<Labels[]> {
     const m = method<PbSeriesRequest, Buffer>('thanos.Store', 'Series');
     const lists = await this.perSelector(req, (ms) => {
       const r: PbSeriesRequest = {
-        ...this.seriesRequest({ minTime: req.minTime, maxTime: req.maxTime, matchers: ms, hints: NO_HINTS }),
+        ...this.seriesRequest({ minTime: req.minTime, maxTime: req.maxTime, matchers: ms, hints: NO_HINTS, partialResponse: req.partialResponse !== false }),
         skip_chunks: true,
         limit: req.limit,
       };
@@ -340,7 +343,7 @@ export class GrpcStore implements Store {
         signal.addEventListener('abort', onAbort, { once: true });
         call.on('data', (msg: Buffer) => {
           try {
-            readSeriesResponse(msg, { series: (ls) => out.push([...ls].sort((a, b) => compareStrings(a.name, b.name))), warning: () => {} });
+            readSeriesResponse(msg, { series: (ls) => out.push([...ls].sort((a, b) => compareStrings(a.name, b.name))), warning: (w) => warn?.(w) });
           } catch (err) {
             call.cancel();
             reject(err instanceof Error ? err : new Error(String(err)));

@@ -72,9 +72,20 @@ function matchersOf(pb: readonly PbLabelMatcher[]): LabelMatcher[] {
   });
 }
 
+/** The widest time range asked of the endpoints below (JavaScript's date range, safe integers). */
+const TIME_BOUND = 8.64e15;
+
+/**
+ * A request's time range, clamped to what can be asked below. Both bounds 0 (a client that left
+ * them unset) means all time: no one asks for exactly the epoch's millisecond.
+ */
 function timeRange(minText: string | number, maxText: string | number): { minTime: number; maxTime: number } {
-  const minTime = int64ToTime(minText);
-  const maxTime = int64ToTime(maxText);
+  let minTime = Math.max(int64ToTime(minText), -TIME_BOUND);
+  let maxTime = Math.min(int64ToTime(maxText), TIME_BOUND);
+  if (minTime === 0 && maxTime === 0) {
+    minTime = -TIME_BOUND;
+    maxTime = TIME_BOUND;
+  }
   if (minTime > maxTime) throw new BadRequest(`min_time ${String(minText)} is after max_time ${String(maxText)}`);
   return { minTime, maxTime };
 }

@@ -144,24 +144,21 @@ export class GrpcStore implements Store {
       this.sets = labelSetsOf(info.label_sets);
       this.componentType = info.ComponentType;
       const store = info.store;
-      if (store === null) {
-        // Not a store (e.g. a rules-only endpoint): nothing to select from it.
-        this.minTime = Infinity;
-        this.maxTime = -Infinity;
-        this.withoutReplicaLabels = false;
-        return;
-      }
-      this.minTime = int64ToTime(store.min_time);
-      this.maxTime = int64ToTime(store.max_time);
-      this.withoutReplicaLabels = store.supports_without_replica_labels;
+      // No StoreInfo, or one without times: unknown range, asked for everything (a failure then
+      // shows in the answer; Thanos would leave it out without a word).
+      const unknown = store === null || (String(store.min_time) === '0' && String(store.max_time) === '0');
+      this.minTime = unknown ? -Infinity : int64ToTime(store.min_time);
+      this.maxTime = unknown ? Infinity : int64ToTime(store.max_time);
+      this.withoutReplicaLabels = store?.supports_without_replica_labels ?? false;
     } catch (err) {
       if ((err as ServiceError).code !== GrpcStatus.UNIMPLEMENTED) throw err;
       // Thanos before v0.37 (and old sidecars) only have thanos.Store/Info.
       const legacy = await this.unary<object, PbLegacyInfoResponse>('thanos.Store', 'Info', {}, deadline);
       this.sets = labelSetsOf(legacy.label_sets.length > 0 ? legacy.label_sets : [{ labels: legacy.labels }]);
       this.componentType = LEGACY_TYPES[legacy.storeType] ?? 'unknown';
-      this.minTime = int64ToTime(legacy.min_time);
-      this.maxTime = int64ToTime(legacy.max_time);
+      const unknown = String(legacy.min_time) === '0' && String(legacy.max_time) === '0';
+      this.minTime = unknown ? -Infinity : int64ToTime(legacy.min_time);
+      this.maxTime = unknown ? Infinity : int64ToTime(legacy.max_time);
       this.withoutReplicaLabels = false;
     }
   }

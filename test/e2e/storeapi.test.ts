@@ -7,7 +7,9 @@
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, credentials, Metadata, status as GrpcStatus, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { method, type PbSeriesRequest } from '../../src/store/grpc/proto.js';
 import { sleep } from '../support/child-process.js';
 import { encodeParams, type Params } from '../support/compare.js';
 import { generateHaData, type HaData } from '../support/hadata.js';
@@ -79,6 +81,36 @@ describe.skipIf(!prometheusAvailable())('StoreAPI: promdedup under promdedup', (
       expect(ra.status).toBe(200);
       expect(rb.body, path).toBe(ra.body);
     }
+  });
+
+  it('answers undecodable and invalid Series requests with INVALID_ARGUMENT and keeps serving', async () => {
+    const client = new Client(`127.0.0.1:${setup.querier.grpcPort}`, credentials.createInsecure());
+    const series = method<PbSeriesRequest, Buffer>('thanos.Store', 'Series');
+    const raw = (b: Buffer): Buffer => b;
+    const outcome = (call: ClientReadableStream<Buffer>): Promise<{ code: number; details: string; frames: number }> =>
+      new Promise((resolve) => {
+        let frames = 0;
+        call.on('data', () => frames++);
+        call.on('error', (e: ServiceError) => resolve({ code: e.code, details: e.details, frames }));
+        call.on('end', () => resolve({ code: 0, details: '', frames }));
+      });
+    try {
+      const garbage = await outcome(client.makeServerStreamRequest('/thanos.Store/Series', raw, raw, Buffer.from([0x1a, 0x05, 0x08]), new Metadata()));
+      expect(garbage.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+      expect(garbage.details).toMatch(/cannot decode the request/);
+      const t = d.endMs;
+      const bad = (matchers: PbSeriesRequest['matchers'], min: number, max: number) =>
+        outcome(client.makeServerStreamRequest(series.path, series.requestSerialize, raw, { matchers, min_time: min, max_time: max } as PbSeriesRequest, new Metadata()));
+      expect(await bad([{ type: 2, name: 'job', value: '(' }], t - 60_000, t)).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringMatching(/regular expression/) });
+      expect(await bad([], t - 60_000, t)).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: 'no matchers specified' });
+      expect(await bad([{ type: 0, name: '__name__', value: 'up' }], t, t - 60_000)).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringMatching(/after max_time/) });
+      const good = await bad([{ type: 0, name: '__name__', value: 'up' }], t - 60_000, t);
+      expect(good.code).toBe(0);
+      expect(good.frames).toBeGreaterThan(0);
+    } finally {
+      client.close();
+    }
+    expect((await fetch(`${setup.querier.url}/-/healthy`)).status).toBe(200);
   });
 
   it('lists A on /api/v1/stores (Thanos shape) and on /stores', async () => {

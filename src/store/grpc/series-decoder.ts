@@ -171,9 +171,12 @@ class SelectCollector {
   }
 
   private keep(c: AggrChunkRef, buf: Uint8Array): KeptChunk | null {
-    const raw = c.raw;
-    if (raw !== null && raw.end > raw.start) {
-      if (raw.type !== ThanosChunkEncoding.XOR) return this.skipNonXor(raw.type);
+    const raw = c.raw !== null && c.raw.end > c.raw.start ? c.raw : null;
+    const parts = [c.count, c.sum, c.min, c.max, c.counter];
+    const aggregated = parts.some((p) => p !== null);
+    if (raw !== null && raw.type !== ThanosChunkEncoding.XOR) return this.skipNonXor(raw.type);
+    if (!aggregated) {
+      if (raw === null) return null; // an empty AggrChunk
       const data = this.copy(buf, raw);
       if (c.minTime === 0 && c.maxTime === 0 && headerCount(data) > 0) {
         // A sender that left the chunk's times out: read them from the samples (rare, so decoded).
@@ -182,14 +185,13 @@ class SelectCollector {
       }
       return { minTime: c.minTime, maxTime: c.maxTime, raw: data, aggr: null, samples: headerCount(data) };
     }
-    const parts = [c.count, c.sum, c.min, c.max, c.counter];
-    if (parts.every((p) => p === null)) return null; // an empty AggrChunk
+    // Downsampled: the aggregate is chosen per chunk as Thanos does (raw, when also present, is its fallback).
     for (const p of parts) if (p !== null && p.type !== ThanosChunkEncoding.XOR) return this.skipNonXor(p.type);
     const copy = (p: ChunkRef | null): Uint8Array | null => (p === null ? null : this.copy(buf, p));
     const aggr: AggrChunkData = {
       minTime: c.minTime,
       maxTime: c.maxTime,
-      raw: null,
+      raw: copy(raw),
       count: copy(c.count),
       sum: copy(c.sum),
       min: copy(c.min),
@@ -197,7 +199,7 @@ class SelectCollector {
       counter: copy(c.counter),
     };
     let samples = 0;
-    for (const p of [aggr.count, aggr.sum, aggr.min, aggr.max, aggr.counter]) if (p !== null) samples = Math.max(samples, headerCount(p));
+    for (const p of [aggr.raw, aggr.count, aggr.sum, aggr.min, aggr.max, aggr.counter]) if (p !== null) samples = Math.max(samples, headerCount(p));
     return { minTime: c.minTime, maxTime: c.maxTime, raw: null, aggr, samples };
   }
 
@@ -244,7 +246,7 @@ class SelectCollector {
   private emitLane(labels: Labels, lane: Lane): void {
     const { mint, maxt } = this.window;
     const chunks = lane.chunks;
-    if (chunks.some((c) => c.raw === null)) {
+    if (chunks.some((c) => c.aggr !== null)) {
       const data: AggrChunkData[] = chunks.map(
         (c) => c.aggr ?? { minTime: c.minTime, maxTime: c.maxTime, raw: c.raw, count: null, sum: null, min: null, max: null, counter: null },
       );

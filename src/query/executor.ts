@@ -226,24 +226,9 @@ class TaskRun {
    * Encodes the answer a part at a time: a large body never exists whole, as one string or one
    * buffer, and the main thread starts writing it while the rest is encoded.
    */
-  private async sendBody(result: QueryResult): Promise<void> {
+  private sendBody(result: QueryResult): Promise<void> {
     const pieces = successBodyPieces(queryDataPieces(result.value), result.warnings, result.infos);
-    const warned = result.warnings.length > 0;
-    let chunk = nextChunk(pieces);
-    this.post(
-      { type: 'head', id: this.id, body: chunk.bytes, done: chunk.last, warned, stats: this.statsNow(), heapBytes: chunk.last ? heapBytes() : 0 },
-      [chunk.bytes.buffer as ArrayBuffer],
-    );
-    this.bodyOutstanding += chunk.bytes.length;
-    if (chunk.last) return;
-    while (!chunk.last) {
-      if (this.bodyOutstanding > BODY_HIGH_WATER) await new Promise<void>((resolve) => (this.bodyDrained = resolve));
-      if (this.interrupted()) throw new PromQLError('canceled', 'query was canceled');
-      chunk = nextChunk(pieces);
-      this.bodyOutstanding += chunk.bytes.length;
-      this.post({ type: 'body', id: this.id, bytes: chunk.bytes }, [chunk.bytes.buffer as ArrayBuffer]);
-    }
-    this.post({ type: 'done', id: this.id, heapBytes: heapBytes() });
+    return this.sendParts(() => nextChunk(pieces), result.warnings.length > 0);
   }
 
   /** A StoreAPI Series request: one select, its series encoded as frames. */
@@ -252,12 +237,12 @@ class TaskRun {
     const result = await this.select(matchers, spec.hints);
     if (this.interrupted()) throw new PromQLError('canceled', 'query was canceled');
     const frames = seriesAnswerFrames(result.series, result.warnings, spec);
-    await this.sendPieces(frames, result.warnings.length > 0);
+    await this.sendParts(() => nextPart(frames), result.warnings.length > 0);
   }
 
-  /** Sends byte pieces as the body, in parts of about BODY_PART_BYTES, under the main thread's acks. */
-  private async sendPieces(pieces: Iterator<Uint8Array>, warned: boolean): Promise<void> {
-    let part = nextPart(pieces);
+  /** Sends the body part by part (`next`), waiting for the main thread's acks above BODY_HIGH_WATER. */
+  private async sendParts(next: () => { bytes: Uint8Array; last: boolean }, warned: boolean): Promise<void> {
+    let part = next();
     this.post(
       { type: 'head', id: this.id, body: part.bytes, done: part.last, warned, stats: this.statsNow(), heapBytes: part.last ? heapBytes() : 0 },
       [part.bytes.buffer as ArrayBuffer],
@@ -267,7 +252,7 @@ class TaskRun {
     while (!part.last) {
       if (this.bodyOutstanding > BODY_HIGH_WATER) await new Promise<void>((resolve) => (this.bodyDrained = resolve));
       if (this.interrupted()) throw new PromQLError('canceled', 'query was canceled');
-      part = nextPart(pieces);
+      part = next();
       this.bodyOutstanding += part.bytes.length;
       this.post({ type: 'body', id: this.id, bytes: part.bytes }, [part.bytes.buffer as ArrayBuffer]);
     }

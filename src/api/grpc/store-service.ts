@@ -14,8 +14,8 @@ import { dropLabels, compareLabels, compareStrings, labelsKey, type Labels } fro
 import { LabelMatcher, MatcherError, type MatchType } from '../../model/matcher.js';
 import type { DedupPolicy, MetadataQuerier } from '../../query/metadata.js';
 import type { FanoutPolicy } from '../../query/partial.js';
-import type { QueryOutcome } from '../../query/pool.js';
-import type { QueryTask } from '../../query/protocol.js';
+import { QueryFailure, type QueryOutcome } from '../../query/pool.js';
+import type { QueryStats, QueryTask } from '../../query/protocol.js';
 import type { StoreSet } from '../../query/stores.js';
 import type { DedupFunc } from '../../dedup/types.js';
 import type { PromQLCompat } from '../../promql/types.js';
@@ -255,17 +255,38 @@ async function serveSeries(ctx: StoreApiContext, call: ServerWritableStream<PbSe
     call.emit('error', err instanceof BadRequest ? grpcError(GrpcStatus.INVALID_ARGUMENT, err.message) : toGrpcError(err));
     return;
   }
+  const started = performance.now();
+  let stats: QueryStats | null = null;
+  let status = 'OK';
   try {
     await ctx.gate.run(async () => {
       if (task.series!.skipChunks) return await writeLabelsOnly(ctx, call, task, policy, sig.signal);
       const outcome = await ctx.runQuery(task, policy, sig.signal);
+      stats = outcome.stats;
       await writeFrames(call, outcome.body, sig.signal);
     }, sig.signal);
     call.end();
   } catch (err) {
-    if (!call.cancelled) call.emit('error', toGrpcError(err));
+    if (err instanceof QueryFailure) stats = err.stats;
+    const e = toGrpcError(err);
+    status = GrpcStatus[e.code] ?? String(e.code);
+    if (!call.cancelled) call.emit('error', e);
   } finally {
     sig.dispose();
+    const s = stats as QueryStats | null;
+    // One line per Series call, as per query: what was asked, how long it took, what it read.
+    ctx.logger.info('series', {
+      matchers: `{${task.series!.matchers.map((m) => `${m.name}${m.type}${JSON.stringify(m.value)}`).join(',')}}`,
+      start: task.start,
+      end: task.end,
+      skip_chunks: task.series!.skipChunks,
+      dedup: task.dedup,
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+      series: s?.series,
+      samples: s?.samples,
+      endpoints: s?.endpoints,
+      status,
+    });
   }
 }
 

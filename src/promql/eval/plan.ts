@@ -28,7 +28,10 @@ export interface PlannedSelect {
 }
 
 interface PathInfo {
-  /** Name of the nearest enclosing function, unless an aggregation or binary operator is nearer. */
+  /**
+   * Name of the nearest enclosing function or aggregation (Prometheus' extractFuncFromPath), unless
+   * a binary operator is nearer.
+   */
   readonly func: string;
   /** Grouping of the directly enclosing aggregation. */
   readonly grouping: readonly string[];
@@ -71,7 +74,8 @@ function walk(e: Expr, grid: Grid, step: number, path: PathInfo, ctx: PlanContex
       walk(e.rhs, grid, step, NO_PATH, ctx, out);
       return;
     case 'AggregateExpr': {
-      const p: PathInfo = { func: '', grouping: e.grouping, by: !e.without };
+      // Prometheus' extractFuncFromPath: the aggregation's name (Thanos reads max(x) from the MAX chunk).
+      const p: PathInfo = { func: e.op, grouping: e.grouping, by: !e.without };
       if (e.param) walk(e.param, grid, step, NO_PATH, ctx, out);
       walk(e.expr, grid, step, p, ctx, out);
       return;

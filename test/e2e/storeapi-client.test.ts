@@ -59,6 +59,8 @@ describe.skipIf(!querierOk)('promdedup as a StoreAPI client', () => {
     let bad: FakeStore;
     let unimpl: FakeStore;
     let legacy: FakeStore;
+    /** Announces data only for [T0 - 10h, T0 - 9h]. */
+    let old: FakeStore;
     let q: QuerierProcess;
     let strict: QuerierProcess;
     /** Info calls each fake got while the queriers started. */
@@ -68,20 +70,24 @@ describe.skipIf(!querierOk)('promdedup as a StoreAPI client', () => {
     const legacyFrames = { frames: [series({ __name__: 'up', cluster: 'old', job: 'legacy' }, { ks: range(0, 4), f: () => 3 })] };
 
     beforeAll(async () => {
-      [ok, bad, unimpl, legacy] = await Promise.all([
+      [ok, bad, unimpl, legacy, old] = await Promise.all([
         startFakeStore({ series: (req) => ({ frames: selectFrames(req, okFrames.frames) }) }).then(track),
-        startFakeStore({ info: { fail: GrpcStatus.UNAVAILABLE, details: 'fake sidecar down' }, series: badFrames }).then(track),
+        startFakeStore({ info: { fail: GrpcStatus.UNAVAILABLE, details: 'fake sidecar down' }, series: (req) => ({ frames: selectFrames(req, badFrames.frames) }) }).then(track),
         // No thanos.info.Info and no legacy thanos.Store/Info either.
-        startFakeStore({ info: { fail: GrpcStatus.UNIMPLEMENTED, details: 'unknown service thanos.info.Info' }, series: badFrames }).then(track),
+        startFakeStore({ info: { fail: GrpcStatus.UNIMPLEMENTED, details: 'unknown service thanos.info.Info' }, series: (req) => ({ frames: selectFrames(req, badFrames.frames) }) }).then(track),
         // An old Thanos (< v0.37): only the legacy thanos.Store/Info.
         startFakeStore({
           info: { fail: GrpcStatus.UNIMPLEMENTED, details: 'unknown service thanos.info.Info' },
           legacyInfo: { labelSets: [{ cluster: 'old' }], storeType: 3 },
-          series: legacyFrames,
+          series: (req) => ({ frames: selectFrames(req, legacyFrames.frames) }),
+        }).then(track),
+        startFakeStore({
+          info: { minTime: T0 - 10 * 3_600_000, maxTime: T0 - 9 * 3_600_000 },
+          series: { frames: [{ series: { labels: { __name__: 'up', job: 'old' }, chunks: [{ raw: samplesAt(T0 - 9.5 * 3_600_000, STEP, range(0, 4), () => 4) }] } }] },
         }).then(track),
       ]);
       [q, strict] = await Promise.all([
-        startQuerier({ endpoints: [ok.address, bad.address, unimpl.address, legacy.address], extraArgs: LIGHT }).then(track),
+        startQuerier({ endpoints: [ok.address, bad.address, unimpl.address, legacy.address, old.address], extraArgs: LIGHT }).then(track),
         startQuerier({ endpoints: [ok.address], extraArgs: [...LIGHT, `--endpoint-strict=${bad.address}`] }).then(track),
       ]);
       infoCalls = { ok: { ...ok.calls }, bad: { ...bad.calls }, unimpl: { ...unimpl.calls }, legacy: { ...legacy.calls } };
@@ -120,6 +126,17 @@ describe.skipIf(!querierOk)('promdedup as a StoreAPI client', () => {
       expect(ok.seriesRequests).toHaveLength(1);
     });
 
+    it('the time range from Info prunes: an endpoint is asked only for queries overlapping it', async () => {
+      old.reset();
+      const now = await apiGet(q.url, '/api/v1/query', { query: 'up{job="old"}', time: sec(at(3)) });
+      expect(vector(now)).toEqual([]);
+      expect(old.seriesRequests).toHaveLength(0);
+      const t = T0 - 9.5 * 3_600_000 + 3 * STEP;
+      const then = await apiGet(q.url, '/api/v1/query', { query: 'up{job="old"}', time: sec(t) });
+      expect(vector(then)).toEqual([{ metric: { __name__: 'up', job: 'old' }, value: [sec(t), '4'] }]);
+      expect(old.seriesRequests).toHaveLength(1);
+    });
+
     it('partial_response=false: the query fails with HTTP 422 (errorType execution, code ENDPOINT) naming the endpoint', async () => {
       // src/api/errors.ts maps ErrorCodes.ENDPOINT (kind execution) to 422.
       const r = await apiGet(q.url, '/api/v1/query', { query: 'up', time: sec(at(3)), partial_response: 'false' });
@@ -150,6 +167,48 @@ describe.skipIf(!querierOk)('promdedup as a StoreAPI client', () => {
       ]);
       expect(bad.seriesRequests).toHaveLength(1);
       expect(infoCalls.bad.info).toBeGreaterThanOrEqual(2); // checked by both queriers, failing
+    });
+  });
+
+  // -------------------------------------------------------------------------------------------
+  describe('the Info loop (--endpoint.info-timeout=300ms, --store.unhealthy-timeout=2s)', () => {
+    let flaky: FakeStore;
+    let q: QuerierProcess;
+    const failing = { fail: GrpcStatus.UNAVAILABLE, details: 'flaky down' } as const;
+
+    beforeAll(async () => {
+      flaky = track(await startFakeStore({ info: failing, series: { frames: [series({ __name__: 'up', job: 'flaky' }, { ks: range(0, 4), f: () => 9 })] } }));
+      q = track(await startQuerier({ endpoints: [flaky.address], extraArgs: [...LIGHT, '--endpoint.info-timeout=300ms', '--store.unhealthy-timeout=2s'] }));
+    }, 60_000);
+
+    const ask = () => apiGet(q.url, '/api/v1/query', { query: 'up', time: sec(at(3)) });
+    const warned = (r: ApiAnswer) => (r.body.warnings ?? []).some((w) => w.startsWith(`endpoint ${flaky.address} is unhealthy and was not asked`));
+
+    it('unhealthy at first; healthy and asked once Info answers; unhealthy again when it fails; forgotten after the unhealthy timeout', async () => {
+      expect(warned(await ask())).toBe(true);
+      flaky.configure({ info: {} });
+      let r = await ask();
+      const healthyBy = Date.now() + 5_000;
+      while (warned(r) && Date.now() < healthyBy) r = await ask();
+      expect(warned(r)).toBe(false);
+      expect(vector(r)).toEqual([{ metric: { __name__: 'up', job: 'flaky' }, value: [sec(at(3)), '9'] }]);
+
+      flaky.configure({ info: failing });
+      const failedAt = Date.now();
+      r = await ask();
+      while (!warned(r) && Date.now() < failedAt + 5_000) r = await ask();
+      expect(warned(r)).toBe(true);
+      expect(vector(r)).toEqual([]);
+
+      // Past --store.unhealthy-timeout since the last good Info: no longer reported (nor asked), as Thanos drops it.
+      const quietBy = failedAt + 8_000;
+      while (warned(r) && Date.now() < quietBy) {
+        await new Promise((res) => setTimeout(res, 200));
+        r = await ask();
+      }
+      expect(warned(r)).toBe(false);
+      expect(Date.now() - failedAt).toBeGreaterThanOrEqual(1_500);
+      expect(vector(r)).toEqual([]);
     });
   });
 
@@ -258,6 +317,28 @@ describe.skipIf(!querierOk)('promdedup as a StoreAPI client', () => {
       expect(r.body.error).toContain('store gateway 10.0.0.9:10901 unreachable');
     });
 
+    it('native histogram chunks are skipped with a warning; the float chunks of the series are kept', async () => {
+      warn.configure({
+        series: (req) =>
+          metricOf(req) === 'h'
+            ? {
+                frames: [
+                  {
+                    series: {
+                      labels: { __name__: 'h', job: 'x' },
+                      chunks: [{ raw: samplesAt(T0, STEP, range(0, 2), () => 1), rawType: 1 }, { raw: samplesAt(T0, STEP, range(2, 4), () => 7) }],
+                    },
+                  },
+                ],
+              }
+            : { frames: [] },
+      });
+      const r = await apiGet(q.url, '/api/v1/query', { query: 'h', time: sec(at(3)) });
+      expect(r.httpStatus).toBe(200);
+      expect(vector(r)).toEqual([{ metric: { __name__: 'h', job: 'x' }, value: [sec(at(3)), '7'] }]);
+      expect(r.body.warnings).toEqual([`${warn.address}: skipped 1 native histogram chunk(s): not supported`]);
+    });
+
     it('a stream ending in a gRPC error: a warning naming the endpoint and the status, or an error with partial_response=false', async () => {
       const r = await apiGet(q.url, '/api/v1/query', { query: 'e', time: sec(at(3)) });
       expect(r.httpStatus).toBe(200);
@@ -299,7 +380,8 @@ describe.skipIf(!querierOk)('promdedup as a StoreAPI client', () => {
       series(lbl(name, 'a', 'r2'), ...split(GAPPY).map((c) => ({ ...c, f: fa }))),
       series(lbl(name, 'a', 'r1'), { ks: A_R1_1, f: fa }),
       series(lbl(name, 'a', 'r1'), { ks: A_R1_2, f: fa }),
-      series(lbl(name, 'b', 'r2'), { ks: FULL, f: fb }),
+      // Label names not sorted (a careless endpoint): tolerated.
+      series({ replica: 'r2', job: 'b', cluster: 'eu1', __name__: name }, { ks: FULL, f: fb }),
     ];
     /** What a Thanos store sends for without_replica_labels=[replica]: sorted, replicas adjacent with equal labels. */
     const withoutReplicaFrames = (name: string): FakeFrame[] => [

@@ -203,6 +203,16 @@ describe.skipIf(!prometheusAvailable())('promdedup\'s StoreAPI server over real 
     for (let i = 0; i < got.series.length; i += 2) expect(key(got.series[i]!.labels)).toBe(key(got.series[i + 1]!.labels));
   });
 
+  it('all time as Thanos sends it (Go MinInt64 / MaxInt64): every sample', async () => {
+    const got = await client.series(req({ min_time: '-9223372036854775808', max_time: '9223372036854775807', matchers: [{ type: EQ, name: '__name__', value: 'queue_length' }] }));
+    const want = expectedFrom(d.all, (l) => l.__name__ === 'queue_length', -Infinity, Infinity);
+    expect(got.warnings).toEqual([]);
+    expect(got.series.map((s) => key(s.labels))).toEqual(want.map((w) => key(w.labels)));
+    got.series.forEach((s, i) => expect(norm(decodeSeries(s).samples)).toEqual(norm(want[i]!.samples)));
+    const names = await client.unary<{ names: string[] }>('thanos.Store', 'LabelNames', { start: '-9223372036854775808', end: '9223372036854775807' });
+    expect(names.names).toContain('queue');
+  });
+
   it('bad requests are INVALID_ARGUMENT with a reason, and the server keeps serving', async () => {
     const badRegex = await grpcCode(client.series(req({ matchers: [{ type: RE, name: 'job', value: '(' }] })));
     expect(badRegex.code).toBe(GrpcStatus.INVALID_ARGUMENT);
@@ -297,5 +307,23 @@ describe.skipIf(!prometheusAvailable())('promdedup\'s StoreAPI server over real 
     got.series.forEach((s, i) => expect(norm(inside(decodeSeries(s).samples, lo, hi))).toEqual(norm(want[i]!.samples)));
     const info = await dedupClient.unary<{ label_sets: unknown[] }>('thanos.info.Info', 'Info', {});
     expect(info.label_sets).toEqual([{ labels: [{ name: 'cluster', value: d.cluster }] }]);
+  });
+
+  it('replica b down: WARN sends a warning frame first, then replica a\'s series; ABORT fails with ABORTED', async () => {
+    await setup.b.stop();
+    const bHost = new URL(setup.b.url).host;
+    const warned = await client.series(req({ skip_chunks: true }));
+    expect(warned.frames[0]!.result).toBe('warning');
+    expect(warned.warnings.some((w) => w.includes(bHost))).toBe(true);
+    expect(warned.series.length).toBeGreaterThan(0);
+    for (const s of warned.series) expect(s.labels.find((l) => l.name === 'replica')?.value).toBe('a');
+    for (const strategy of [{ partial_response_strategy: 1 }, { partial_response_disabled: true }]) {
+      const err = await grpcCode(client.series(req(strategy)));
+      expect(err.code).toBe(GrpcStatus.ABORTED);
+      expect(err.details).toContain(bHost);
+    }
+    const names = await client.unary<{ names: string[]; warnings: string[] }>('thanos.Store', 'LabelNames', { start: mint, end: maxt });
+    expect(names.names).toContain('replica');
+    expect(names.warnings.some((w) => w.includes(bHost))).toBe(true);
   });
 });

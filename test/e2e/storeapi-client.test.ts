@@ -469,6 +469,26 @@ describe.skipIf(!querierOk)('promdedup as a StoreAPI client', () => {
       expect(matrix(r)).toEqual(expectedRaw('m_wrl'));
     });
 
+    it('one series (no replicas) whose chunks come out of time order: every sample, dedup on or off', async () => {
+      // "Chunk sorting by min_time is recommended but not required" (rpc.proto): a lone series whose
+      // second chunk comes first must not be treated as two replicas (penalty dedup would drop t6, t7).
+      raw.configure({
+        series: (req) =>
+          metricOf(req) === 'm_unsorted'
+            ? { frames: [series({ __name__: 'm_unsorted', cluster: 'eu1', job: 'c' }, { ks: A_R1_2, f: fa }, { ks: A_R1_1, f: fa })] }
+            : { frames: selectFrames(req, rawFrames('m_raw')) },
+      });
+      try {
+        for (const dedup of ['true', 'false']) {
+          const r = await samples('m_unsorted', { dedup });
+          expect(r.httpStatus).toBe(200);
+          expect(matrix(r), `dedup=${dedup}`).toEqual([{ metric: { __name__: 'm_unsorted', cluster: 'eu1', job: 'c' }, values: valuesAt(FULL, fa) }]);
+        }
+      } finally {
+        raw.configure({ series: (req) => ({ frames: selectFrames(req, rawFrames('m_raw')) }) });
+      }
+    });
+
     it('a range query over the merged series: value at each step is the last merged sample', async () => {
       // Steps at t4 and t5 fall in b's lost samples: the value is still the last one kept (k=3).
       const r = await apiGet(q.url, '/api/v1/query_range', { query: 'm_raw{job="b"}', start: sec(at(2)), end: sec(at(6)), step: 15 });

@@ -161,6 +161,9 @@ class SelectCollector {
       kept.push(k);
       samples += k.samples;
     }
+    // Chunk order by min_time is only recommended (rpc.proto): sorted here, a lone series sent out
+    // of order stays one lane instead of becoming two "replicas" that the penalty merge thins out.
+    if (kept.length > 1) kept.sort((a, b) => a.minTime - b.minTime);
     this.budget?.reserve(continued ? 0 : 1, samples);
     this.samples += samples;
     if (!continued) {

@@ -15,6 +15,7 @@ import type { LabelMap, OmFamily } from '../support/openmetrics.js';
 import { prometheusAvailable } from '../support/prometheus.js';
 import { startQuerier, type QuerierProcess } from '../support/querier-process.js';
 import { sleep } from '../support/child-process.js';
+import { apiGet, diffAnswers } from '../support/compare.js';
 
 const EQ = 0;
 const NEQ = 1;
@@ -86,6 +87,7 @@ describe.skipIf(!prometheusAvailable())('promdedup\'s StoreAPI server over real 
   let client: StoreApiTestClient;
   let dedupQuerier: QuerierProcess | undefined;
   let dedupClient: StoreApiTestClient | undefined;
+  let chained: QuerierProcess | undefined;
   /** A 60-minute window: 240 samples per series at 15 s, two chunks of 120. */
   let mint: number;
   let maxt: number;
@@ -109,6 +111,7 @@ describe.skipIf(!prometheusAvailable())('promdedup\'s StoreAPI server over real 
     client?.close();
     dedupClient?.close();
     await dedupQuerier?.stop();
+    await chained?.stop();
     await setup?.stop();
   });
 
@@ -307,6 +310,27 @@ describe.skipIf(!prometheusAvailable())('promdedup\'s StoreAPI server over real 
     got.series.forEach((s, i) => expect(norm(inside(decodeSeries(s).samples, lo, hi))).toEqual(norm(want[i]!.samples)));
     const info = await dedupClient.unary<{ label_sets: unknown[] }>('thanos.info.Info', 'Info', {});
     expect(info.label_sets).toEqual([{ labels: [{ name: 'cluster', value: d.cluster }] }]);
+  });
+
+  it('promdedup over promdedup (--endpoint=<its gRPC address>) answers exactly as promdedup over the replicas', async () => {
+    chained = await startQuerier({ endpoints: [`127.0.0.1:${setup.querier.grpcPort}`], extraArgs: ['--query.workers=1', '--log.level=warn'] });
+    const t = d.endMs / 1000 - 60;
+    const cases: [string, Record<string, string | number>][] = [
+      ['/api/v1/query', { query: 'up', time: t }],
+      ['/api/v1/query', { query: 'up', time: t, dedup: 'false' }],
+      ['/api/v1/query', { query: 'sum by (job) (rate(http_requests_total[5m]))', time: t }],
+      ['/api/v1/query_range', { query: 'rate(http_requests_total{code="200"}[5m])', start: d.at(30) / 1000, end: d.at(170) / 1000, step: 60 }],
+      ['/api/v1/query_range', { query: 'max_over_time(queue_length[10m])', start: d.at(10) / 1000, end: d.at(175) / 1000, step: 300 }],
+      ['/api/v1/query', { query: 'process_cpu_seconds_total[20m]', time: d.at(125) / 1000 }],
+      ['/api/v1/series', { 'match[]': 'jobs_processed_total', start: d.at(0) / 1000, end: d.endMs / 1000 }],
+      ['/api/v1/labels', { start: d.at(0) / 1000, end: d.endMs / 1000 }],
+      ['/api/v1/label/instance/values', { start: d.at(0) / 1000, end: d.endMs / 1000 }],
+    ];
+    for (const [path, params] of cases) {
+      const [got, want] = await Promise.all([apiGet(chained.url, path, params), apiGet(setup.querier.url, path, params)]);
+      expect(want.httpStatus, `${path} ${JSON.stringify(params)}`).toBe(200);
+      expect(diffAnswers(got, want), `${path} ${JSON.stringify(params)}`).toEqual([]);
+    }
   });
 
   it('replica b down: WARN sends a warning frame first, then replica a\'s series; ABORT fails with ABORTED', async () => {

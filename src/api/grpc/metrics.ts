@@ -4,27 +4,7 @@
  */
 import { status as GrpcStatus, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { Counter, Histogram, type Registry } from 'prom-client';
-
-/** Go's codes.Code String() names. */
-const CODE_NAMES: Record<number, string> = {
-  0: 'OK',
-  1: 'Canceled',
-  2: 'Unknown',
-  3: 'InvalidArgument',
-  4: 'DeadlineExceeded',
-  5: 'NotFound',
-  6: 'AlreadyExists',
-  7: 'PermissionDenied',
-  8: 'ResourceExhausted',
-  9: 'FailedPrecondition',
-  10: 'Aborted',
-  11: 'OutOfRange',
-  12: 'Unimplemented',
-  13: 'Internal',
-  14: 'Unavailable',
-  15: 'DataLoss',
-  16: 'Unauthenticated',
-};
+import { grpcCodeName } from '../../store/grpc/codes.js';
 
 type Labels = 'grpc_service' | 'grpc_method' | 'grpc_type';
 
@@ -67,7 +47,7 @@ export class GrpcServerMetrics {
         return (code) => {
           if (done) return;
           done = true;
-          this.handled.inc({ ...labels, grpc_code: CODE_NAMES[code] ?? String(code) });
+          this.handled.inc({ ...labels, grpc_code: grpcCodeName(code) });
           this.seconds.observe(labels, (performance.now() - t0) / 1000);
         };
       };

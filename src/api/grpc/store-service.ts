@@ -34,6 +34,7 @@ import {
   type PbLegacyInfoResponse,
   type PbSeriesRequest,
 } from '../../store/grpc/proto.js';
+import { grpcCodeName } from '../../store/grpc/codes.js';
 import { LENGTH_PREFIX_BYTES, seriesAnswerFrames } from '../../store/grpc/series-encoder.js';
 import { ErrorCodes } from '../../model/errors.js';
 import { PromQLError } from '../../promql/errors.js';
@@ -257,7 +258,7 @@ async function serveSeries(ctx: StoreApiContext, call: ServerWritableStream<PbSe
   }
   const started = performance.now();
   let stats: QueryStats | null = null;
-  let status = 'OK';
+  let status = grpcCodeName(GrpcStatus.OK);
   try {
     await ctx.gate.run(async () => {
       if (task.series!.skipChunks) return await writeLabelsOnly(ctx, call, task, policy, sig.signal);
@@ -269,7 +270,7 @@ async function serveSeries(ctx: StoreApiContext, call: ServerWritableStream<PbSe
   } catch (err) {
     if (err instanceof QueryFailure) stats = err.stats;
     const e = toGrpcError(err);
-    status = GrpcStatus[e.code] ?? String(e.code);
+    status = grpcCodeName(e.code);
     if (!call.cancelled) call.emit('error', e);
   } finally {
     sig.dispose();

@@ -8,6 +8,7 @@ import { Client, Metadata, status as GrpcStatus, type ChannelCredentials, type C
 import { compareStrings, type Label, type Labels } from '../../model/labels.js';
 import type { LabelMatcher } from '../../model/matcher.js';
 import type { LabelsRequest, MetricMetadata, RawRead, Store, StoreSelectRequest, StoreStatus } from '../store.js';
+import { grpcCodeName } from './codes.js';
 import { aggregatesForFunc } from './downsample.js';
 import {
   int64ToTime,
@@ -391,12 +392,11 @@ function unionSorted(lists: readonly string[][], limit: number): string[] {
   return limit > 0 && out.length > limit ? out.slice(0, limit) : out;
 }
 
-/** "rpc error: code = Unavailable desc = …" is what Go prints; we say the status name and details. */
+/** As Go prints a gRPC error: "rpc error: code = Unavailable desc = …". */
 export function describeGrpcError(err: unknown): string {
   const e = err as Partial<ServiceError>;
   if (typeof e.code === 'number') {
-    const name = (GrpcStatus as unknown as Record<number, string>)[e.code] ?? String(e.code);
-    return `rpc error: code = ${name} desc = ${e.details ?? e.message ?? ''}`;
+    return `rpc error: code = ${grpcCodeName(e.code)} desc = ${e.details ?? e.message ?? ''}`;
   }
   return err instanceof Error ? err.message : String(err);
 }

@@ -10,6 +10,9 @@
  *   query       range and instant queries promdedup ÷ direct, uncompressed and gzip; instant ÷ floor
  *   throughput  16 clients × dashboard mix, promdedup vs direct
  *   isolation   health/1+1 probes under four heavy queries, two heavy at once vs one, cancellation
+ *   storeapi    StoreAPI: Series streaming from promdedup's gRPC server vs remote read, client
+ *               decoding (ours vs ReadDecoder vs proto-loader), range queries through a second
+ *               promdedup over the first one's StoreAPI vs the first alone (storeapi.ts)
  *
  * Environment:
  *   BENCH_QUICK=1         sizes 100 and 1000, fewer rounds, shorter throughput run and settle time
@@ -23,8 +26,12 @@
  *   BENCH_CLIENTS=16, BENCH_THROUGHPUT_S=20 (quick 8), BENCH_SETTLE_S=60 (quick 15)
  *   BENCH_JSON=file       also write every figure as JSON
  *   BENCH_DATA_DIR=dir    keep the generated TSDB blocks there and reuse them in later runs
- *   BENCH_PROFILE=dir     run the main promdedup with --cpu-prof into dir, print its top functions
+ *   BENCH_PROFILE=dir     run the main promdedup (and the storeapi section's A) with --cpu-prof
+ *                         into dir, print its top functions
  *   BENCH_QUERIER_ARGS='--query.max-concurrent=4 …'  extra flags of the main promdedup
+ *   BENCH_STOREAPI_ROUNDS=s,d,q  measured rounds of the storeapi section: Series streaming,
+ *                         decoding, each range query (default 7,7,10; quick 3,3,3; BENCH_ROUNDS
+ *                         sets all three). Its series: the largest size
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -35,13 +42,14 @@ import { benchIsolation, formatIsolation, type IsolationResult } from './isolati
 import { benchMemory, formatMemory, type MemoryResult } from './memory.js';
 import { formatProfile, summarizeProfiles } from './profile.js';
 import { benchQueries, formatQueryRows, QUERIES, type QueryRow } from './query.js';
+import { benchStoreApi, formatStoreApi, type StoreApiResult } from './storeapi.js';
 import { benchThroughput, dashboardMix, formatThroughput, type ThroughputResult } from './throughput.js';
 import { counterName } from './data.js';
 
 const env = process.env;
 const quick = env.BENCH_QUICK === '1';
 const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
-const SECTIONS = ['dedup', 'memory', 'query', 'throughput', 'isolation'] as const;
+const SECTIONS = ['dedup', 'memory', 'query', 'throughput', 'isolation', 'storeapi'] as const;
 const sections = new Set(list(env.BENCH_SECTIONS).length > 0 ? list(env.BENCH_SECTIONS) : SECTIONS);
 for (const s of sections) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`BENCH_SECTIONS: unknown section ${s}`);
 const sizes = (list(env.BENCH_SIZES).length > 0 ? list(env.BENCH_SIZES).map(Number) : quick ? [100, 1000] : [100, 1000, 10_000]).sort((a, b) => a - b);
@@ -60,6 +68,15 @@ const clients = Number(env.BENCH_CLIENTS ?? 16);
 const throughputS = Number(env.BENCH_THROUGHPUT_S ?? (quick ? 8 : 20));
 const settleS = Number(env.BENCH_SETTLE_S ?? (quick ? 15 : 60));
 const profileDir = env.BENCH_PROFILE;
+const storeApiRounds = ((): [number, number, number] => {
+  const given = list(env.BENCH_STOREAPI_ROUNDS).map(Number);
+  if (given.length > 0) {
+    if (given.length !== 3 || given.some((x) => !Number.isInteger(x) || x < 1)) throw new Error('BENCH_STOREAPI_ROUNDS: three positive integers, e.g. 7,7,10');
+    return [given[0]!, given[1]!, given[2]!];
+  }
+  if (env.BENCH_ROUNDS) return [Number(env.BENCH_ROUNDS), Number(env.BENCH_ROUNDS), Number(env.BENCH_ROUNDS)];
+  return quick ? [3, 3, 3] : [7, 7, 10];
+})();
 /** Extra flags of the main promdedup (query, throughput and isolation sections), space-separated. */
 const querierArgs = (env.BENCH_QUERIER_ARGS ?? '').split(/\s+/).filter((x) => x !== '');
 
@@ -105,12 +122,13 @@ const result: {
   query?: QueryRow[];
   throughput?: ThroughputResult;
   isolation?: IsolationResult;
+  storeapi?: StoreApiResult;
   checks: Check[];
   profile?: ReturnType<typeof summarizeProfiles>;
   seconds?: number;
 } = {
   machine,
-  settings: { quick, querierArgs, sizes, rounds: Object.fromEntries(sizes.map((n) => [n, rounds(n)])), clients, throughputS, settleS, sections: [...sections], queries: onlyQueries, kinds },
+  settings: { quick, querierArgs, sizes, rounds: Object.fromEntries(sizes.map((n) => [n, rounds(n)])), clients, throughputS, settleS, sections: [...sections], queries: onlyQueries, kinds, storeApiRounds },
   checks: [],
 };
 
@@ -126,7 +144,7 @@ if (sections.has('dedup')) {
   log(`[${elapsed()}] dedup done`);
 }
 
-const needServers = ['memory', 'query', 'throughput', 'isolation'].some((s) => sections.has(s));
+const needServers = ['memory', 'query', 'throughput', 'isolation', 'storeapi'].some((s) => sections.has(s));
 if (needServers) {
   log(`data: ${sizes.join(', ')} series × 6 h at 15 s per replica (fixed window from ${new Date(T0).toISOString()})`);
   const data = await prepareData(sizes, env.BENCH_DATA_DIR, log);
@@ -223,6 +241,28 @@ if (needServers) {
       check('/-/healthy p99 under 4 heavy queries (ms)', iso.loaded.healthy.p99Ms, '< 50', iso.loaded.healthy.p99Ms < 50);
       check('two heavy queries at once ÷ one', iso.parallel.ratio, '≤ 1.3', iso.parallel.ratio <= 1.3);
       log(`[${elapsed()}] isolation done`);
+    }
+
+    if (sections.has('storeapi')) {
+      const n = sizes[sizes.length - 1]!;
+      log(`storeapi (${n} series; promdedup A over the replicas, B over A's StoreAPI):`);
+      const s = await benchStoreApi({
+        series: n,
+        replicas,
+        launch: async (endpoints, extraArgs, profiled) => {
+          const q = await startQuerierProcess({ endpoints, extraArgs, ...(profiled && profileDir !== undefined ? { cpuProfileDir: profileDir } : {}) });
+          queriers.push(q);
+          return q;
+        },
+        streamRounds: storeApiRounds[0],
+        decodeRounds: storeApiRounds[1],
+        queryRounds: storeApiRounds[2],
+        log,
+      });
+      result.storeapi = s;
+      console.log(`## storeapi (${n} series)\n${formatStoreApi(s)}\n`);
+      for (const q of s.queries) check(`storeapi ${q.id}: B's answer = A's`, q.identical ? 1 : 0, 'byte for byte', q.identical);
+      log(`[${elapsed()}] storeapi done`);
     }
   } finally {
     await Promise.all(queriers.map((q) => q.stop()));

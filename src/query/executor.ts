@@ -5,7 +5,7 @@
  * query worker thread; talks to the main thread only through `post`.
  */
 import type { TransferListItem } from 'node:worker_threads';
-import { dedupSeries, isCounterFunc, type DedupInput } from '../dedup/index.js';
+import { dedupSeries, groupReplicas, isCounterFunc, type DedupInput } from '../dedup/index.js';
 import { labelsFromRecord } from '../model/labels.js';
 import { LabelMatcher } from '../model/matcher.js';
 import type { Series } from '../model/samples.js';
@@ -17,12 +17,12 @@ import { queryDataPieces, successBodyPieces } from '../promql/json.js';
 import type { QueryResult } from '../promql/types.js';
 import type { Querier, SelectHints, SelectResult } from '../storage/querier.js';
 import { applyExternalLabels, relabelSeries } from '../store/prometheus/external-labels.js';
-import type { EncodedSeries, ReadBudget } from '../store/prometheus/messages.js';
+import { EncodedSeries, type ReadBudget } from '../store/prometheus/messages.js';
 import { ReadDecoder } from '../store/prometheus/read-decoder.js';
 import { aggregatesForFunc } from '../store/grpc/downsample.js';
 import { SeriesStreamDecoder } from '../store/grpc/series-decoder.js';
 import type { FromWorker, QueryStats, QueryTask, SeriesTaskSpec, StreamBegin, ToWorker, WireSelect, WorkerSettings } from './protocol.js';
-import { seriesAnswerFrames } from '../store/grpc/series-encoder.js';
+import { seriesAnswerFrames, type AnswerSeries } from '../store/grpc/series-encoder.js';
 
 type Post = (msg: FromWorker, transfer?: TransferListItem[]) => void;
 
@@ -125,8 +125,13 @@ export class QueryExecutor {
 interface PendingSelect {
   readonly select: WireSelect;
   readonly matchers: readonly LabelMatcher[];
-  readonly resolve: (r: SelectResult) => void;
+  readonly resolve: (r: SelectAnswer) => void;
   readonly reject: (err: unknown) => void;
+}
+
+/** A select's result; a raw StoreAPI answer also gets the series with their chunks as they came. */
+interface SelectAnswer extends SelectResult {
+  readonly answer?: AnswerSeries[];
 }
 
 interface Batch {
@@ -236,7 +241,7 @@ class TaskRun {
     const matchers = spec.matchers.map((m) => new LabelMatcher(m.type, m.name, m.value));
     const result = await this.select(matchers, spec.hints);
     if (this.interrupted()) throw new PromQLError('canceled', 'query was canceled');
-    const frames = seriesAnswerFrames(result.series, result.warnings, spec);
+    const frames = seriesAnswerFrames(result.answer ?? result.series, result.warnings, spec);
     await this.sendParts(() => nextPart(frames), result.warnings.length > 0);
   }
 
@@ -270,8 +275,8 @@ class TaskRun {
   }
 
   /** The engine's select: collected for one tick, then sent as one batch. */
-  private select(matchers: readonly LabelMatcher[], hints: SelectHints): Promise<SelectResult> {
-    return new Promise<SelectResult>((resolve, reject) => {
+  private select(matchers: readonly LabelMatcher[], hints: SelectHints): Promise<SelectAnswer> {
+    return new Promise<SelectAnswer>((resolve, reject) => {
       if (this.fatal !== null) return reject(this.fatal);
       const select: WireSelect = { matchers: matchers.map((m) => ({ type: m.type, name: m.name, value: m.value })), hints };
       if (this.pending.length === 0) queueMicrotask(() => this.flush());
@@ -447,6 +452,12 @@ class TaskRun {
     const dedupOn = replicaLabels.size > 0;
     batch.selects.forEach((sel, i) => {
       const series = perSelect[i]!;
+      if (t.kind === 'series' && !dedupOn) {
+        this.stats.series += series.length;
+        for (const x of series) this.stats.samples += x instanceof EncodedSeries ? x.sampleCount : 'samples' in x ? x.samples.timestamps.length : 0;
+        for (const w of batch.waiters[i]!) w.resolve({ series: [], warnings, answer: passThrough(series) });
+        return;
+      }
       const counted = { samplesIn: 0 };
       // Without dedup only series with equal label sets (the same series from two endpoints) merge.
       let merged = dedupSeries(
@@ -506,6 +517,26 @@ class EndpointBudget implements ReadBudget {
     if (samples > 0) this.run.addEndpointSamples(this.endpoint, samples);
   }
 }
+
+/**
+ * The raw answer of a StoreAPI Series request: every series as an endpoint sent it, its chunks
+ * passed on undecoded; only a label set that came from several endpoints is decoded and merged
+ * (chain: the union of their samples). Sorted by labels.
+ */
+function passThrough(series: readonly DedupInput[]): AnswerSeries[] {
+  const out: AnswerSeries[] = [];
+  for (const g of groupReplicas(series, NO_REPLICA_LABELS)) {
+    const only = g.replicas.length === 1 ? g.replicas[0]! : null;
+    if (only instanceof EncodedSeries) out.push({ labels: g.labels, encoded: only });
+    else {
+      const [merged] = dedupSeries(g.replicas, NO_REPLICA_LABELS, { func: 'chain', counter: false });
+      if (merged !== undefined && merged.samples.timestamps.length > 0) out.push(merged);
+    }
+  }
+  return out;
+}
+
+const NO_REPLICA_LABELS: ReadonlySet<string> = new Set();
 
 function openDecoder(begin: StreamBegin, selects: readonly WireSelect[], budget: ReadBudget): ReadStreamDecoder {
   const picked = begin.selects.map((i) => selects[i]!.hints);

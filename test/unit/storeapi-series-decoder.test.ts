@@ -145,6 +145,20 @@ describe('seriesAnswerFrames (server side)', () => {
     expect(limited.chunks).toEqual([[], []]);
   });
 
+  it('passes an endpoint\'s chunks on unchanged when inside the window and at most 120 samples; cuts the others anew', () => {
+    const ts = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i * 1000);
+    const inside = chunk(ts(10_000, 100));
+    const crossing = chunk(ts(110_000, 50)); // 110 s .. 159 s, the window ends at 140 s
+    const bytes = body([{ select: 0, msg: encodeSeriesFrame(ls({ __name__: 'x' }), [inside, crossing]) }]);
+    const [r] = decode(bytes, [{ mint: 0, maxt: 140_000 }]);
+    const out = xorChunks({ labels: r!.encoded[0]!.labels, encoded: r!.encoded[0]! });
+    expect(out[0]!.data).toEqual(inside.data);
+    expect(out.slice(1).map((c) => [c.minTime, c.maxTime, decodeXorChunk(c.data).timestamps.length])).toEqual([[110_000, 140_000, 31]]);
+    const big = chunk(ts(0, 300));
+    const [r2] = decode(body([{ select: 0, msg: encodeSeriesFrame(ls({ __name__: 'x' }), [big]) }]));
+    expect(xorChunks({ labels: r2!.encoded[0]!.labels, encoded: r2!.encoded[0]! }).map((c) => decodeXorChunk(c.data).timestamps.length)).toEqual([120, 120, 60]);
+  });
+
   it('batches series into SeriesBatch frames when asked (response_batch_size)', () => {
     const input = [1, 2, 3, 4, 5].map((i) => series({ __name__: 'x', i: String(i) }, 2));
     const frames = [...seriesAnswerFrames(input, [], { withoutReplicaLabels: [], limit: 0, skipChunks: false, batchSize: 2 })];

@@ -128,21 +128,158 @@ export interface RawChunk {
 
 const encoder = new TextEncoder();
 
-/** Writes labels (sorted by name) into a reusable writer as repeated thanos.Label (field `field`). */
-function writeLabels(w: ProtoWriter, field: number, labels: Labels): void {
-  for (const l of labels) {
-    const lw = new ProtoWriter();
-    lw.stringField(1, l.name);
-    lw.stringField(2, l.value);
-    w.bytesField(field, lw.finish());
+/** UTF-8 bytes of label names and values: they repeat across series (bounded; cleared when full). */
+const utf8Cache = new Map<string, Uint8Array>();
+const UTF8_CACHE_MAX = 16_384;
+
+function utf8Bytes(s: string): Uint8Array {
+  let b = utf8Cache.get(s);
+  if (b === undefined) {
+    if (utf8Cache.size >= UTF8_CACHE_MAX) utf8Cache.clear();
+    b = encoder.encode(s);
+    utf8Cache.set(s, b);
+  }
+  return b;
+}
+
+/** Bytes of a varint of a non-negative safe integer. */
+function uvarintLen(x: number): number {
+  let n = 1;
+  while (x >= 0x80) {
+    x = Math.floor(x / 0x80);
+    n++;
+  }
+  return n;
+}
+
+/** Bytes of an int64 varint field's value (negative: 10, two's complement). */
+function int64Len(x: number): number {
+  return x < 0 ? 10 : uvarintLen(x);
+}
+
+/** Writes into one exactly sized buffer; each message's size is worked out before it is written. */
+class SizedWriter {
+  readonly buf: Uint8Array;
+  pos = 0;
+
+  constructor(size: number) {
+    this.buf = new Uint8Array(size);
+  }
+
+  uvarint(x: number): void {
+    const buf = this.buf;
+    while (x >= 0x80) {
+      buf[this.pos++] = (x % 0x80) | 0x80;
+      x = Math.floor(x / 0x80);
+    }
+    buf[this.pos++] = x;
+  }
+
+  int64(x: number): void {
+    if (x >= 0) return this.uvarint(x);
+    let lo = (((x % 4294967296) + 4294967296) % 4294967296) >>> 0;
+    let hi = Math.floor(x / 4294967296) >>> 0;
+    for (let i = 0; i < 9; i++) {
+      this.buf[this.pos++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    this.buf[this.pos++] = lo & 0x7f;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
   }
 }
 
-/** A SeriesResponse{series} frame: labels and raw XOR chunks (no hash: 0 means "not computed"). */
-export function encodeSeriesFrame(labels: Labels, chunks: readonly RawChunk[]): Uint8Array {
-  const w = new ProtoWriter();
-  w.bytesField(1, encodeSeries(labels, chunks));
-  return w.finish();
+/** Sizes of one thanos.Series' parts, worked out once and used to write it. */
+interface SeriesLayout {
+  readonly size: number;
+  readonly names: Uint8Array[];
+  readonly values: Uint8Array[];
+  readonly labelSizes: number[];
+  readonly chunkSizes: number[];
+  readonly rawSizes: number[];
+}
+
+function layoutSeries(labels: Labels, chunks: readonly RawChunk[]): SeriesLayout {
+  let size = 0;
+  const names: Uint8Array[] = [];
+  const values: Uint8Array[] = [];
+  const labelSizes: number[] = [];
+  for (const l of labels) {
+    const n = utf8Bytes(l.name);
+    const v = utf8Bytes(l.value);
+    // proto3 leaves empty strings out.
+    const inner = (n.length > 0 ? 1 + uvarintLen(n.length) + n.length : 0) + (v.length > 0 ? 1 + uvarintLen(v.length) + v.length : 0);
+    names.push(n);
+    values.push(v);
+    labelSizes.push(inner);
+    size += 1 + uvarintLen(inner) + inner;
+  }
+  const chunkSizes: number[] = [];
+  const rawSizes: number[] = [];
+  for (const c of chunks) {
+    // Chunk{type XOR = 0 omitted, data}; no hash (0: "not computed").
+    const raw = 1 + uvarintLen(c.data.length) + c.data.length;
+    const aggr = (c.minTime !== 0 ? 1 + int64Len(c.minTime) : 0) + (c.maxTime !== 0 ? 1 + int64Len(c.maxTime) : 0) + 1 + uvarintLen(raw) + raw;
+    rawSizes.push(raw);
+    chunkSizes.push(aggr);
+    size += 1 + uvarintLen(aggr) + aggr;
+  }
+  return { size, names, values, labelSizes, chunkSizes, rawSizes };
+}
+
+function writeSeries(w: SizedWriter, l: SeriesLayout, chunks: readonly RawChunk[]): void {
+  for (let i = 0; i < l.names.length; i++) {
+    w.buf[w.pos++] = (1 << 3) | WIRE_LEN;
+    w.uvarint(l.labelSizes[i]!);
+    const n = l.names[i]!;
+    const v = l.values[i]!;
+    if (n.length > 0) {
+      w.buf[w.pos++] = (1 << 3) | WIRE_LEN;
+      w.uvarint(n.length);
+      w.bytes(n);
+    }
+    if (v.length > 0) {
+      w.buf[w.pos++] = (2 << 3) | WIRE_LEN;
+      w.uvarint(v.length);
+      w.bytes(v);
+    }
+  }
+  for (let i = 0; i < chunks.length; i++) {
+    const c = chunks[i]!;
+    w.buf[w.pos++] = (2 << 3) | WIRE_LEN;
+    w.uvarint(l.chunkSizes[i]!);
+    if (c.minTime !== 0) {
+      w.buf[w.pos++] = (1 << 3) | WIRE_VARINT;
+      w.int64(c.minTime);
+    }
+    if (c.maxTime !== 0) {
+      w.buf[w.pos++] = (2 << 3) | WIRE_VARINT;
+      w.int64(c.maxTime);
+    }
+    w.buf[w.pos++] = (3 << 3) | WIRE_LEN;
+    w.uvarint(l.rawSizes[i]!);
+    w.buf[w.pos++] = (2 << 3) | WIRE_LEN;
+    w.uvarint(c.data.length);
+    w.bytes(c.data);
+  }
+}
+
+/**
+ * A SeriesResponse{series} frame: labels and raw XOR chunks (no hash: 0 means "not computed").
+ * `prefix` bytes are left free at the start (for a length the caller writes there).
+ */
+export function encodeSeriesFrame(labels: Labels, chunks: readonly RawChunk[], prefix = 0): Uint8Array {
+  const l = layoutSeries(labels, chunks);
+  const w = new SizedWriter(prefix + 1 + uvarintLen(l.size) + l.size);
+  w.pos = prefix;
+  w.buf[w.pos++] = (1 << 3) | WIRE_LEN;
+  w.uvarint(l.size);
+  writeSeries(w, l, chunks);
+  return w.buf;
 }
 
 /** A SeriesResponse{batch} frame of already encoded thanos.Series messages. */
@@ -156,19 +293,10 @@ export function encodeBatchFrame(series: readonly Uint8Array[]): Uint8Array {
 
 /** A thanos.Series message. */
 export function encodeSeries(labels: Labels, chunks: readonly RawChunk[]): Uint8Array {
-  const sw = new ProtoWriter();
-  writeLabels(sw, 1, labels);
-  for (const c of chunks) {
-    const cw = new ProtoWriter();
-    cw.varintField(1, c.minTime);
-    cw.varintField(2, c.maxTime);
-    const raw = new ProtoWriter();
-    // type XOR = 0 is the proto3 default and omitted.
-    raw.bytesField(2, c.data);
-    cw.bytesField(3, raw.finish());
-    sw.bytesField(2, cw.finish());
-  }
-  return sw.finish();
+  const l = layoutSeries(labels, chunks);
+  const w = new SizedWriter(l.size);
+  writeSeries(w, l, chunks);
+  return w.buf;
 }
 
 /** A SeriesResponse{warning} frame. */

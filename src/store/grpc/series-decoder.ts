@@ -268,7 +268,9 @@ class SelectCollector {
       ends.push(raw.length);
       count += c.samples;
     }
-    this.encoded.push(new EncodedSeries(labels, bufs, starts, ends, count, mint, maxt));
+    const minTimes = chunks.map((c) => c.minTime);
+    const maxTimes = chunks.map((c) => c.maxTime);
+    this.encoded.push(new EncodedSeries(labels, bufs, starts, ends, count, mint, maxt, minTimes, maxTimes));
   }
 
   finish(): DecodedSeriesResult {

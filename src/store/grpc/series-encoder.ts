@@ -3,9 +3,10 @@
  * first (as Thanos' proxy sorts them), then one frame per series, sorted by labels, its samples in
  * XOR chunks of at most 120 as Prometheus' head cuts them. Pure, no I/O.
  */
-import { encodeXorChunk } from '../../chunkenc/xor.js';
+import { decodeXorChunk, encodeXorChunk } from '../../chunkenc/xor.js';
 import { compareLabels, dropLabels, type Labels } from '../../model/labels.js';
-import type { Series } from '../../model/samples.js';
+import { clipSamples, type Samples, type Series } from '../../model/samples.js';
+import type { EncodedSeries } from '../prometheus/messages.js';
 import { encodeBatchFrame, encodeSeries, encodeSeriesFrame, encodeWarningFrame, type RawChunk } from './series-codec.js';
 
 /** Prometheus' head cuts a chunk at 120 samples. */
@@ -23,29 +24,63 @@ export interface SeriesAnswerOptions {
   readonly batchSize?: number;
 }
 
+/** A series to send: decoded (merged), or as an endpoint sent it (its chunks passed on). */
+export type AnswerSeries = Series | { readonly labels: Labels; readonly encoded: EncodedSeries };
+
 /** Frames of the answer, each prefixed by its length. */
-export function* seriesAnswerFrames(series: readonly Series[], warnings: readonly string[], opts: SeriesAnswerOptions): Generator<Uint8Array> {
+export function* seriesAnswerFrames(series: readonly AnswerSeries[], warnings: readonly string[], opts: SeriesAnswerOptions): Generator<Uint8Array> {
   for (const w of warnings) yield prefixed(encodeWarningFrame(w));
   const drop = new Set(opts.withoutReplicaLabels);
-  let items: { labels: Labels; series: Series }[] = series.map((s) => ({ labels: drop.size > 0 ? dropLabels(s.labels, drop) : s.labels, series: s }));
+  const items: { labels: Labels; series: AnswerSeries }[] = series.map((s) => ({ labels: drop.size > 0 ? dropLabels(s.labels, drop) : s.labels, series: s }));
   // Stable: the replicas of one series (equal once their replica labels are gone) stay in the
   // order of their full label sets, adjacent.
   if (drop.size > 0) items.sort((a, b) => compareLabels(a.labels, b.labels));
-  if (opts.limit > 0 && items.length > opts.limit) items = items.slice(0, opts.limit);
+  const limit = opts.limit > 0 ? opts.limit : Infinity;
   const batch = opts.batchSize ?? 0;
-  if (batch <= 1) {
-    for (const it of items) yield prefixed(encodeSeriesFrame(it.labels, opts.skipChunks ? [] : xorChunks(it.series)));
-    return;
+  let sent = 0;
+  let group: Uint8Array[] = [];
+  for (const it of items) {
+    if (sent >= limit) break;
+    const chunks = opts.skipChunks ? [] : xorChunks(it.series);
+    // A series whose chunks only overlapped the window has no sample in it: not sent.
+    if (!opts.skipChunks && chunks.length === 0) continue;
+    sent++;
+    if (batch <= 1) {
+      const frame = encodeSeriesFrame(it.labels, chunks, LENGTH_PREFIX_BYTES);
+      new DataView(frame.buffer).setUint32(0, frame.length - LENGTH_PREFIX_BYTES, true);
+      yield frame;
+      continue;
+    }
+    group.push(encodeSeries(it.labels, chunks));
+    if (group.length === batch) {
+      yield prefixed(encodeBatchFrame(group));
+      group = [];
+    }
   }
-  for (let i = 0; i < items.length; i += batch) {
-    const group = items.slice(i, i + batch).map((it) => encodeSeries(it.labels, opts.skipChunks ? [] : xorChunks(it.series)));
-    yield prefixed(encodeBatchFrame(group));
-  }
+  if (group.length > 0) yield prefixed(encodeBatchFrame(group));
 }
 
-/** Cuts a series' samples into XOR chunks of at most SAMPLES_PER_CHUNK. */
-export function xorChunks(s: Series): RawChunk[] {
-  const { timestamps, values, stale } = s.samples;
+/**
+ * A series' chunks. An endpoint's own chunks go on unchanged when they hold at most
+ * SAMPLES_PER_CHUNK samples inside the window (Prometheus sends them so); any other chunk, and
+ * merged samples, are cut anew.
+ */
+export function xorChunks(s: AnswerSeries): RawChunk[] {
+  if ('samples' in s) return cut(s.samples);
+  const { mint, maxt } = s.encoded.window;
+  const out: RawChunk[] = [];
+  for (const c of s.encoded.chunks()) {
+    const n = c.data.length >= 2 ? (c.data[0]! << 8) | c.data[1]! : 0;
+    if (n === 0) continue;
+    if (n <= SAMPLES_PER_CHUNK && c.minTime >= mint && c.maxTime <= maxt) out.push(c);
+    else for (const piece of cut(clipSamples(decodeXorChunk(c.data), mint, maxt))) out.push(piece);
+  }
+  return out;
+}
+
+/** Cuts samples into XOR chunks of at most SAMPLES_PER_CHUNK. */
+function cut(samples: Samples): RawChunk[] {
+  const { timestamps, values, stale } = samples;
   const out: RawChunk[] = [];
   for (let i = 0; i < timestamps.length; i += SAMPLES_PER_CHUNK) {
     const j = Math.min(i + SAMPLES_PER_CHUNK, timestamps.length);

@@ -106,7 +106,20 @@ export class EncodedSeries {
     readonly sampleCount: number,
     private readonly mint: number,
     private readonly maxt: number,
+    /** Each chunk's first and last sample time as its sender announced them. */
+    private readonly minTimes: number[],
+    private readonly maxTimes: number[],
   ) {}
+
+  /** The window samples are clipped to. */
+  get window(): { readonly mint: number; readonly maxt: number } {
+    return { mint: this.mint, maxt: this.maxt };
+  }
+
+  /** The chunks as they came (for passing them on unchanged), in order. */
+  chunks(): { data: Uint8Array; minTime: number; maxTime: number }[] {
+    return this.bufs.map((b, i) => ({ data: b.subarray(this.starts[i]!, this.ends[i]!), minTime: this.minTimes[i]!, maxTime: this.maxTimes[i]! }));
+  }
 
   /** Decodes the samples inside the window into `arena` and returns them (views of it). */
   decode(arena: SampleArena): Samples {
@@ -128,12 +141,14 @@ export class EncodedSeries {
       count,
       p0.mint,
       p0.maxt,
+      parts.flatMap((p) => p.minTimes),
+      parts.flatMap((p) => p.maxTimes),
     );
   }
 
   /** The same series with other labels. */
   withLabels(labels: Labels): EncodedSeries {
-    return new EncodedSeries(labels, this.bufs, this.starts, this.ends, this.sampleCount, this.mint, this.maxt);
+    return new EncodedSeries(labels, this.bufs, this.starts, this.ends, this.sampleCount, this.mint, this.maxt, this.minTimes, this.maxTimes);
   }
 }
 
@@ -151,14 +166,18 @@ export class SeriesCollector {
   private curLabels: Labels | null = null;
   private readonly arena = new SampleArena();
   private skippedHistograms = 0;
-  /** XOR chunks of the series being read, as [start, end) offsets of their data in the message. */
+  /** XOR chunks of the series being read, as [start, end) offsets of their data in the message, and their times. */
   private readonly chunkStarts: number[] = [];
   private readonly chunkEnds: number[] = [];
+  private readonly chunkMinTimes: number[] = [];
+  private readonly chunkMaxTimes: number[] = [];
 
   // Encoded mode: the open series' chunks, and the slab chunk bytes are copied into.
   private readonly openBufs: Uint8Array[] = [];
   private readonly openStarts: number[] = [];
   private readonly openEnds: number[] = [];
+  private readonly openMinTimes: number[] = [];
+  private readonly openMaxTimes: number[] = [];
   private openCount = 0;
   private slab = new Uint8Array(0);
   private slabUsed = 0;
@@ -195,7 +214,7 @@ export class SeriesCollector {
     const ls: Label[] = [];
     const starts = this.chunkStarts;
     const ends = this.chunkEnds;
-    starts.length = ends.length = 0;
+    starts.length = ends.length = this.chunkMinTimes.length = this.chunkMaxTimes.length = 0;
     let total = 0;
     while (r.pos < end) {
       const tag = r.tag();
@@ -209,7 +228,11 @@ export class SeriesCollector {
     }
     this.beginSeries(finishLabels(ls), total);
     if (this.keepEncoded) {
-      for (let i = 0; i < starts.length; i++) this.keepChunk(r.buf, starts[i]!, ends[i]!);
+      for (let i = 0; i < starts.length; i++) {
+        this.keepChunk(r.buf, starts[i]!, ends[i]!);
+        this.openMinTimes.push(this.chunkMinTimes[i]!);
+        this.openMaxTimes.push(this.chunkMaxTimes[i]!);
+      }
       this.openCount += total;
       this.samples += total;
       return;
@@ -276,6 +299,8 @@ export class SeriesCollector {
     if (maxT < this.mint || minT > this.maxt) return 0;
     this.chunkStarts.push(dataStart);
     this.chunkEnds.push(dataEnd);
+    this.chunkMinTimes.push(minT);
+    this.chunkMaxTimes.push(maxT);
     // The decoder rejects chunks too short for a header.
     return dataEnd - dataStart >= 2 ? (r.buf[dataStart]! << 8) | r.buf[dataStart + 1]! : 0;
   }
@@ -366,7 +391,17 @@ export class SeriesCollector {
       // Encoded mode (a SAMPLES answer in encoded mode still decodes into the arena, below).
       if (this.openBufs.length > 0) {
         this.encoded.push(
-          new EncodedSeries(this.curLabels, this.openBufs.splice(0), this.openStarts.splice(0), this.openEnds.splice(0), this.openCount, this.mint, this.maxt),
+          new EncodedSeries(
+            this.curLabels,
+            this.openBufs.splice(0),
+            this.openStarts.splice(0),
+            this.openEnds.splice(0),
+            this.openCount,
+            this.mint,
+            this.maxt,
+            this.openMinTimes.splice(0),
+            this.openMaxTimes.splice(0),
+          ),
         );
         this.openCount = 0;
         this.curLabels = null;

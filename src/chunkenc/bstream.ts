@@ -43,19 +43,27 @@ export class BitWriter {
     this.spareByte = (n & 7) === 0 && (this.nbits & 7) === 0;
   }
 
+  /** Appends the low n bits of v (integer shifts only: this is the encoder's hot loop). */
   private put(v: number, n: number): void {
-    this.grow(((this.nbits + n + 7) >>> 3) + 1);
-    let left = n;
+    let p = this.nbits;
+    const need = ((p + n + 7) >>> 3) + 1;
+    if (need > this.buf.length) this.grow(need);
+    const buf = this.buf;
     const val = n === 32 ? v >>> 0 : (v & ((1 << n) - 1)) >>> 0;
+    let left = n;
     while (left > 0) {
-      const p = this.nbits;
-      const o = p & 7;
-      const take = Math.min(8 - o, left);
-      const bits = Math.floor(val / 2 ** (left - take)) & ((1 << take) - 1);
-      this.buf[p >>> 3]! |= bits << (8 - o - take);
-      this.nbits = p + take;
-      left -= take;
+      const room = 8 - (p & 7);
+      if (left >= room) {
+        left -= room; // < 32: n <= 32 and room >= 1
+        buf[p >>> 3]! |= (val >>> left) & ((1 << room) - 1);
+        p += room;
+      } else {
+        buf[p >>> 3]! |= (val & ((1 << left) - 1)) << (room - left);
+        p += left;
+        left = 0;
+      }
     }
+    this.nbits = p;
   }
 
   /** Writes the low n bits (0..64) of the 64-bit value hi:lo, as Go's writeBits(hi:lo, n). */

@@ -115,6 +115,8 @@ export function decodeXorRangeInto(
   out: SampleSink,
   mint = -Infinity,
   maxt = Infinity,
+  /** When given: receives in `bit` where sample `index` ends (bits from the chunk's start). */
+  mark: { readonly index: number; bit: number } | null = null,
 ): number {
   if (end - start < 2) throw new ChunkDecodeError(`XOR chunk too short (${end - start} bytes)`);
   const total = (buf[start]! << 8) | buf[start + 1]!;
@@ -148,6 +150,7 @@ export function decodeXorRangeInto(
   let vlo = peek(w, pos + 32) >>> 0;
   pos += 64;
   if (pos > endBit) truncated();
+  if (mark !== null && mark.index === 0) mark.bit = pos;
   let tDelta = 0;
   // Split of the significant value bits between the high and low words (initially 64 bits, as
   // Go's iterator starts with leading = trailing = 0): nh bits XORed into the high word at shift
@@ -241,6 +244,7 @@ export function decodeXorRangeInto(
       }
     }
     if (pos > endBit) truncated();
+    if (mark !== null && mark.index === i) mark.bit = pos;
   }
 
   out.length = len;
@@ -249,6 +253,21 @@ export function decodeXorRangeInto(
 }
 
 /** Decodes one chunk into fresh Samples (tests and one-offs; prefer decodeXorChunkInto). */
+/**
+ * The chunk of the first `k` samples of `data` (k <= its count), without re-encoding: the bits up
+ * to where sample k-1 ends, the header count set to k, the rest of the last byte zero. `endBit` is
+ * that position, as decodeXorRangeInto's `mark` gives it.
+ */
+export function xorChunkPrefix(data: Uint8Array, k: number, endBit: number): Uint8Array {
+  const bytes = (endBit + 7) >>> 3;
+  const out = data.slice(0, bytes);
+  out[0] = k >>> 8;
+  out[1] = k & 0xff;
+  const used = endBit & 7;
+  if (used !== 0) out[bytes - 1]! &= (0xff << (8 - used)) & 0xff;
+  return out;
+}
+
 export function decodeXorChunk(data: Uint8Array): Samples {
   const buf = new SampleBuffer(Math.max(1, xorChunkNumSamples(data)));
   decodeXorChunkInto(data, buf);

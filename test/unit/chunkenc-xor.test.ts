@@ -5,8 +5,10 @@ import {
   SampleBuffer,
   decodeXorChunk,
   decodeXorChunkInto,
+  decodeXorRangeInto,
   encodeXorChunk,
   xorChunkNumSamples,
+  xorChunkPrefix,
 } from '../../src/chunkenc/xor.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -345,6 +347,28 @@ describe('XOR chunk codec', () => {
     }
     expect(s.stale).toBeNull();
     expect(hex(encodeXorChunk(s.timestamps, s.values))).toBe(hex(real));
+  });
+
+  it('cuts a prefix of k samples without re-encoding (bits copied, count rewritten)', () => {
+    const rnd = rng(4242);
+    for (let round = 0; round < 200; round++) {
+      const n = 2 + Math.floor(rnd() * 300);
+      const ts: number[] = [];
+      const vs: number[] = [];
+      let t = 1_600_000_000_000 + Math.floor(rnd() * 1e6);
+      for (let i = 0; i < n; i++) {
+        t += 1 + Math.floor(rnd() < 0.8 ? 15_000 : rnd() * 1e7);
+        ts.push(t);
+        vs.push(rnd() < 0.3 ? vs[i - 1] ?? 0 : rnd() < 0.5 ? Math.round(rnd() * 100) : rnd() * 1e6);
+      }
+      const data = encodeXorChunk(ts, vs);
+      const k = 1 + Math.floor(rnd() * n);
+      const mark = { index: k - 1, bit: 0 };
+      decodeXorRangeInto(data, 0, data.length, new SampleBuffer(n), -Infinity, Infinity, mark);
+      const prefix = decodeXorChunk(xorChunkPrefix(data, k, mark.bit));
+      expect([...prefix.timestamps]).toEqual(ts.slice(0, k));
+      expect([...prefix.values]).toEqual(vs.slice(0, k));
+    }
   });
 
   it('rejects over-long input', () => {

@@ -3,7 +3,7 @@
  * first (as Thanos' proxy sorts them), then one frame per series, sorted by labels, its samples in
  * XOR chunks of at most 120 as Prometheus' head cuts them. Pure, no I/O.
  */
-import { decodeXorChunk, encodeXorChunk } from '../../chunkenc/xor.js';
+import { decodeXorRangeInto, encodeXorChunk, SampleBuffer, xorChunkPrefix } from '../../chunkenc/xor.js';
 import { compareLabels, dropLabels, type Labels } from '../../model/labels.js';
 import { clipSamples, type Samples, type Series } from '../../model/samples.js';
 import type { EncodedSeries } from '../prometheus/messages.js';
@@ -72,11 +72,30 @@ export function xorChunks(s: AnswerSeries): RawChunk[] {
   for (const c of s.encoded.chunks()) {
     const n = c.data.length >= 2 ? (c.data[0]! << 8) | c.data[1]! : 0;
     if (n === 0) continue;
-    if (n <= SAMPLES_PER_CHUNK && c.minTime >= mint && c.maxTime <= maxt) out.push(c);
-    else for (const piece of cut(clipSamples(decodeXorChunk(c.data), mint, maxt))) out.push(piece);
+    const inside = c.minTime >= mint && c.maxTime <= maxt;
+    if (n <= SAMPLES_PER_CHUNK && inside) {
+      out.push(c);
+      continue;
+    }
+    scratch.clear();
+    mark.bit = 0;
+    decodeXorRangeInto(c.data, 0, c.data.length, scratch, -Infinity, Infinity, mark);
+    const all = { timestamps: scratch.timestamps.subarray(0, scratch.length), values: scratch.values.subarray(0, scratch.length), stale: scratch.stale?.subarray(0, scratch.length) ?? null };
+    if (inside && !scratch.unordered) {
+      // Prometheus cuts by time, so a chunk may hold more than 120 samples: its first 120 are
+      // kept as they are (bits copied), only the rest is encoded again.
+      out.push({ minTime: all.timestamps[0]!, maxTime: all.timestamps[SAMPLES_PER_CHUNK - 1]!, data: xorChunkPrefix(c.data, SAMPLES_PER_CHUNK, mark.bit) });
+      for (const piece of cut(clipSamples(all, all.timestamps[SAMPLES_PER_CHUNK]!, Infinity))) out.push(piece);
+      continue;
+    }
+    for (const piece of cut(clipSamples(all, mint, maxt))) out.push(piece);
   }
   return out;
 }
+
+/** Decoding space for chunks cut anew (one worker thread: reused for every chunk). */
+const scratch = new SampleBuffer(4 * SAMPLES_PER_CHUNK);
+const mark = { index: SAMPLES_PER_CHUNK - 1, bit: 0 };
 
 /** Cuts samples into XOR chunks of at most SAMPLES_PER_CHUNK. */
 function cut(samples: Samples): RawChunk[] {

@@ -523,7 +523,7 @@ describe.skipIf(!querierOk)('promdedup as a StoreAPI client', () => {
       expect(req.max_resolution_window).toBe('0');
       expect(req.skip_chunks).toBe(false);
       expect(req.limit).toBe('0');
-      expect(req.response_batch_size).toBe('0'); // one series per frame: no SeriesBatch
+      expect(req.response_batch_size).toBe('64'); // SeriesBatch frames of 64 from endpoints that batch
     });
 
     it('grouping hints: by and without', async () => {

@@ -286,6 +286,9 @@ async function serveSeries(ctx: StoreApiContext, call: ServerWritableStream<PbSe
       series: s?.series,
       samples: s?.samples,
       endpoints: s?.endpoints,
+      // Inside the worker: waiting for the endpoints, decoding, everything until encoded.
+      fetch_ms: s?.fetchMs,
+      worker_ms: s?.totalMs,
       status,
     });
   }
@@ -317,34 +320,60 @@ async function writeLabelsOnly(
 const NO_SAMPLES = { timestamps: new Float64Array(0), values: new Float64Array(0), stale: null };
 
 /**
- * Writes the worker's length-prefixed frames as gRPC messages. Waits for 'drain' whenever the
- * call's buffer is full, and only then reads more of the body: a slow client holds back the
- * worker (through the body's acks) instead of making this process buffer the whole answer.
+ * Writes the worker's length-prefixed frames as gRPC messages. The worker's parts hold whole
+ * frames. Whenever the call's buffer is full the body is paused until 'drain', so a slow client
+ * holds back the worker (through the body's acks) instead of making this process buffer the whole
+ * answer. The body is read by 'data' events: an async iterator would join buffered parts (a copy).
  */
 async function writeFrames(call: ServerWritableStream<PbSeriesRequest, Buffer>, body: Uint8Array | Readable, signal: AbortSignal): Promise<void> {
-  let pending: Buffer = Buffer.alloc(0);
-  const writeAll = async (piece: Uint8Array): Promise<void> => {
-    let buf: Buffer = pending.length > 0 ? Buffer.concat([pending, piece]) : Buffer.from(piece.buffer, piece.byteOffset, piece.length);
+  const writePart = (piece: Uint8Array): boolean => {
+    const buf = Buffer.from(piece.buffer, piece.byteOffset, piece.length);
     let pos = 0;
-    while (buf.length - pos >= LENGTH_PREFIX_BYTES) {
+    let room = true;
+    while (pos < buf.length) {
+      if (buf.length - pos < LENGTH_PREFIX_BYTES) throw new Error('internal: Series answer part ends inside a frame');
       const n = buf.readUInt32LE(pos);
-      if (buf.length - pos - LENGTH_PREFIX_BYTES < n) break;
-      const frame = buf.subarray(pos + LENGTH_PREFIX_BYTES, pos + LENGTH_PREFIX_BYTES + n);
-      pos += LENGTH_PREFIX_BYTES + n;
-      if (!call.write(frame)) await drained(call, signal);
+      const end = pos + LENGTH_PREFIX_BYTES + n;
+      if (end > buf.length) throw new Error('internal: Series answer part ends inside a frame');
+      room = call.write(buf.subarray(pos + LENGTH_PREFIX_BYTES, end)) && room;
+      pos = end;
     }
-    pending = buf.subarray(pos);
-    buf = pending;
+    return room;
   };
-  if (body instanceof Uint8Array) await writeAll(body);
-  else {
-    try {
-      for await (const piece of body) await writeAll(piece as Buffer);
-    } finally {
-      body.destroy();
-    }
+  if (body instanceof Uint8Array) {
+    if (!writePart(body)) await drained(call, signal);
+    return;
   }
-  if (pending.length > 0) throw new Error('internal: Series answer ended inside a frame');
+  await new Promise<void>((resolve, reject) => {
+    let ended = false;
+    const fail = (err: unknown): void => {
+      signal.removeEventListener('abort', onAbort);
+      body.destroy();
+      reject(err);
+    };
+    const onAbort = (): void => fail(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    body.on('data', (piece: Buffer) => {
+      try {
+        if (writePart(piece)) return;
+        body.pause();
+        drained(call, signal).then(() => body.resume(), fail);
+      } catch (err) {
+        fail(err);
+      }
+    });
+    body.once('end', () => {
+      ended = true;
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+    body.once('error', fail);
+    // Destroyed without an error (the query was cancelled under it): no 'end' comes.
+    body.once('close', () => {
+      if (!ended) fail(new Error('query was canceled'));
+    });
+  });
 }
 
 function drained(call: ServerWritableStream<PbSeriesRequest, Buffer>, signal: AbortSignal): Promise<void> {

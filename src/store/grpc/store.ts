@@ -46,6 +46,8 @@ const MATCH_TYPE: Record<string, number> = { '=': 0, '!=': 1, '=~': 2, '!~': 3 }
 const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 
 const identity = (b: Buffer): Buffer => b;
+/** Series per SeriesBatch frame asked of endpoints that batch. */
+const RESPONSE_BATCH_SIZE = 64;
 
 export class GrpcStore implements Store {
   readonly name: string;
@@ -197,7 +199,8 @@ export class GrpcStore implements Store {
       shard_info: null,
       without_replica_labels: this.withoutReplicaLabels ? [...(req.withoutReplicaLabels ?? [])] : [],
       limit: 0,
-      response_batch_size: 0,
+      // Fewer, larger messages (Thanos v0.41+ and promdedup batch; older servers send one series each).
+      response_batch_size: RESPONSE_BATCH_SIZE,
     };
   }
 

@@ -2,7 +2,7 @@
  * thanos.SeriesResponse frames, read and written straight from and to bytes (schema in
  * proto/thanos/store/storepb/). The Series path skips proto-loader's generic objects: a frame is
  * decoded in a query worker without building an object per chunk, and the server writes frames its
- * worker encoded (docs/storeapi.md has the measurement). Pure, no I/O.
+ * worker encoded (docs/storeapi.md, "Why Series frames are decoded by hand", has the measurement). Pure, no I/O.
  */
 import type { Label, Labels } from '../../model/labels.js';
 import { readLabel } from '../prometheus/label-cache.js';

@@ -72,6 +72,7 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = new QueryMetrics(registry);
+  metrics.watchEndpoints(registry, () => stores.stores);
   const versions = (): (string | null)[] => stores.stores.map((s) => s.version());
   const pool = new QueryPool({
     settings: {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Store } from '../store/store.js';
 
 /** The query side's metrics (fan-out, dedup, queries, workers), registered on the process' registry. */
 export class QueryMetrics {
@@ -9,6 +10,7 @@ export class QueryMetrics {
   readonly queries: Counter<'type' | 'outcome'>;
   readonly workers: Gauge<'state'>;
   readonly workersRecycled: Counter<'reason'>;
+  private endpointsUp: Gauge<'endpoint' | 'type'> | null = null;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -44,6 +46,24 @@ export class QueryMetrics {
       help: 'Query workers stopped, by reason (cancel: a query was cancelled or timed out; memory: grew large; idle; failed).',
       labelNames: ['reason'] as const,
       registers,
+    });
+  }
+
+  /** promdedup_endpoint_up{endpoint,type}: 1 while an endpoint's last check passed; read at each scrape. */
+  watchEndpoints(registry: Registry, stores: () => readonly Store[]): void {
+    if (this.endpointsUp !== null) return;
+    this.endpointsUp = new Gauge({
+      name: 'promdedup_endpoint_up',
+      help: 'Whether the last health check of an endpoint (StoreAPI Info, Prometheus config) passed.',
+      labelNames: ['endpoint', 'type'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of stores()) {
+          const st = s.status();
+          this.set({ endpoint: s.name, type: st.componentType || 'unknown' }, st.queryable && st.lastError === null ? 1 : 0);
+        }
+      },
     });
   }
 }

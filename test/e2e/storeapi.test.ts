@@ -123,6 +123,8 @@ describe.skipIf(!prometheusAvailable())('StoreAPI: promdedup under promdedup', (
     expect(query![0]!.lastError).toBeNull();
     expect(query![0]!.labelSets).toEqual(expect.arrayContaining([{ cluster: d.cluster, replica: 'a' }, { cluster: d.cluster, replica: 'b' }]));
     expect(Number.isNaN(Date.parse(query![0]!.lastCheck))).toBe(false);
+    const metrics = await (await fetch(`${b.url}/metrics`)).text();
+    expect(metrics).toContain(`promdedup_endpoint_up{endpoint="127.0.0.1:${setup.querier.grpcPort}",type="query"} 1`);
     const page = await (await fetch(`${b.url}/stores`)).text();
     expect(page).toContain(`127.0.0.1:${setup.querier.grpcPort}`);
     expect(page).toContain('<h2>query</h2>');

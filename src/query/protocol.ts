@@ -11,6 +11,7 @@ import type { DedupFunc } from '../dedup/types.js';
 import type { PromQLErrorKind } from '../promql/errors.js';
 import type { PromQLCompat } from '../promql/types.js';
 import type { SelectHints } from '../storage/querier.js';
+import type { SeriesShard } from '../store/grpc/series-encoder.js';
 
 /** Settings every worker starts with (workerData). */
 export interface WorkerSettings {
@@ -69,7 +70,10 @@ export interface SeriesTaskSpec {
   readonly skipChunks: boolean;
   /** response_batch_size (0 or 1: a frame per series). */
   readonly batchSize: number;
+  /** shard_info: only the series of this shard (null = all). */
+  readonly shard: SeriesShard | null;
 }
+
 
 export interface WireMatcher {
   readonly type: MatchType;

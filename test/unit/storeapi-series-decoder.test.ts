@@ -11,7 +11,8 @@ import { labelsFromRecord, type Labels } from '../../src/model/labels.js';
 import type { Series } from '../../src/model/samples.js';
 import { encodeSeriesFrame, encodeWarningFrame, readSeriesResponse, type RawChunk } from '../../src/store/grpc/series-codec.js';
 import { FRAME_HEADER_BYTES, SeriesStreamDecoder, writeFrameHeader, type DecodedSeriesResult } from '../../src/store/grpc/series-decoder.js';
-import { LENGTH_PREFIX_BYTES, seriesAnswerFrames, xorChunks } from '../../src/store/grpc/series-encoder.js';
+import { inShard, LENGTH_PREFIX_BYTES, seriesAnswerFrames, xorChunks } from '../../src/store/grpc/series-encoder.js';
+import { xxhash64 } from '../../src/promql/functions/xxhash64.js';
 
 const ls = (r: Record<string, string>): Labels => labelsFromRecord(r);
 
@@ -157,6 +158,33 @@ describe('seriesAnswerFrames (server side)', () => {
     const big = chunk(ts(0, 300));
     const [r2] = decode(body([{ select: 0, msg: encodeSeriesFrame(ls({ __name__: 'x' }), [big]) }]));
     expect(xorChunks({ labels: r2!.encoded[0]!.labels, encoded: r2!.encoded[0]! }).map((c) => decodeXorChunk(c.data).timestamps.length)).toEqual([120, 120, 60]);
+  });
+
+  it('shard_info: each series in exactly one shard, by Thanos\' hash of the labels as sent (replicas together)', () => {
+    const input = Array.from({ length: 60 }, (_, i) => [
+      series({ __name__: 'x', i: String(i), replica: 'a' }, 2),
+      series({ __name__: 'x', i: String(i), replica: 'b' }, 2),
+    ]).flat();
+    const total = 3;
+    const seen = new Map<string, number[]>();
+    for (let index = 0; index < total; index++) {
+      for (const by of [true, false]) {
+        const shard = { index, total, by, labels: by ? ['i'] : ['replica'] };
+        const got = read([...seriesAnswerFrames(input, [], { withoutReplicaLabels: ['replica'], limit: 0, skipChunks: false, shard })]);
+        for (let k = 0; k < got.labels.length; k += 2) expect(got.labels[k]).toEqual(got.labels[k + 1]); // both replicas
+        for (const l of got.labels) {
+          const key = `${by}|${l.find((x) => x.name === 'i')!.value}`;
+          seen.set(key, [...(seen.get(key) ?? []), index]);
+        }
+      }
+    }
+    for (const [, shards] of seen) expect(new Set(shards).size).toBe(1);
+    expect(seen.size).toBe(120);
+    // The bytes hashed: name 0xff value 0xff of the chosen labels, as Thanos' ShardMatcher.
+    const labels = ls({ __name__: 'x', job: 'a' });
+    const hash = xxhash64(new Uint8Array([0x6a, 0x6f, 0x62, 0xff, 0x61, 0xff]));
+    expect(inShard(labels, { index: Number(hash % 7n), total: 7, by: true, labels: ['job'] })).toBe(true);
+    expect(inShard(labels, { index: Number((hash + 1n) % 7n), total: 7, by: true, labels: ['job'] })).toBe(false);
   });
 
   it('batches series into SeriesBatch frames when asked (response_batch_size)', () => {

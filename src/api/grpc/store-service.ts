@@ -35,7 +35,7 @@ import {
   type PbSeriesRequest,
 } from '../../store/grpc/proto.js';
 import { grpcCodeName } from '../../store/grpc/codes.js';
-import { LENGTH_PREFIX_BYTES, seriesAnswerFrames } from '../../store/grpc/series-encoder.js';
+import { LENGTH_PREFIX_BYTES, seriesAnswerFrames, type SeriesShard } from '../../store/grpc/series-encoder.js';
 import { ErrorCodes } from '../../model/errors.js';
 import { PromQLError } from '../../promql/errors.js';
 import type { Gate } from '../../util/gate.js';
@@ -100,6 +100,18 @@ function batchSize(v: string | number): number {
   return Math.min(n, MAX_BATCH);
 }
 
+/** Thanos applies shard_info when total_shards >= 1. */
+function shardOf(info: PbSeriesRequest['shard_info']): SeriesShard | null {
+  if (info === null) return null;
+  const total = Number(info.total_shards);
+  const index = Number(info.shard_index);
+  if (total < 1) return null;
+  if (!Number.isSafeInteger(total) || !Number.isSafeInteger(index) || index < 0 || index >= total) {
+    throw new BadRequest(`invalid shard_info: shard_index ${String(info.shard_index)} of total_shards ${String(info.total_shards)}`);
+  }
+  return { index, total, by: info.by, labels: info.labels };
+}
+
 function partialResponse(strategy: number, disabled: boolean): boolean {
   return strategy !== PartialResponseStrategy.ABORT && !disabled;
 }
@@ -152,7 +164,7 @@ function infoResponse(ctx: StoreApiContext): PbInfoResponse {
     store: {
       min_time: timeToInt64(minTime),
       max_time: timeToInt64(maxTime),
-      supports_sharding: false,
+      supports_sharding: true,
       supports_without_replica_labels: true,
       tsdb_infos: [],
     },
@@ -242,6 +254,7 @@ async function serveSeries(ctx: StoreApiContext, call: ServerWritableStream<PbSe
         limit,
         skipChunks: req.skip_chunks,
         batchSize: batchSize(req.response_batch_size),
+        shard: shardOf(req.shard_info),
       },
     };
     policy = {

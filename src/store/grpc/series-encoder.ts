@@ -7,6 +7,7 @@ import { decodeXorRangeInto, encodeXorChunk, SampleBuffer, xorChunkPrefix } from
 import { compareLabels, dropLabels, type Labels } from '../../model/labels.js';
 import { clipSamples, type Samples, type Series } from '../../model/samples.js';
 import type { EncodedSeries } from '../prometheus/messages.js';
+import { xxhash64 } from '../../promql/functions/xxhash64.js';
 import { encodeBatchFrame, encodeSeries, encodeSeriesFrame, encodeWarningFrame, type RawChunk } from './series-codec.js';
 
 /** Prometheus' head cuts a chunk at 120 samples. */
@@ -22,7 +23,51 @@ export interface SeriesAnswerOptions {
   readonly skipChunks: boolean;
   /** response_batch_size: series per SeriesBatch frame; 0 or 1 = one Series frame each. */
   readonly batchSize?: number;
+  /** shard_info: only this shard's series (hashed on the labels as sent). */
+  readonly shard?: SeriesShard | null;
 }
+
+/** Thanos' ShardInfo: a series belongs to shard xxhash64(its chosen labels) % total. */
+export interface SeriesShard {
+  readonly index: number;
+  readonly total: number;
+  /** true: hash the listed labels; false: every label but the listed ones. */
+  readonly by: boolean;
+  readonly labels: readonly string[];
+}
+
+const SEP = 0xff;
+
+/**
+ * Thanos' ShardMatcher: xxhash64 over name 0xff value 0xff of the chosen labels (`by`: the listed
+ * ones; else all others), modulo the shard count. Applied to the labels as sent, so the replicas
+ * of a series (equal once without_replica_labels are gone) stay in one shard.
+ */
+export function inShard(labels: Labels, shard: SeriesShard): boolean {
+  const chosen = new Set(shard.labels);
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (const l of labels) {
+    if (chosen.has(l.name) !== shard.by) continue;
+    const n = utf8.encode(l.name);
+    const v = utf8.encode(l.value);
+    parts.push(n, v);
+    size += n.length + v.length + 2;
+  }
+  const buf = new Uint8Array(size);
+  let at = 0;
+  for (let i = 0; i < parts.length; i += 2) {
+    buf.set(parts[i]!, at);
+    at += parts[i]!.length;
+    buf[at++] = SEP;
+    buf.set(parts[i + 1]!, at);
+    at += parts[i + 1]!.length;
+    buf[at++] = SEP;
+  }
+  return xxhash64(buf) % BigInt(shard.total) === BigInt(shard.index);
+}
+
+const utf8 = new TextEncoder();
 
 /** A series to send: decoded (merged), or as an endpoint sent it (its chunks passed on). */
 export type AnswerSeries = Series | { readonly labels: Labels; readonly encoded: EncodedSeries };
@@ -39,8 +84,10 @@ export function* seriesAnswerFrames(series: readonly AnswerSeries[], warnings: r
   const batch = opts.batchSize ?? 0;
   let sent = 0;
   let group: Uint8Array[] = [];
+  const shard = opts.shard ?? null;
   for (const it of items) {
     if (sent >= limit) break;
+    if (shard !== null && !inShard(it.labels, shard)) continue;
     const chunks = opts.skipChunks ? [] : xorChunks(it.series);
     // A series whose chunks only overlapped the window has no sample in it: not sent.
     if (!opts.skipChunks && chunks.length === 0) continue;

@@ -206,6 +206,15 @@ describe.skipIf(!prometheusAvailable())('promdedup\'s StoreAPI server over real 
     for (let i = 0; i < got.series.length; i += 2) expect(key(got.series[i]!.labels)).toBe(key(got.series[i + 1]!.labels));
   });
 
+  it('without_replica_labels removes external labels only, as Thanos\' stores do (a series\' own label stays)', async () => {
+    const got = await client.series(req({ without_replica_labels: ['replica', 'job'] }));
+    expect(got.series.length).toBeGreaterThan(0);
+    for (const s of got.series) {
+      expect(s.labels.some((l) => l.name === 'replica')).toBe(false);
+      expect(s.labels.some((l) => l.name === 'job')).toBe(true);
+    }
+  });
+
   it('all time as Thanos sends it (Go MinInt64 / MaxInt64): every sample', async () => {
     const got = await client.series(req({ min_time: '-9223372036854775808', max_time: '9223372036854775807', matchers: [{ type: EQ, name: '__name__', value: 'queue_length' }] }));
     const want = expectedFrom(d.all, (l) => l.__name__ === 'queue_length', -Infinity, Infinity);

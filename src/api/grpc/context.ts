@@ -60,3 +60,15 @@ export function dedupPolicy(ctx: StoreApiContext, withoutReplicaLabels: readonly
     func: ctx.dedupFunc,
   };
 }
+
+/**
+ * The requested `without_replica_labels` that are external labels of some endpoint: as Thanos'
+ * sidecar and store gateway, only external labels are removed (a series' own label of that name
+ * stays).
+ */
+export function replicaLabelsToDrop(ctx: StoreApiContext, requested: readonly string[]): string[] {
+  if (requested.length === 0) return [];
+  const external = new Set<string>();
+  for (const s of ctx.stores.stores) for (const ls of s.labelSets()) for (const l of ls) external.add(l.name);
+  return requested.filter((n) => external.has(n));
+}

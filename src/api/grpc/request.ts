@@ -5,7 +5,7 @@ import type { QueryTask } from '../../query/protocol.js';
 import { int64ToTime, MATCHER_TYPES, PartialResponseStrategy, type PbLabelMatcher, type PbLabelNamesRequest, type PbSeriesRequest } from '../../store/grpc/proto.js';
 import type { SeriesShard } from '../../store/grpc/series-encoder.js';
 import type { LabelsRequest } from '../../store/store.js';
-import { dedupPolicy, type StoreApiContext } from './context.js';
+import { dedupPolicy, replicaLabelsToDrop, type StoreApiContext } from './context.js';
 
 export class BadRequest extends Error {}
 
@@ -73,7 +73,8 @@ export function seriesTask(ctx: StoreApiContext, req: PbSeriesRequest, timeoutMs
   if (!Number.isSafeInteger(limit) || limit < 0) throw new BadRequest(`invalid limit ${String(req.limit)}`);
   const partial = partialResponse(req.partial_response_strategy, req.partial_response_disabled);
   const h = req.query_hints;
-  const dedup = dedupPolicy(ctx, req.without_replica_labels);
+  const withoutReplicaLabels = replicaLabelsToDrop(ctx, req.without_replica_labels);
+  const dedup = dedupPolicy(ctx, withoutReplicaLabels);
   const task: QueryTask = {
     kind: 'series',
     query: '',
@@ -100,7 +101,7 @@ export function seriesTask(ctx: StoreApiContext, req: PbSeriesRequest, timeoutMs
         by: h?.grouping?.by ?? false,
       },
       // Merged series carry no replica label; raw ones lose the requested labels at encoding.
-      withoutReplicaLabels: dedup.enabled ? [] : req.without_replica_labels,
+      withoutReplicaLabels: dedup.enabled ? [] : withoutReplicaLabels,
       limit,
       skipChunks: req.skip_chunks,
       batchSize: batchSize(req.response_batch_size),

@@ -148,7 +148,15 @@ interface ReadStreamDecoder {
   /** True when pushed bytes are not referred to afterwards (their buffer can go back). */
   readonly streamed: boolean;
   push(piece: Uint8Array): void;
-  finish(): { series: Series[]; encoded: EncodedSeries[]; warnings: string[] }[];
+  finish(): DecodedResult[];
+}
+
+interface DecodedResult {
+  readonly series: Series[];
+  readonly encoded: EncodedSeries[];
+  readonly warnings: string[];
+  /** Warnings the endpoint itself sent (StoreAPI warning frames): its answer is partial. */
+  readonly partial?: readonly string[];
 }
 
 interface Stream {
@@ -156,7 +164,7 @@ interface Stream {
   readonly batch: Batch;
   readonly decoder: ReadStreamDecoder;
   /** Decoded answers once the body ended cleanly (chunked series still encoded). */
-  results: { series: Series[]; encoded: EncodedSeries[]; warnings: string[] }[] | null;
+  results: DecodedResult[] | null;
   /** Why this stream's data is dropped; null while it is fine. */
   failed: string | null;
 }
@@ -434,12 +442,11 @@ class TaskRun {
           stale ||= decoded.stale || encoded.stale;
           for (const x of decoded.series) perSelect[i]!.push(x);
           for (const x of encoded.series) perSelect[i]!.push(x);
-          for (const w of r.warnings) {
-            const warning = `${s.begin.endpoint}: ${w}`;
-            // A StoreAPI warning frame is a partial answer: with partial response off it fails (ABORT).
-            if (!t.partialResponse && s.begin.codec === 'thanos-series') throw new PromQLError('execution', warning, ErrorCodes.ENDPOINT);
-            warnings.push(warning);
+          // A StoreAPI warning frame is a partial answer: with partial response off it fails (ABORT).
+          if (!t.partialResponse && r.partial !== undefined && r.partial.length > 0) {
+            throw new PromQLError('execution', `${s.begin.endpoint}: ${r.partial[0]!}`, ErrorCodes.ENDPOINT);
           }
+          for (const w of r.warnings) warnings.push(`${s.begin.endpoint}: ${w}`);
         });
         if (stale) this.post({ type: 'refresh-labels', endpoint: s.begin.endpoint });
       }

@@ -46,6 +46,15 @@ function lanes(r: DecodedSeriesResult): { labels: Labels; t: number[] }[] {
   return r.encoded.map((e) => ({ labels: e.labels, t: [...e.decode(new SampleArena()).timestamps] }));
 }
 
+/** SeriesResponse{series{labels {__name__="h"}, chunks [AggrChunk{1, 2, raw: Chunk{type HISTOGRAM, data 0x00 0x01}}]}}, by hand. */
+function histogramFrame(): Uint8Array {
+  const label = [0x0a, 0x08, ...Buffer.from('__name__'), 0x12, 0x01, 0x68];
+  const chunk = [0x08, 0x01, 0x12, 0x02, 0x00, 0x01];
+  const aggr = [0x08, 0x01, 0x10, 0x02, 0x1a, chunk.length, ...chunk];
+  const series = [0x0a, label.length, ...label, 0x12, aggr.length, ...aggr];
+  return new Uint8Array([0x0a, series.length, ...series]);
+}
+
 describe('SeriesStreamDecoder', () => {
   const a = ls({ __name__: 'up', job: 'x' });
 
@@ -97,6 +106,12 @@ describe('SeriesStreamDecoder', () => {
   it('collects warning frames and refuses a stream cut inside a frame', () => {
     const bytes = body([{ select: 0, msg: encodeWarningFrame('store b: unavailable') }]);
     expect(decode(bytes)[0]!.warnings).toEqual(['store b: unavailable']);
+    expect(decode(bytes)[0]!.partial).toEqual(['store b: unavailable']);
+    // A skipped native-histogram chunk is a notice of ours, not a partial answer of the endpoint.
+    const withHist = body([{ select: 0, msg: histogramFrame() }, { select: 0, msg: encodeSeriesFrame(a, []) }]);
+    const [r] = decode(withHist);
+    expect(r!.warnings).toEqual(['skipped 1 native histogram chunk(s): not supported']);
+    expect(r!.partial).toEqual([]);
     const cut = body([{ select: 0, msg: encodeSeriesFrame(a, [chunk([1000])]) }]);
     expect(() => decode(cut.subarray(0, cut.length - 1))).toThrow(/ended inside a frame/);
   });

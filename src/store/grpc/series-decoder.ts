@@ -33,7 +33,10 @@ export interface SeriesSelectWindow {
 export interface DecodedSeriesResult {
   readonly series: Series[];
   readonly encoded: EncodedSeries[];
+  /** The endpoint's warning frames, then what decoding noticed (e.g. skipped histogram chunks). */
   readonly warnings: string[];
+  /** The endpoint's warning frames only: its answer is partial. */
+  readonly partial: string[];
 }
 
 /** Frame header: select index and length, little-endian u32 each. */
@@ -125,7 +128,8 @@ const SLAB_BYTES = 1 << 20;
 class SelectCollector {
   readonly series: Series[] = [];
   readonly encoded: EncodedSeries[] = [];
-  readonly warnings: string[] = [];
+  /** Warning frames the endpoint sent. */
+  readonly partial: string[] = [];
   samples = 0;
   private runLabels: Labels | null = null;
   private lanes: Lane[] = [];
@@ -140,7 +144,7 @@ class SelectCollector {
 
   addFrame(msg: Uint8Array): void {
     readSeriesResponse(msg, {
-      warning: (m) => this.warnings.push(m),
+      warning: (m) => this.partial.push(m),
       series: (labels, chunks, buf) => this.addSeries(labels, chunks, buf),
     });
   }
@@ -275,8 +279,9 @@ class SelectCollector {
 
   finish(): DecodedSeriesResult {
     this.flushRun();
-    if (this.skippedHistograms > 0) this.warnings.push(`skipped ${this.skippedHistograms} native histogram chunk(s): not supported`);
-    return { series: this.series, encoded: this.encoded, warnings: this.warnings };
+    const warnings = [...this.partial];
+    if (this.skippedHistograms > 0) warnings.push(`skipped ${this.skippedHistograms} native histogram chunk(s): not supported`);
+    return { series: this.series, encoded: this.encoded, warnings, partial: this.partial };
   }
 }
 

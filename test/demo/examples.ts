@@ -1,5 +1,5 @@
 /**
- * The three demo examples: how to ask (a curl line), what to look for, and a check that runs the
+ * The demo examples: how to ask (a curl line), what to look for, and a check that runs the
  * request and summarises the answer (used by `--check`).
  */
 import type { HaData } from '../support/hadata.js';
@@ -17,6 +17,12 @@ interface Body {
   data?: { resultType?: string; result?: { metric: Record<string, string>; values?: [number, string][]; value?: [number, string] }[] } | Record<string, string>[];
   warnings?: string[];
   error?: string;
+}
+
+async function text(url: string): Promise<string> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.text();
 }
 
 async function get(url: string): Promise<Body> {
@@ -39,7 +45,8 @@ const curl = (base: string, path: string, params: Record<string, string>) =>
     .map(([k, v]) => (/^[\w.:-]+$/.test(v) ? `-d ${k}=${v}` : `--data-urlencode '${k}=${v}'`))
     .join(' ')}`;
 
-export function examples(base: string, d: HaData): Example[] {
+/** `above`: a second promdedup whose only endpoint is `base`'s StoreAPI (gRPC) server. */
+export function examples(base: string, d: HaData, above: { url: string; grpc: string }): Example[] {
   const outageA = d.outages.find((o) => o.replica === 'a' && o.toMs - o.fromMs >= 5 * 60_000)!;
   const outageB = d.outages.find((o) => o.replica === 'b' && o.fromMs >= outageA.toMs)!;
   const start = Math.floor((outageA.fromMs - 5 * 60_000) / 60_000) * 60;
@@ -94,6 +101,26 @@ export function examples(base: string, d: HaData): Example[] {
         return {
           lines: [`dedup=true : ${on.result.map((s) => metricText(s.metric)).join('; ')}`, `dedup=false: ${off.result.map((s) => metricText(s.metric)).join('; ')}`],
           ok: on.result.length === 1 && !('replica' in on.result[0]!.metric),
+        };
+      },
+    },
+    {
+      title: `promdedup as a StoreAPI endpoint: a second promdedup (${above.url}) reads this one over gRPC (--endpoint=${above.grpc})`,
+      curls: [curl(above.url, '/api/v1/query_range', { ...range, dedup: 'true' }), `curl -s '${above.url}/api/v1/stores'`],
+      lookFor:
+        'The same answer, byte for byte, as example 1 asked of the first promdedup (the replicas travel as StoreAPI series ' +
+        'and are merged in the second one); /api/v1/stores lists the first promdedup as a "query" endpoint with both replicas\' label sets.',
+      async check() {
+        const params = new URLSearchParams({ ...range, dedup: 'true' });
+        const [direct, through] = await Promise.all([text(`${base}/api/v1/query_range?${params}`), text(`${above.url}/api/v1/query_range?${params}`)]);
+        const stores = (await get(`${above.url}/api/v1/stores`)).data as unknown as Record<string, { name: string; labelSets: Record<string, string>[] }[]>;
+        const endpoint = stores['query']?.[0];
+        return {
+          lines: [
+            `answers equal: ${direct === through} (${through.length} bytes)`,
+            `endpoints: ${Object.entries(stores).map(([type, list]) => `${type}: ${list.map((e) => `${e.name} ${e.labelSets.map(metricText).join(' ')}`).join(', ')}`).join('; ')}`,
+          ],
+          ok: direct === through && endpoint?.name === above.grpc && endpoint.labelSets.length === 2,
         };
       },
     },

@@ -73,17 +73,22 @@ async function main(): Promise<number> {
     const port = (await portFree(PREFERRED_PORT)) ? PREFERRED_PORT : undefined;
     const querier = await startQuerier({ endpoints: [a!.url, b!.url], replicaLabels: ['replica'], ...(port ? { httpPort: port } : {}) });
     stops.push(() => querier.stop());
+    // A second promdedup reading the first over its StoreAPI, as a global one over regional ones.
+    const grpc = `127.0.0.1:${querier.grpcPort}`;
+    const above = await startQuerier({ endpoints: [grpc], replicaLabels: ['replica'], extraArgs: ['--query.promql-compat=2'] });
+    stops.push(() => above.stop());
 
     console.log('');
     console.log(`  replica a  ${a!.url}  (external labels cluster="demo", replica="a")`);
     console.log(`  replica b  ${b!.url}  (external labels cluster="demo", replica="b")`);
-    console.log(`  promdedup  ${querier.url}  (--query.replica-label=replica)`);
+    console.log(`  promdedup  ${querier.url}  (--query.replica-label=replica; StoreAPI gRPC on ${grpc})`);
+    console.log(`  promdedup  ${above.url}  (--endpoint=${grpc}: the first one's StoreAPI)`);
     console.log('');
     console.log('Outages (each replica recorded nothing in these windows; never both at once):');
     for (const o of data.outages) console.log(`  replica ${o.replica}: ${iso(o.fromMs)} – ${iso(o.toMs)}`);
     console.log('');
 
-    const list = examples(querier.url, data);
+    const list = examples(querier.url, data, { url: above.url, grpc });
     let allOk = true;
     for (const [i, ex] of list.entries()) {
       console.log(`${i + 1}. ${ex.title}`);

@@ -385,12 +385,14 @@ export async function benchStoreApi(o: StoreApiOptions): Promise<StoreApiResult>
     const req = seriesRequest(metric);
     const query: ReadQuery = { startMs: SERIES_MINT, endMs: SERIES_MAXT, matchers: [{ type: '=', name: '__name__', value: metric }] };
     const pids = { A: A.pid, 'Prometheus a': ra.pid, 'Prometheus b': rb.pid };
-    type Kind = 'storeapi' | 'one' | 'both';
-    const kinds: Kind[] = ['storeapi', 'one', 'both'];
+    // 'batched': the same Series request with response_batch_size 64, as promdedup and Thanos v0.41+ clients send it.
+    type Kind = 'storeapi' | 'one' | 'both' | 'batched';
+    const kinds: Kind[] = ['storeapi', 'one', 'both', 'batched'];
     const runKind = async (k: Kind): Promise<{ cap: Captured[]; cpu: Record<string, number> }> => {
       const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuMs(pid)]));
       let cap: Captured[];
       if (k === 'storeapi') cap = [await seriesCall(client, req)];
+      else if (k === 'batched') cap = [await seriesCall(client, { ...req, response_batch_size: 64 })];
       else if (k === 'one') cap = [await remoteReadCall(ra.url, query)];
       else {
         const started = performance.now();
@@ -421,6 +423,11 @@ export async function benchStoreApi(o: StoreApiOptions): Promise<StoreApiResult>
     if (sapiCount.warnings.length > 0) o.log(`  Series warnings: ${sapiCount.warnings.join('; ')}`);
     if (sapiCount.series !== 2 * n || sapiCount.samples !== 2 * n * 241) {
       o.log(`  UNEXPECTED: Series answered ${sapiCount.series} series, ${sapiCount.samples} samples (expected ${2 * n}, ${2 * n * 241})`);
+    }
+    const batched = last.get('batched')![0]!;
+    const batchedCount = countSeriesMessages(batched.pieces);
+    if (batchedCount.series !== sapiCount.series || batchedCount.samples !== sapiCount.samples) {
+      o.log(`  UNEXPECTED: the batched answer has ${batchedCount.series} series, ${batchedCount.samples} samples`);
     }
     const readOne = last.get('one')![0]!;
     const readBoth = last.get('both')!;
@@ -476,6 +483,7 @@ export async function benchStoreApi(o: StoreApiOptions): Promise<StoreApiResult>
         readBoth.reduce((s, c) => s + c.bytes, 0),
         ['Prometheus a', 'Prometheus b'],
       ),
+      row('StoreAPI Series from promdedup A, response_batch_size 64', 'batched', batchedCount, batched.pieces.length, batched.bytes, ['A', 'Prometheus a', 'Prometheus b']),
     ];
     o.log(`  streaming: ${stream.map((r) => `${r.path}: ${fmt(r.ms)} ms, ${fmt(r.samplesPerS / 1e6, 2)} M samples/s`).join('; ')}`);
 
@@ -582,7 +590,11 @@ export function formatStoreApi(r: StoreApiResult): string {
       ]),
     ),
   );
-  out.push(`StoreAPI ÷ remote read (one Prometheus), samples/s: **${fmt(r.streamRatio, 2)}**; ÷ both replicas in parallel: ${fmt(r.streamRatioBoth, 2)}`);
+  const batched = r.stream[3];
+  out.push(
+    `StoreAPI ÷ remote read (one Prometheus), samples/s: **${fmt(r.streamRatio, 2)}**; ÷ both replicas in parallel: ${fmt(r.streamRatioBoth, 2)}` +
+      (batched !== undefined ? `; batched (64) ÷ one Prometheus: ${fmt(batched.samplesPerS / r.stream[1]!.samplesPerS, 2)}` : ''),
+  );
   out.push('');
   out.push('Client decoding in this process (medians; samples inside the window, or carried by rows that do not decode XOR)');
   out.push(

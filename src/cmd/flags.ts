@@ -59,6 +59,15 @@ export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter((v) => v !== '');
+  const serverCert = raw.grpcServerTlsCert ?? '';
+  const serverKey = raw.grpcServerTlsKey ?? '';
+  if ((serverCert === '') !== (serverKey === '')) throw new FlagError('--grpc-server-tls-cert and --grpc-server-tls-key go together');
+  if ((raw.grpcServerTlsClientCa ?? '') !== '' && serverCert === '') {
+    throw new FlagError('--grpc-server-tls-client-ca needs --grpc-server-tls-cert and --grpc-server-tls-key');
+  }
+  if (((raw.grpcClientTlsCert ?? '') === '') !== ((raw.grpcClientTlsKey ?? '') === '')) {
+    throw new FlagError('--grpc-client-tls-cert and --grpc-client-tls-key go together');
+  }
   // --deduplication.workers is the old name: merging now runs in the query workers.
   const workers = raw['query.workers'] ?? raw['deduplication.workers'];
   return {

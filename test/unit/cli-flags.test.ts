@@ -42,6 +42,9 @@ describe('parseQueryFlags', () => {
     expect(() => parseQueryFlags({ ...defaults, 'query.timeout': '2 minutes' })).toThrow('--query.timeout');
     expect(() => parseQueryFlags({ ...defaults, 'query.maxConcurrent': '0' })).toThrow('--query.max-concurrent');
     expect(() => parseQueryFlags({ ...defaults, endpoint: [] })).toThrow('at least one --endpoint');
+    expect(() => parseQueryFlags({ ...defaults, grpcServerTlsCert: '/tls/crt' })).toThrow('--grpc-server-tls-cert and --grpc-server-tls-key go together');
+    expect(() => parseQueryFlags({ ...defaults, grpcServerTlsClientCa: '/tls/ca' })).toThrow('--grpc-server-tls-client-ca needs');
+    expect(() => parseQueryFlags({ ...defaults, grpcClientTlsKey: '/tls/key' })).toThrow('--grpc-client-tls-cert and --grpc-client-tls-key go together');
   });
   it('parses endpoints and addresses', () => {
     expect(parseEndpoint('http://prom-a:9090/')).toBe('http://prom-a:9090');

@@ -131,7 +131,12 @@ export async function startGrpcServer(opts: GrpcServerOptions, ctx: StoreApiCont
   );
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${opts.port}`, creds, (err, bound) => (err !== null ? reject(err) : resolve(bound))),
+    server.bindAsync(`${host}:${opts.port}`, creds, (err, bound) => {
+      if (err === null) return resolve(bound);
+      server.forceShutdown();
+      const inUse = /EADDRINUSE/.test(err.message);
+      reject(new Error(`--grpc-address ${host}:${opts.port}: ${inUse ? 'address already in use' : err.message}`));
+    }),
   );
   return {
     port,

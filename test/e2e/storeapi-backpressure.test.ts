@@ -53,11 +53,15 @@ async function startSidecar(frames: Buffer[]): Promise<{ address: string; close(
   return { address: `127.0.0.1:${port}`, close: () => server.forceShutdown() };
 }
 
-async function busyWorkers(url: string): Promise<number> {
+async function metric(url: string, re: RegExp): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const m = /promdedup_query_workers\{state="busy"\} (\d+)/.exec(text);
+  const m = re.exec(text);
   return m ? Number(m[1]) : -1;
 }
+
+const busyWorkers = (url: string): Promise<number> => metric(url, /promdedup_query_workers\{state="busy"\} (\d+)/);
+/** Reads of endpoints finished (the worker then has every series). */
+const readsDone = (url: string): Promise<number> => metric(url, /promdedup_store_select_duration_seconds_count\{[^}]*\} (\d+)/);
 
 describe('StoreAPI server backpressure', () => {
   let sidecar: { address: string; close(): void };
@@ -98,10 +102,13 @@ describe('StoreAPI server backpressure', () => {
       if (got === 1) call.pause();
     });
     try {
-      // The worker has all the series within a second or two, then waits for the reader.
-      await sleep(4_000);
-      expect(await busyWorkers(a.url)).toBe(1);
+      // Once the endpoint's read is done the worker has every series; it then waits for the reader.
+      const fetched = Date.now() + 30_000;
+      while ((await readsDone(a.url)) < 1 && Date.now() < fetched) await sleep(100);
+      expect(await readsDone(a.url)).toBe(1);
       await sleep(2_000);
+      expect(await busyWorkers(a.url)).toBe(1);
+      await sleep(1_000);
       expect(await busyWorkers(a.url)).toBe(1);
       call.resume();
       await done;

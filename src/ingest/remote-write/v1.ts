@@ -4,9 +4,9 @@
  * histograms undecoded. Pure, no I/O.
  */
 import type { Label } from '../../model/labels.js';
-import { ProtoDecodeError, ProtoReader, utf8, WIRE_LEN } from '../../wire/protowire.js';
+import { ProtoReader, utf8, WIRE_LEN } from '../../wire/protowire.js';
 import { scanSeries, type SeriesCounts } from './v1-series.js';
-import { bytesEqual, concatBytes, decoding, expectWire, readTag, varintBytes } from './wire.js';
+import { bytesEqual, concatBytes, decoding, expectWire, inSeries, readTag, varintBytes } from './wire.js';
 
 export { dropLabelByDecode } from './v1-reference.js';
 
@@ -103,14 +103,4 @@ export function dropLabel(buf: Uint8Array, name: string): Uint8Array {
     parts.push(buf.subarray(copyFrom));
     return concatBytes(parts);
   });
-}
-
-/** Prefixes a wire error with the series index, so the message says where the damage is. */
-export function inSeries(i: number, fn: () => void): void {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ProtoDecodeError) throw new ProtoDecodeError(`timeseries[${i}]: ${err.message}`);
-    throw err;
-  }
 }

@@ -5,8 +5,7 @@
  */
 import type { Label } from '../../model/labels.js';
 import { ProtoDecodeError, ProtoReader, utf8, WIRE_LEN, WIRE_VARINT } from '../../wire/protowire.js';
-import { inSeries } from './v1.js';
-import { bytesEqual, concatBytes, decoding, expectWire, readTag, varintBytes } from './wire.js';
+import { bytesEqual, concatBytes, decoding, expectWire, inSeries, readTag, varintBytes } from './wire.js';
 
 export { dropLabelV2ByDecode } from './v2-reference.js';
 

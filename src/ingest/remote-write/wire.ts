@@ -69,3 +69,13 @@ export function bytesEqual(buf: Uint8Array, s: number, e: number, want: Uint8Arr
   for (let i = 0; i < want.length; i++) if (buf[s + i] !== want[i]) return false;
   return true;
 }
+
+/** Prefixes a wire error with the series index, so the message says where the damage is. */
+export function inSeries(i: number, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ProtoDecodeError) throw new ProtoDecodeError(`timeseries[${i}]: ${err.message}`);
+    throw err;
+  }
+}

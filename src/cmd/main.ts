@@ -5,7 +5,8 @@
 // with these settings). Started as `node dist/src/cmd/main.js`, set them in the environment.
 import { Command, CommanderError } from 'commander';
 import { startQueryService } from './query.js';
-import { createLogger } from '../util/log.js';
+import { createLogger, type LogFormat, type LogLevel } from '../util/log.js';
+import { parseIngestFlags, startIngestService, type RawIngestFlags } from './ingest.js';
 import { VERSION } from '../version.js';
 import { FlagError, parseQueryFlags, type RawQueryFlags } from './flags.js';
 
@@ -92,6 +93,38 @@ function buildProgram(): Command {
           (err: unknown) => logger.error('reload failed', { err: String(err) }),
         );
       });
+    });
+  program
+    .command('ingest')
+    .description('Remote-write proxy for HA pairs: elects one replica per cluster (Mimir HA tracker) and forwards only its samples.')
+    .option('--http-address <host:port>', 'Listen address for remote write (/api/v1/push, /api/v1/write), the tracker page, /metrics and health.', '0.0.0.0:8080')
+    .option('--remote-write.url <url>', 'Where accepted requests are written (a Prometheus with --web.enable-remote-write-receiver, Mimir, …). Repeatable.', collect, [])
+    .option('--remote-write.max-request-bytes <n>', 'Largest compressed request body (over it: 413).', String(10 * 1024 * 1024))
+    .option('--ha-tracker.cluster <label>', 'Label naming the HA cluster.', 'cluster')
+    .option('--ha-tracker.replica <label>', 'Label naming the replica; removed from forwarded series.', '__replica__')
+    .option('--ha-tracker.update-timeout <duration>', 'Write the elected replica\'s last-seen time to the store at most this often.', '15s')
+    .option('--ha-tracker.update-timeout-jitter-max <duration>', 'Random jitter added to the update timeout.', '5s')
+    .option('--ha-tracker.failover-timeout <duration>', 'Elect another replica after the elected one sent nothing for this long.', '30s')
+    .option('--ha-tracker.max-clusters <n>', 'Most HA clusters per tenant (0 = no limit).', '100')
+    .option('--ha-tracker.failover-sample-timeout <duration>', 'Also require the new replica\'s samples to be this much newer (0 = off; Mimir\'s sample-time failover).', '0s')
+    .option('--ha-tracker.store <kind>', 'Where elections are kept: memory (one instance).', 'memory')
+    .option('--ha-tracker.prefix <prefix>', 'Key prefix in the store.', 'ha-tracker/')
+    .option('--auth.multitenancy-enabled', 'Take the tenant from X-Scope-OrgID (else every request is tenant "anonymous").', false)
+    .option('--log.level <level>', 'Log level: debug, info, warn, error.', 'info')
+    .option('--log.format <format>', 'Log format: logfmt or json.', 'logfmt')
+    .action(async (raw: RawIngestFlags & { 'log.level': string; 'log.format': string }) => {
+      const config = parseIngestFlags(raw);
+      const logger = createLogger(raw['log.level'] as LogLevel, raw['log.format'] as LogFormat);
+      const service = await startIngestService(config, logger);
+      const shutdown = (signal: string): void => {
+        logger.info('shutting down', { signal });
+        service.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
     });
   return program;
 }

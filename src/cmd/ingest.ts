@@ -1,0 +1,140 @@
+/** `promdedup ingest`: flags, the HA tracker (in-memory store), the forwarder and the HTTP face. */
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Forwarder } from '../ingest/forwarder.js';
+import { buildIngestApi } from '../ingest/http.js';
+import { Receiver } from '../ingest/receiver.js';
+import { HaTracker } from '../ingest/tracker/tracker.js';
+import { MemoryReplicaDescStore } from '../ingest/tracker/memory-store.js';
+import { parseDuration } from '../promql/parser.js';
+import type { Logger } from '../util/log.js';
+import { FlagError, parseAddress } from './flags.js';
+
+export interface RawIngestFlags {
+  readonly httpAddress: string;
+  readonly 'remoteWrite.url': string[];
+  readonly 'remoteWrite.maxRequestBytes': string;
+  readonly 'haTracker.cluster': string;
+  readonly 'haTracker.replica': string;
+  readonly 'haTracker.updateTimeout': string;
+  readonly 'haTracker.updateTimeoutJitterMax': string;
+  readonly 'haTracker.failoverTimeout': string;
+  readonly 'haTracker.maxClusters': string;
+  readonly 'haTracker.failoverSampleTimeout': string;
+  readonly 'haTracker.store': string;
+  readonly 'haTracker.prefix': string;
+  readonly 'auth.multitenancyEnabled': boolean;
+}
+
+export interface IngestConfig {
+  readonly httpAddress: { host: string; port: number };
+  readonly remoteWriteUrls: readonly string[];
+  readonly maxRequestBytes: number;
+  readonly clusterLabel: string;
+  readonly replicaLabel: string;
+  readonly updateTimeoutMs: number;
+  readonly updateTimeoutJitterMaxMs: number;
+  readonly failoverTimeoutMs: number;
+  readonly maxClusters: number;
+  readonly failoverSampleTimeoutMs: number;
+  readonly keyPrefix: string;
+  readonly multitenancy: boolean;
+}
+
+function duration(flag: string, text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    throw new FlagError(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function count(flag: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < min) throw new FlagError(`${flag}: expected an integer >= ${min}, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+export function parseIngestFlags(raw: RawIngestFlags): IngestConfig {
+  const urls = raw['remoteWrite.url'];
+  if (urls.length === 0) throw new FlagError('at least one --remote-write.url is required');
+  for (const u of urls) {
+    let url: URL;
+    try {
+      url = new URL(u);
+    } catch {
+      throw new FlagError(`--remote-write.url ${JSON.stringify(u)}: expected an http(s):// URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FlagError(`--remote-write.url ${JSON.stringify(u)}: scheme must be http or https`);
+  }
+  const store = raw['haTracker.store'];
+  if (store !== 'memory') {
+    throw new FlagError(`--ha-tracker.store ${JSON.stringify(store)}: only "memory" is available in this version (redis and etcd are being built)`);
+  }
+  const config: IngestConfig = {
+    httpAddress: parseAddress('--http-address', raw.httpAddress),
+    remoteWriteUrls: urls,
+    maxRequestBytes: count('--remote-write.max-request-bytes', raw['remoteWrite.maxRequestBytes'], 1),
+    clusterLabel: raw['haTracker.cluster'],
+    replicaLabel: raw['haTracker.replica'],
+    updateTimeoutMs: duration('--ha-tracker.update-timeout', raw['haTracker.updateTimeout']),
+    updateTimeoutJitterMaxMs: duration('--ha-tracker.update-timeout-jitter-max', raw['haTracker.updateTimeoutJitterMax']),
+    failoverTimeoutMs: duration('--ha-tracker.failover-timeout', raw['haTracker.failoverTimeout']),
+    maxClusters: count('--ha-tracker.max-clusters', raw['haTracker.maxClusters'], 0),
+    failoverSampleTimeoutMs: duration('--ha-tracker.failover-sample-timeout', raw['haTracker.failoverSampleTimeout']),
+    keyPrefix: raw['haTracker.prefix'],
+    multitenancy: raw['auth.multitenancyEnabled'],
+  };
+  try {
+    HaTracker.validateConfig(config);
+  } catch (err) {
+    throw new FlagError(err instanceof Error ? err.message : String(err));
+  }
+  return config;
+}
+
+export interface IngestService {
+  readonly httpUrl: string;
+  close(): Promise<void>;
+}
+
+/** Decoded requests may be this many times the compressed limit (a snappy bomb is refused before decoding). */
+const DECODED_PER_COMPRESSED = 10;
+
+export async function startIngestService(config: IngestConfig, logger: Logger): Promise<IngestService> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const tracker = new HaTracker({
+    store: new MemoryReplicaDescStore(),
+    updateTimeoutMs: config.updateTimeoutMs,
+    updateTimeoutJitterMaxMs: config.updateTimeoutJitterMaxMs,
+    failoverTimeoutMs: config.failoverTimeoutMs,
+    maxClusters: config.maxClusters,
+    failoverSampleTimeoutMs: config.failoverSampleTimeoutMs,
+    keyPrefix: config.keyPrefix,
+    onElectionChange: (tenant, cluster, from, to) => logger.info('elected replica changed', { tenant, cluster, from: from ?? '', to }),
+  });
+  await tracker.loadAll();
+  const forwarder = new Forwarder(config.remoteWriteUrls.map((url) => ({ url })));
+  const receiver = new Receiver(
+    { clusterLabel: config.clusterLabel, replicaLabel: config.replicaLabel, maxDecodedBytes: config.maxRequestBytes * DECODED_PER_COMPRESSED },
+    tracker,
+    forwarder,
+  );
+  const app = buildIngestApi({ receiver, tracker, registry, maxRequestBytes: config.maxRequestBytes, multitenancy: config.multitenancy, ready: () => true });
+  // Heartbeats, failover and cleanup run in the background, as Mimir's update loop does.
+  const tick = setInterval(() => void tracker.tick(), Math.max(100, Math.min(config.updateTimeoutMs, 1000)));
+  tick.unref();
+  await app.listen({ host: config.httpAddress.host, port: config.httpAddress.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.httpAddress.port;
+  const host = config.httpAddress.host === '0.0.0.0' ? '127.0.0.1' : config.httpAddress.host;
+  logger.info('listening for remote write', { address: `${config.httpAddress.host}:${port}`, targets: config.remoteWriteUrls.join(',') });
+  return {
+    httpUrl: `http://${host}:${port}`,
+    async close() {
+      clearInterval(tick);
+      await app.close();
+      await forwarder.close();
+    },
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * `promdedup ingest`'s HTTP face: remote-write pushes, the HA tracker status page (Mimir's path),
+ * health, readiness and metrics.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { HaTracker } from './tracker/tracker.js';
+import type { Receiver } from './receiver.js';
+
+export interface IngestHttpOptions {
+  readonly receiver: Receiver;
+  readonly tracker: HaTracker;
+  readonly registry: Registry;
+  /** --remote-write.max-request-bytes: compressed body limit (over it: 413). */
+  readonly maxRequestBytes: number;
+  /** X-Scope-OrgID picks the tenant (else every request is tenant "anonymous"). */
+  readonly multitenancy: boolean;
+  ready(): boolean;
+}
+
+const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function buildIngestApi(o: IngestHttpOptions): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: o.maxRequestBytes, return503OnClosing: true });
+  const pushed = new Counter({
+    name: 'promdedup_ingest_requests_total',
+    help: 'Remote-write requests by outcome (accepted: leader, deduped: follower, non-ha, rejected, failed).',
+    labelNames: ['outcome'] as const,
+    registers: [o.registry],
+  });
+  const deduped = new Counter({
+    name: 'promdedup_deduped_samples_total',
+    help: 'Samples dropped because they came from a non-elected replica.',
+    labelNames: ['tenant', 'cluster'] as const,
+    registers: [o.registry],
+  });
+  const nonHa = new Counter({ name: 'promdedup_non_ha_samples_received_total', help: 'Samples of requests without both HA labels.', labelNames: ['tenant'] as const, registers: [o.registry] });
+  const latency = new Histogram({
+    name: 'promdedup_ingest_request_duration_seconds',
+    help: 'Remote-write request latency by status code.',
+    labelNames: ['status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [o.registry],
+  });
+
+  // Remote-write bodies are snappy-compressed protobuf: every body is taken as bytes and the
+  // receiver checks Content-Type and Content-Encoding itself (415 with a reason).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  const push = async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply): Promise<string> => {
+    const started = performance.now();
+    const tenantHeader = req.headers['x-scope-orgid'];
+    const tenant = o.multitenancy ? (typeof tenantHeader === 'string' ? tenantHeader : '') : 'anonymous';
+    if (tenant === '') {
+      reply.code(401);
+      return 'no org id';
+    }
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const answer = await o.receiver.push({
+      body,
+      contentEncoding: req.headers['content-encoding'],
+      contentType: req.headers['content-type'],
+      tenant,
+    });
+    pushed.inc({ outcome: answer.outcome });
+    if (answer.outcome === 'deduped') deduped.inc({ tenant, cluster: answer.cluster }, answer.samples);
+    if (answer.outcome === 'non-ha') nonHa.inc({ tenant }, answer.samples);
+    latency.observe({ status: String(answer.status) }, (performance.now() - started) / 1000);
+    reply.code(answer.status).type('text/plain; charset=utf-8');
+    return answer.body;
+  };
+  app.post('/api/v1/push', push);
+  app.post('/api/v1/write', push);
+
+  app.get('/distributor/ha_tracker', async (req, reply) => {
+    const rows = o.tracker.status();
+    if ((req.headers.accept ?? '').includes('application/json')) {
+      reply.type('application/json');
+      return JSON.stringify({ elected: rows });
+    }
+    reply.type('text/html; charset=utf-8');
+    const tr = rows
+      .map(
+        (r) =>
+          `<tr><td>${escape(r.tenant)}</td><td>${escape(r.cluster)}</td><td>${escape(r.replica)}</td><td>${new Date(r.electedAt).toISOString()}</td>` +
+          `<td>${new Date(r.lastSeen).toISOString()}</td><td>${Math.round(r.untilUpdateMs / 1000)}s</td><td>${Math.round(r.untilFailoverMs / 1000)}s</td></tr>`,
+      )
+      .join('\n');
+    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>HA tracker</title></head><body><h1>HA tracker</h1>
+<table border="1"><thead><tr><th>Tenant</th><th>Cluster</th><th>Elected replica</th><th>Elected at</th><th>Last seen</th><th>Until update</th><th>Until failover</th></tr></thead>
+<tbody>${tr}</tbody></table></body></html>\n`;
+  });
+  app.get('/-/healthy', async (_req, reply) => {
+    reply.type('text/plain');
+    return 'promdedup ingest is Healthy.\n';
+  });
+  app.get('/-/ready', async (_req, reply) => {
+    reply.type('text/plain');
+    if (!o.ready()) {
+      reply.code(503);
+      return 'promdedup ingest is not ready yet.\n';
+    }
+    return 'promdedup ingest is Ready.\n';
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.type(o.registry.contentType);
+    return o.registry.metrics();
+  });
+  return app;
+}

@@ -1,0 +1,122 @@
+/**
+ * `promdedup ingest` end to end (in-memory tracker): two replicas of one cluster remote-write
+ * through it to a real Prometheus with the remote-write receiver. The first replica is elected, the
+ * other gets 202 and Mimir's body, the forwarded series carry no `__replica__` label, and when the
+ * elected replica goes quiet for the failover timeout the other one's samples flow. Bad bodies get
+ * 415 / 400 / 413.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeBody } from '../../src/ingest/remote-write/body.js';
+import { encodeWriteRequest } from '../../src/ingest/remote-write/v1-reference.js';
+import { sleep, terminate, waitReady } from '../support/child-process.js';
+import { freePort, prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { ensureQuerierBuilt, querierEntryPoint } from '../support/querier-process.js';
+
+/** Fixed sample times (2024-01-01), so the test sees the same data on any day. */
+const T0 = 1_704_067_200_000;
+
+function writeRequest(replica: string | null, value: number, t: number, job = 'api'): Uint8Array {
+  const labels = [
+    { name: '__name__', value: 'requests_total' },
+    ...(replica !== null ? [{ name: '__replica__', value: replica }] : []),
+    { name: 'cluster', value: 'eu1' },
+    { name: 'job', value: job },
+  ];
+  return encodeBody(encodeWriteRequest({ timeseries: [{ labels, samples: [{ value, timestamp: t }], exemplars: [], histograms: [] }], metadata: [] }));
+}
+
+describe.skipIf(!prometheusAvailable())('promdedup ingest', () => {
+  let sink: PrometheusServer;
+  let child: ChildProcess;
+  let url = '';
+  let logs = '';
+
+  const push = async (body: Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> => {
+    const res = await fetch(`${url}/api/v1/push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0', ...headers },
+      body,
+    });
+    return { status: res.status, text: await res.text() };
+  };
+
+  const sinkSeries = async (time: number): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
+    const res = await fetch(`${sink.url}/api/v1/query?query=${encodeURIComponent('requests_total')}&time=${time / 1000}`);
+    return ((await res.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result;
+  };
+
+  beforeAll(async () => {
+    ensureQuerierBuilt();
+    sink = await startPrometheus({ extraArgs: ['--web.enable-remote-write-receiver'] });
+    const port = await freePort();
+    child = spawn(
+      process.execPath,
+      [
+        querierEntryPoint(),
+        'ingest',
+        `--http-address=127.0.0.1:${port}`,
+        `--remote-write.url=${sink.url}/api/v1/write`,
+        '--ha-tracker.update-timeout=1s',
+        '--ha-tracker.update-timeout-jitter-max=0s',
+        '--ha-tracker.failover-timeout=2s',
+        '--remote-write.max-request-bytes=65536',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
+    url = `http://127.0.0.1:${port}`;
+    await waitReady({ name: 'promdedup ingest', url, child, timeoutMs: 30_000, output: () => logs, spawnError: () => null });
+  }, 120_000);
+
+  afterAll(async () => {
+    if (child) await terminate(child);
+    await sink?.stop();
+  });
+
+  it('elects the first replica, answers the other 202, forwards without __replica__, fails over when the leader goes quiet', async () => {
+    expect(await push(writeRequest('a', 1, T0))).toEqual({ status: 200, text: '' });
+    const follower = await push(writeRequest('b', 2, T0));
+    expect(follower.status).toBe(202);
+    expect(follower.text).toBe('replicas did not match, rejecting sample: replica=b, elected=a');
+    let series = await sinkSeries(T0);
+    expect(series).toEqual([{ metric: { __name__: 'requests_total', cluster: 'eu1', job: 'api' }, value: [T0 / 1000, '1'] }]);
+
+    // a goes quiet; b keeps sending. After the failover timeout (2 s) a tick elects b.
+    let t = T0;
+    let accepted = false;
+    for (let i = 0; i < 40 && !accepted; i++) {
+      t += 15_000;
+      const r = await push(writeRequest('b', 2, t));
+      accepted = r.status === 200;
+      if (!accepted) expect(r.status).toBe(202);
+      else expect(r.text).toBe('');
+      await sleep(200);
+    }
+    expect(accepted).toBe(true);
+    series = await sinkSeries(t);
+    expect(series).toEqual([{ metric: { __name__: 'requests_total', cluster: 'eu1', job: 'api' }, value: [t / 1000, '2'] }]);
+    expect(logs).toMatch(/elected replica changed.*cluster=eu1.*to=b/);
+    // The page shows b elected.
+    const page = (await (await fetch(`${url}/distributor/ha_tracker`, { headers: { accept: 'application/json' } })).json()) as { elected: { cluster: string; replica: string }[] };
+    expect(page.elected).toEqual([expect.objectContaining({ cluster: 'eu1', replica: 'b' })]);
+  }, 30_000);
+
+  it('passes requests without both HA labels on unchanged', async () => {
+    expect((await push(writeRequest(null, 5, T0 + 3_600_000, 'batch'))).status).toBe(200);
+    const res = await fetch(`${sink.url}/api/v1/query?query=${encodeURIComponent('requests_total{job="batch"}')}&time=${(T0 + 3_600_000) / 1000}`);
+    const body = (await res.json()) as { data: { result: { metric: Record<string, string> }[] } };
+    expect(body.data.result.map((r) => r.metric)).toEqual([{ __name__: 'requests_total', cluster: 'eu1', job: 'batch' }]);
+  });
+
+  it('refuses bad bodies with the right status and a reason', async () => {
+    expect((await push(writeRequest('a', 1, T0), { 'content-type': 'application/json' })).status).toBe(415);
+    expect((await push(writeRequest('a', 1, T0), { 'content-encoding': 'gzip' })).status).toBe(415);
+    const broken = await push(new Uint8Array([0xff, 0xff, 0xff, 0x7f, 0x01, 0x02]));
+    expect(broken.status).toBe(400);
+    expect(broken.text).not.toBe('');
+    expect((await push(new Uint8Array(70_000))).status).toBe(413);
+    expect((await fetch(`${url}/-/healthy`)).status).toBe(200);
+  });
+});

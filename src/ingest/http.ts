@@ -67,6 +67,11 @@ export function buildIngestApi(o: IngestHttpOptions): FastifyInstance {
     if (answer.outcome === 'non-ha') nonHa.inc({ tenant }, answer.samples);
     latency.observe({ status: String(answer.status) }, (performance.now() - started) / 1000);
     reply.code(answer.status).type('text/plain; charset=utf-8');
+    if (answer.written !== undefined) {
+      reply.header('X-Prometheus-Remote-Write-Samples-Written', String(answer.written.samples));
+      reply.header('X-Prometheus-Remote-Write-Histograms-Written', String(answer.written.histograms));
+      reply.header('X-Prometheus-Remote-Write-Exemplars-Written', String(answer.written.exemplars));
+    }
     return answer.body;
   };
   app.post('/api/v1/push', push);

@@ -34,6 +34,8 @@ export interface PushAnswer {
   readonly outcome: 'accepted' | 'deduped' | 'non-ha' | 'rejected' | 'failed';
   readonly samples: number;
   readonly cluster: string;
+  /** Remote write 2.0: what was written, for the X-Prometheus-Remote-Write-*-Written headers. */
+  readonly written?: { readonly samples: number; readonly histograms: number; readonly exemplars: number };
 }
 
 export class Receiver {
@@ -49,11 +51,13 @@ export class Receiver {
     let message: Uint8Array;
     let first: readonly Label[];
     let samples: number;
+    let counts: { samples: number; histograms: number; exemplars: number };
     try {
       ({ version, message } = decodeBody(req.body, req.contentEncoding, req.contentType, this.config.maxDecodedBytes));
       const summary = version === 1 ? inspectWriteRequest(message) : inspectWriteRequestV2(message);
       first = summary.firstSeriesLabels;
       samples = summary.samples + summary.histograms;
+      counts = { samples: summary.samples, histograms: summary.histograms, exemplars: summary.exemplars };
     } catch (err) {
       if (err instanceof RemoteWriteDecodeError) return { status: err.status, body: err.message, outcome: 'rejected', samples: 0, cluster: '' };
       throw err;
@@ -81,6 +85,6 @@ export class Receiver {
     headers['x-prometheus-remote-write-version'] = version === 1 ? '0.1.0' : '2.0.0';
     const forwarded = await this.forwarder.forward(forwardBody, headers);
     if (forwarded.status >= 300) return { status: forwarded.status, body: forwarded.message, outcome: 'failed', samples, cluster: cluster ?? '' };
-    return { status: 200, body: '', outcome, samples, cluster: cluster ?? '' };
+    return { status: 200, body: '', outcome, samples, cluster: cluster ?? '', ...(version === 2 ? { written: counts } : {}) };
   }
 }

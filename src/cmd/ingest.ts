@@ -5,6 +5,8 @@ import { buildIngestApi } from '../ingest/http.js';
 import { Receiver } from '../ingest/receiver.js';
 import { HaTracker } from '../ingest/tracker/tracker.js';
 import { MemoryReplicaDescStore } from '../ingest/tracker/memory-store.js';
+import { RedisReplicaDescStore } from '../ingest/tracker/redis-store.js';
+import type { ReplicaDescStore } from '../ingest/tracker/kv.js';
 import { parseDuration } from '../promql/parser.js';
 import type { Logger } from '../util/log.js';
 import { FlagError, parseAddress } from './flags.js';
@@ -22,6 +24,10 @@ export interface RawIngestFlags {
   readonly 'haTracker.failoverSampleTimeout': string;
   readonly 'haTracker.store': string;
   readonly 'haTracker.prefix': string;
+  readonly 'haTracker.redis.address'?: string;
+  readonly 'haTracker.redis.password'?: string;
+  readonly 'haTracker.redis.db'?: string;
+  readonly 'haTracker.redis.tls'?: boolean;
   readonly 'auth.multitenancyEnabled': boolean;
 }
 
@@ -38,6 +44,7 @@ export interface IngestConfig {
   readonly failoverSampleTimeoutMs: number;
   readonly keyPrefix: string;
   readonly multitenancy: boolean;
+  readonly store: { readonly kind: 'memory' } | { readonly kind: 'redis'; readonly address: string; readonly password: string; readonly db: number; readonly tls: boolean };
 }
 
 function duration(flag: string, text: string): number {
@@ -66,9 +73,16 @@ export function parseIngestFlags(raw: RawIngestFlags): IngestConfig {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FlagError(`--remote-write.url ${JSON.stringify(u)}: scheme must be http or https`);
   }
-  const store = raw['haTracker.store'];
-  if (store !== 'memory') {
-    throw new FlagError(`--ha-tracker.store ${JSON.stringify(store)}: only "memory" is available in this version (redis and etcd are being built)`);
+  const kind = raw['haTracker.store'];
+  let store: IngestConfig['store'];
+  if (kind === 'memory') store = { kind };
+  else if (kind === 'redis') {
+    const address = raw['haTracker.redis.address'] ?? '';
+    if (address === '') throw new FlagError('--ha-tracker.store=redis needs --ha-tracker.redis.address (host:port)');
+    parseAddress('--ha-tracker.redis.address', address);
+    store = { kind, address, password: raw['haTracker.redis.password'] ?? '', db: count('--ha-tracker.redis.db', raw['haTracker.redis.db'] ?? '0', 0), tls: raw['haTracker.redis.tls'] ?? false };
+  } else {
+    throw new FlagError(`--ha-tracker.store ${JSON.stringify(kind)}: expected memory or redis (etcd is being built)`);
   }
   const config: IngestConfig = {
     httpAddress: parseAddress('--http-address', raw.httpAddress),
@@ -83,6 +97,7 @@ export function parseIngestFlags(raw: RawIngestFlags): IngestConfig {
     failoverSampleTimeoutMs: duration('--ha-tracker.failover-sample-timeout', raw['haTracker.failoverSampleTimeout']),
     keyPrefix: raw['haTracker.prefix'],
     multitenancy: raw['auth.multitenancyEnabled'],
+    store,
   };
   try {
     HaTracker.validateConfig(config);
@@ -103,8 +118,20 @@ const DECODED_PER_COMPRESSED = 10;
 export async function startIngestService(config: IngestConfig, logger: Logger): Promise<IngestService> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  let store: ReplicaDescStore;
+  let closeStore = async (): Promise<void> => {};
+  if (config.store.kind === 'redis') {
+    const redis = new RedisReplicaDescStore({ address: config.store.address, password: config.store.password, db: config.store.db, tls: config.store.tls });
+    try {
+      await redis.connect();
+    } catch (err) {
+      throw new Error(`--ha-tracker.redis.address ${config.store.address}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    store = redis;
+    closeStore = () => redis.close();
+  } else store = new MemoryReplicaDescStore();
   const tracker = new HaTracker({
-    store: new MemoryReplicaDescStore(),
+    store,
     updateTimeoutMs: config.updateTimeoutMs,
     updateTimeoutJitterMaxMs: config.updateTimeoutJitterMaxMs,
     failoverTimeoutMs: config.failoverTimeoutMs,
@@ -113,7 +140,9 @@ export async function startIngestService(config: IngestConfig, logger: Logger): 
     keyPrefix: config.keyPrefix,
     onElectionChange: (tenant, cluster, from, to) => logger.info('elected replica changed', { tenant, cluster, from: from ?? '', to }),
   });
+  // A shared store: every election is loaded before serving, and other instances' changes are followed.
   await tracker.loadAll();
+  const unwatch = tracker.watchStore();
   const forwarder = new Forwarder(config.remoteWriteUrls.map((url) => ({ url })));
   const receiver = new Receiver(
     { clusterLabel: config.clusterLabel, replicaLabel: config.replicaLabel, maxDecodedBytes: config.maxRequestBytes * DECODED_PER_COMPRESSED },
@@ -133,8 +162,10 @@ export async function startIngestService(config: IngestConfig, logger: Logger): 
     httpUrl: `http://${host}:${port}`,
     async close() {
       clearInterval(tick);
+      unwatch();
       await app.close();
       await forwarder.close();
+      await closeStore();
     },
   };
 }

@@ -12,6 +12,7 @@ import { encodeWriteRequest } from '../../src/ingest/remote-write/v1-reference.j
 import { sleep, terminate, waitReady } from '../support/child-process.js';
 import { freePort, prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { ensureQuerierBuilt, querierEntryPoint } from '../support/querier-process.js';
+import { redisAvailable, startRedis, type RedisServer } from '../support/redis-server.js';
 
 /** Fixed sample times (2024-01-01), so the test sees the same data on any day. */
 const T0 = 1_704_067_200_000;
@@ -26,20 +27,60 @@ function writeRequest(replica: string | null, value: number, t: number, job = 'a
   return encodeBody(encodeWriteRequest({ timeseries: [{ labels, samples: [{ value, timestamp: t }], exemplars: [], histograms: [] }], metadata: [] }));
 }
 
+async function pushTo(url: string, body: Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${url}/api/v1/push`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0', ...headers },
+    body,
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+/** Starts `promdedup ingest` with these flags on a free port; resolves once it is ready. */
+async function startIngest(args: string[]): Promise<{ url: string; child: ChildProcess; logs(): string }> {
+  const port = await freePort();
+  let logs = '';
+  const child = spawn(process.execPath, [querierEntryPoint(), 'ingest', `--http-address=127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady({ name: 'promdedup ingest', url, child, timeoutMs: 30_000, output: () => logs, spawnError: () => null });
+  return { url, child, logs: () => logs };
+}
+
+describe.skipIf(!prometheusAvailable() || !redisAvailable())('promdedup ingest: two instances sharing Redis', () => {
+  let sink: PrometheusServer;
+  let redis: RedisServer;
+  const instances: { url: string; child: ChildProcess }[] = [];
+
+  beforeAll(async () => {
+    ensureQuerierBuilt();
+    [sink, redis] = await Promise.all([startPrometheus({ extraArgs: ['--web.enable-remote-write-receiver'] }), startRedis()]);
+    for (let i = 0; i < 2; i++) {
+      instances.push(await startIngest([`--remote-write.url=${sink.url}/api/v1/write`, '--ha-tracker.store=redis', `--ha-tracker.redis.address=${redis.address}`]));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const i of instances) await terminate(i.child);
+    await redis?.stop();
+    await sink?.stop();
+  });
+
+  it('elect the same leader: the replica the first one elected is the one the second one follows', async () => {
+    const [one, two] = instances;
+    expect((await pushTo(one!.url, writeRequest('a', 1, T0))).status).toBe(200);
+    const follower = await pushTo(two!.url, writeRequest('b', 2, T0));
+    expect(follower).toEqual({ status: 202, text: 'replicas did not match, rejecting sample: replica=b, elected=a' });
+    expect((await pushTo(two!.url, writeRequest('a', 3, T0 + 15_000))).status).toBe(200);
+  });
+});
+
 describe.skipIf(!prometheusAvailable())('promdedup ingest', () => {
   let sink: PrometheusServer;
-  let child: ChildProcess;
+  let ingest: { url: string; child: ChildProcess; logs(): string };
   let url = '';
-  let logs = '';
-
-  const push = async (body: Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> => {
-    const res = await fetch(`${url}/api/v1/push`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0', ...headers },
-      body,
-    });
-    return { status: res.status, text: await res.text() };
-  };
+  const push = (body: Uint8Array, headers: Record<string, string> = {}) => pushTo(url, body, headers);
 
   const sinkSeries = async (time: number): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
     const res = await fetch(`${sink.url}/api/v1/query?query=${encodeURIComponent('requests_total')}&time=${time / 1000}`);
@@ -49,29 +90,18 @@ describe.skipIf(!prometheusAvailable())('promdedup ingest', () => {
   beforeAll(async () => {
     ensureQuerierBuilt();
     sink = await startPrometheus({ extraArgs: ['--web.enable-remote-write-receiver'] });
-    const port = await freePort();
-    child = spawn(
-      process.execPath,
-      [
-        querierEntryPoint(),
-        'ingest',
-        `--http-address=127.0.0.1:${port}`,
-        `--remote-write.url=${sink.url}/api/v1/write`,
-        '--ha-tracker.update-timeout=1s',
-        '--ha-tracker.update-timeout-jitter-max=0s',
-        '--ha-tracker.failover-timeout=2s',
-        '--remote-write.max-request-bytes=65536',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
-    url = `http://127.0.0.1:${port}`;
-    await waitReady({ name: 'promdedup ingest', url, child, timeoutMs: 30_000, output: () => logs, spawnError: () => null });
+    ingest = await startIngest([
+      `--remote-write.url=${sink.url}/api/v1/write`,
+      '--ha-tracker.update-timeout=1s',
+      '--ha-tracker.update-timeout-jitter-max=0s',
+      '--ha-tracker.failover-timeout=2s',
+      '--remote-write.max-request-bytes=65536',
+    ]);
+    url = ingest.url;
   }, 120_000);
 
   afterAll(async () => {
-    if (child) await terminate(child);
+    if (ingest) await terminate(ingest.child);
     await sink?.stop();
   });
 
@@ -97,7 +127,7 @@ describe.skipIf(!prometheusAvailable())('promdedup ingest', () => {
     expect(accepted).toBe(true);
     series = await sinkSeries(t);
     expect(series).toEqual([{ metric: { __name__: 'requests_total', cluster: 'eu1', job: 'api' }, value: [t / 1000, '2'] }]);
-    expect(logs).toMatch(/elected replica changed.*cluster=eu1.*to=b/);
+    expect(ingest.logs()).toMatch(/elected replica changed.*cluster=eu1.*to=b/);
     // The page shows b elected.
     const page = (await (await fetch(`${url}/distributor/ha_tracker`, { headers: { accept: 'application/json' } })).json()) as { elected: { cluster: string; replica: string }[] };
     expect(page.elected).toEqual([expect.objectContaining({ cluster: 'eu1', replica: 'b' })]);

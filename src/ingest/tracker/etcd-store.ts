@@ -75,6 +75,8 @@ export class EtcdReplicaDescStore implements ReplicaDescStore {
   async cas(key: string, update: ReplicaDescUpdate): Promise<ReplicaDesc | null> {
     const full = this.full(key);
     for (let attempt = 1; attempt <= this.maxCasAttempts; attempt++) {
+      // Contenders that lost together would otherwise retry in lock-step: spread them out a little.
+      if (attempt > 1) await sleep(Math.random() * Math.min(100, 5 * 2 ** attempt));
       const res = await this.client.get(full).exec();
       const kv = res.kvs[0];
       const current = kv ? decode(kv) : null;
@@ -178,6 +180,8 @@ export class EtcdReplicaDescStore implements ReplicaDescStore {
     return key.startsWith(this.prefix) ? key.slice(this.prefix.length) : key;
   }
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function decode(kv: IKeyValue): ReplicaDesc {
   const desc = tryDecode(kv);

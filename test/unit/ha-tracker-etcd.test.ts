@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdReplicaDescStore, type EtcdReplicaDescStoreOptions } from '../../src/ingest/tracker/etcd-store.js';
 import { HaTracker, replicaKey, type ReplicaDesc } from '../../src/ingest/tracker/index.js';
@@ -23,6 +24,16 @@ async function eventually(check: () => boolean | Promise<boolean>, what: string,
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
+}
+
+/** A plain put by someone else, finished before this returns. */
+function blindPutSync(url: string, k: string, value: string): void {
+  const b64 = (v: string) => Buffer.from(v).toString('base64');
+  const body = JSON.stringify({ key: b64(k), value: b64(value) });
+  const script = `fetch(${JSON.stringify(`${url}/v3/kv/put`)}, { method: 'POST', body: ${JSON.stringify(body)} })
+    .then((r) => { if (r.status !== 200) process.exit(2); }, () => process.exit(3));`;
+  const r = spawnSync(process.execPath, ['-e', script], { stdio: 'ignore', timeout: 10_000 });
+  if (r.status !== 0) throw new Error(`blind put failed: status ${r.status}`);
 }
 
 let prefixCounter = 0;
@@ -124,31 +135,18 @@ describe.skipIf(!etcdAvailable())('EtcdReplicaDescStore against a real etcd', ()
   it('cas gives up with a clear error after the bounded number of lost races', async () => {
     const prefix = freshPrefix();
     const a = open(prefix, { maxCasAttempts: 3 });
-    const b = open(prefix);
     await a.cas(key('t', 'c'), () => desc('r1'));
     let calls = 0;
-    // Every time `a` has computed its update, `b` sneaks a write in before `a`'s transaction is sent; the
-    // write is started synchronously inside the update, and the transaction waits for it via the await below.
-    const sneak: Promise<unknown>[] = [];
-    const racing = a.cas(key('t', 'c'), (current) => {
+    // Every time `a` has computed its update, another client has already rewritten the key: the write is done
+    // synchronously (a child process putting through etcd's JSON gateway) so it surely lands before a's txn.
+    const result = a.cas(key('t', 'c'), (current) => {
       calls++;
-      sneak.push(b.cas(key('t', 'c'), (cur) => ({ ...cur!, receivedAt: cur!.receivedAt + 1 })));
+      blindPutSync(etcd.url, prefix + key('t', 'c'), JSON.stringify(desc('r1', T0 + calls)));
       return { ...current!, replica: 'never' };
     });
-    // The sneaking writes usually win; if one happens to lose, `a` may succeed instead: both are valid, but a
-    // success must then still be a consistent record and never be silently lost.
-    const outcome = await racing.then(
-      (v) => ({ ok: true as const, v }),
-      (e: unknown) => ({ ok: false as const, e }),
-    );
-    await Promise.all(sneak);
-    if (outcome.ok) {
-      expect(outcome.v?.replica).toBe('never');
-    } else {
-      expect(String(outcome.e)).toMatch(/lost the race 3 times/);
-      expect(calls).toBe(3);
-      expect((await a.get(key('t', 'c')))?.replica).toBe('r1');
-    }
+    await expect(result).rejects.toThrow(/CAS on ha-tracker\/t\/c lost the race 3 times in a row/);
+    expect(calls).toBe(3);
+    expect(await a.get(key('t', 'c'))).toEqual(desc('r1', T0 + 3));
   });
 
   it("watch sees another instance's put and delete, and stops after unsubscribe", async () => {

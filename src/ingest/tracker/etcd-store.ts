@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import { Etcd3, type IKeyValue, type IOptions, type Watcher } from 'etcd3';
 import type { ReplicaDesc, ReplicaDescChange, ReplicaDescStore, ReplicaDescUpdate } from './kv.js';
 
@@ -15,7 +16,7 @@ export interface EtcdReplicaDescStoreOptions {
   maxCasAttempts?: number;
   username?: string;
   password?: string;
-  /** PEM file paths. `ca` alone = server-authenticated TLS; with cert and key = mutual TLS. */
+  /** PEM file paths, each optional: `ca` overrides the trusted roots; `cert` + `key` (together) = mutual TLS. */
   tls?: { ca?: string; cert?: string; key?: string };
 }
 
@@ -57,9 +58,9 @@ export class EtcdReplicaDescStore implements ReplicaDescStore {
     if (options.tls) {
       const { ca, cert, key } = options.tls;
       if ((cert === undefined) !== (key === undefined)) throw new Error('etcd store: tls.cert and tls.key go together');
-      if (ca === undefined) throw new Error('etcd store: tls.ca is required for TLS');
       clientOptions.credentials = {
-        rootCertificate: readFileSync(ca),
+        // Without a CA file the server is verified against Node's bundled roots.
+        rootCertificate: ca !== undefined ? readFileSync(ca) : Buffer.from(rootCertificates.join('\n')),
         ...(cert !== undefined && key !== undefined ? { certChain: readFileSync(cert), privateKey: readFileSync(key) } : {}),
       };
     }

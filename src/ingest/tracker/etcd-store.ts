@@ -167,7 +167,10 @@ export class EtcdReplicaDescStore implements ReplicaDescStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.watchesReady();
+    // A watch still being set up (etcd unreachable) is cancelled by its own handler once it starts; don't hang on it.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.watchesReady(), new Promise<void>((r) => (timer = setTimeout(r, 1000)))]);
+    clearTimeout(timer);
     await Promise.all([...this.watchers].map((w) => w.cancel().catch(() => {})));
     this.watchers.clear();
     this.client.close();

@@ -6,6 +6,7 @@ import { Receiver } from '../ingest/receiver.js';
 import { HaTracker } from '../ingest/tracker/tracker.js';
 import { MemoryReplicaDescStore } from '../ingest/tracker/memory-store.js';
 import { RedisReplicaDescStore } from '../ingest/tracker/redis-store.js';
+import { EtcdReplicaDescStore } from '../ingest/tracker/etcd-store.js';
 import type { ReplicaDescStore } from '../ingest/tracker/kv.js';
 import { parseDuration } from '../promql/parser.js';
 import type { Logger } from '../util/log.js';
@@ -28,6 +29,12 @@ export interface RawIngestFlags {
   readonly 'haTracker.redis.password'?: string;
   readonly 'haTracker.redis.db'?: string;
   readonly 'haTracker.redis.tls'?: boolean;
+  readonly 'haTracker.etcd.endpoints'?: string[];
+  readonly 'haTracker.etcd.username'?: string;
+  readonly 'haTracker.etcd.password'?: string;
+  readonly 'haTracker.etcd.tlsCaPath'?: string;
+  readonly 'haTracker.etcd.tlsCertPath'?: string;
+  readonly 'haTracker.etcd.tlsKeyPath'?: string;
   readonly 'auth.multitenancyEnabled': boolean;
 }
 
@@ -44,7 +51,16 @@ export interface IngestConfig {
   readonly failoverSampleTimeoutMs: number;
   readonly keyPrefix: string;
   readonly multitenancy: boolean;
-  readonly store: { readonly kind: 'memory' } | { readonly kind: 'redis'; readonly address: string; readonly password: string; readonly db: number; readonly tls: boolean };
+  readonly store:
+    | { readonly kind: 'memory' }
+    | { readonly kind: 'redis'; readonly address: string; readonly password: string; readonly db: number; readonly tls: boolean }
+    | {
+        readonly kind: 'etcd';
+        readonly endpoints: readonly string[];
+        readonly username: string;
+        readonly password: string;
+        readonly tls: { readonly ca: string; readonly cert: string; readonly key: string };
+      };
 }
 
 function duration(flag: string, text: string): number {
@@ -81,8 +97,14 @@ export function parseIngestFlags(raw: RawIngestFlags): IngestConfig {
     if (address === '') throw new FlagError('--ha-tracker.store=redis needs --ha-tracker.redis.address (host:port)');
     parseAddress('--ha-tracker.redis.address', address);
     store = { kind, address, password: raw['haTracker.redis.password'] ?? '', db: count('--ha-tracker.redis.db', raw['haTracker.redis.db'] ?? '0', 0), tls: raw['haTracker.redis.tls'] ?? false };
+  } else if (kind === 'etcd') {
+    const endpoints = (raw['haTracker.etcd.endpoints'] ?? []).flatMap((e) => e.split(',')).map((e) => e.trim()).filter((e) => e !== '');
+    if (endpoints.length === 0) throw new FlagError('--ha-tracker.store=etcd needs --ha-tracker.etcd.endpoints (host:port or http(s)://host:port)');
+    const tls = { ca: raw['haTracker.etcd.tlsCaPath'] ?? '', cert: raw['haTracker.etcd.tlsCertPath'] ?? '', key: raw['haTracker.etcd.tlsKeyPath'] ?? '' };
+    if ((tls.cert === '') !== (tls.key === '')) throw new FlagError('--ha-tracker.etcd.tls-cert-path and --ha-tracker.etcd.tls-key-path go together');
+    store = { kind, endpoints, username: raw['haTracker.etcd.username'] ?? '', password: raw['haTracker.etcd.password'] ?? '', tls };
   } else {
-    throw new FlagError(`--ha-tracker.store ${JSON.stringify(kind)}: expected memory or redis (etcd is being built)`);
+    throw new FlagError(`--ha-tracker.store ${JSON.stringify(kind)}: expected memory, redis or etcd`);
   }
   const config: IngestConfig = {
     httpAddress: parseAddress('--http-address', raw.httpAddress),
@@ -129,6 +151,16 @@ export async function startIngestService(config: IngestConfig, logger: Logger): 
     }
     store = redis;
     closeStore = () => redis.close();
+  } else if (config.store.kind === 'etcd') {
+    const c = config.store;
+    const secure = c.tls.ca !== '' || c.tls.cert !== '';
+    const etcd = new EtcdReplicaDescStore({
+      endpoints: c.endpoints.map((e) => (/^https?:\/\//.test(e) ? e : `${secure ? 'https' : 'http'}://${e}`)),
+      ...(c.username !== '' ? { username: c.username, password: c.password } : {}),
+      ...(secure ? { tls: { ...(c.tls.ca !== '' ? { ca: c.tls.ca } : {}), ...(c.tls.cert !== '' ? { cert: c.tls.cert, key: c.tls.key } : {}) } } : {}),
+    });
+    store = etcd;
+    closeStore = () => etcd.close();
   } else store = new MemoryReplicaDescStore();
   const tracker = new HaTracker({
     store,
@@ -141,7 +173,12 @@ export async function startIngestService(config: IngestConfig, logger: Logger): 
     onElectionChange: (tenant, cluster, from, to) => logger.info('elected replica changed', { tenant, cluster, from: from ?? '', to }),
   });
   // A shared store: every election is loaded before serving, and other instances' changes are followed.
-  await tracker.loadAll();
+  try {
+    await tracker.loadAll();
+  } catch (err) {
+    await closeStore();
+    throw new Error(`--ha-tracker.store=${config.store.kind}: cannot load the elections: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const unwatch = tracker.watchStore();
   const forwarder = new Forwarder(config.remoteWriteUrls.map((url) => ({ url })));
   const receiver = new Receiver(

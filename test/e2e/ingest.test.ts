@@ -12,7 +12,8 @@ import { encodeWriteRequest } from '../../src/ingest/remote-write/v1-reference.j
 import { sleep, terminate, waitReady } from '../support/child-process.js';
 import { freePort, prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { ensureQuerierBuilt, querierEntryPoint } from '../support/querier-process.js';
-import { redisAvailable, startRedis, type RedisServer } from '../support/redis-server.js';
+import { redisAvailable, startRedis } from '../support/redis-server.js';
+import { etcdAvailable, startEtcd } from '../support/etcd-server.js';
 
 /** Fixed sample times (2024-01-01), so the test sees the same data on any day. */
 const T0 = 1_704_067_200_000;
@@ -48,33 +49,57 @@ async function startIngest(args: string[]): Promise<{ url: string; child: ChildP
   return { url, child, logs: () => logs };
 }
 
-describe.skipIf(!prometheusAvailable() || !redisAvailable())('promdedup ingest: two instances sharing Redis', () => {
-  let sink: PrometheusServer;
-  let redis: RedisServer;
-  const instances: { url: string; child: ChildProcess }[] = [];
+interface SharedStore {
+  readonly flags: string[];
+  stop(): Promise<void>;
+}
 
-  beforeAll(async () => {
-    ensureQuerierBuilt();
-    [sink, redis] = await Promise.all([startPrometheus({ extraArgs: ['--web.enable-remote-write-receiver'] }), startRedis()]);
-    for (let i = 0; i < 2; i++) {
-      instances.push(await startIngest([`--remote-write.url=${sink.url}/api/v1/write`, '--ha-tracker.store=redis', `--ha-tracker.redis.address=${redis.address}`]));
-    }
-  }, 120_000);
+const sharedStores: { name: string; available: () => boolean; start: () => Promise<SharedStore> }[] = [
+  {
+    name: 'Redis',
+    available: redisAvailable,
+    start: async () => {
+      const r = await startRedis();
+      return { flags: ['--ha-tracker.store=redis', `--ha-tracker.redis.address=${r.address}`], stop: () => r.stop() };
+    },
+  },
+  {
+    name: 'etcd',
+    available: etcdAvailable,
+    start: async () => {
+      const e = await startEtcd();
+      return { flags: ['--ha-tracker.store=etcd', `--ha-tracker.etcd.endpoints=${e.url}`], stop: () => e.stop() };
+    },
+  },
+];
 
-  afterAll(async () => {
-    for (const i of instances) await terminate(i.child);
-    await redis?.stop();
-    await sink?.stop();
+for (const shared of sharedStores) {
+  describe.skipIf(!prometheusAvailable() || !shared.available())(`promdedup ingest: two instances sharing ${shared.name}`, () => {
+    let sink: PrometheusServer;
+    let store: SharedStore;
+    const instances: { url: string; child: ChildProcess }[] = [];
+
+    beforeAll(async () => {
+      ensureQuerierBuilt();
+      [sink, store] = await Promise.all([startPrometheus({ extraArgs: ['--web.enable-remote-write-receiver'] }), shared.start()]);
+      for (let i = 0; i < 2; i++) instances.push(await startIngest([`--remote-write.url=${sink.url}/api/v1/write`, ...store.flags]));
+    }, 120_000);
+
+    afterAll(async () => {
+      for (const i of instances) await terminate(i.child);
+      await store?.stop();
+      await sink?.stop();
+    });
+
+    it('elect the same leader: the replica the first one elected is the one the second one follows', async () => {
+      const [one, two] = instances;
+      expect((await pushTo(one!.url, writeRequest('a', 1, T0))).status).toBe(200);
+      const follower = await pushTo(two!.url, writeRequest('b', 2, T0));
+      expect(follower).toEqual({ status: 202, text: 'replicas did not match, rejecting sample: replica=b, elected=a' });
+      expect((await pushTo(two!.url, writeRequest('a', 3, T0 + 15_000))).status).toBe(200);
+    });
   });
-
-  it('elect the same leader: the replica the first one elected is the one the second one follows', async () => {
-    const [one, two] = instances;
-    expect((await pushTo(one!.url, writeRequest('a', 1, T0))).status).toBe(200);
-    const follower = await pushTo(two!.url, writeRequest('b', 2, T0));
-    expect(follower).toEqual({ status: 202, text: 'replicas did not match, rejecting sample: replica=b, elected=a' });
-    expect((await pushTo(two!.url, writeRequest('a', 3, T0 + 15_000))).status).toBe(200);
-  });
-});
+}
 
 describe.skipIf(!prometheusAvailable())('promdedup ingest', () => {
   let sink: PrometheusServer;

@@ -24,6 +24,10 @@ export interface PrometheusOptions {
   retention?: string;
   /** Extra command-line flags for prometheus. */
   extraArgs?: string[];
+  /** `global.scrape_interval` (default 1m) and the config's scrape_configs and remote_write sections. */
+  scrapeInterval?: string;
+  scrapeConfigs?: Record<string, unknown>[];
+  remoteWrite?: Record<string, unknown>[];
   /** How long to wait for /-/ready, default 30 s. */
   readyTimeoutMs?: number;
 }
@@ -124,10 +128,10 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
   };
 
   try {
-    const global: Record<string, unknown> = { evaluation_interval: '1m', scrape_interval: '1m' };
+    const global: Record<string, unknown> = { evaluation_interval: '1m', scrape_interval: opts.scrapeInterval ?? '1m' };
     if (opts.externalLabels && Object.keys(opts.externalLabels).length > 0) global.external_labels = opts.externalLabels;
     const configFile = join(workDir, 'prometheus.yml');
-    writeFileSync(configFile, stringify({ global, scrape_configs: [] }));
+    writeFileSync(configFile, stringify({ global, scrape_configs: opts.scrapeConfigs ?? [], ...(opts.remoteWrite ? { remote_write: opts.remoteWrite } : {}) }));
 
     if (opts.openMetrics !== undefined) {
       let text = opts.openMetrics;

@@ -13,6 +13,8 @@
  *   storeapi    StoreAPI: Series streaming from promdedup's gRPC server vs remote read, client
  *               decoding (ours vs ReadDecoder vs proto-loader), range queries through a second
  *               promdedup over the first one's StoreAPI vs the first alone (storeapi.ts)
+ *   ingest      promdedup ingest: 2000-series remote-write requests through it to a local sink vs
+ *               straight to the sink: added p99 latency, samples per CPU second (ingest.ts)
  *
  * Environment:
  *   BENCH_QUICK=1         sizes 100 and 1000, fewer rounds, shorter throughput run and settle time
@@ -43,13 +45,14 @@ import { benchMemory, formatMemory, type MemoryResult } from './memory.js';
 import { formatProfile, summarizeProfiles } from './profile.js';
 import { benchQueries, formatQueryRows, QUERIES, type QueryRow } from './query.js';
 import { benchStoreApi, formatStoreApi, type StoreApiResult } from './storeapi.js';
+import { benchIngest, formatIngest, type IngestBenchResult } from './ingest.js';
 import { benchThroughput, dashboardMix, formatThroughput, type ThroughputResult } from './throughput.js';
 import { counterName } from './data.js';
 
 const env = process.env;
 const quick = env.BENCH_QUICK === '1';
 const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
-const SECTIONS = ['dedup', 'memory', 'query', 'throughput', 'isolation', 'storeapi'] as const;
+const SECTIONS = ['dedup', 'memory', 'query', 'throughput', 'isolation', 'storeapi', 'ingest'] as const;
 const sections = new Set(list(env.BENCH_SECTIONS).length > 0 ? list(env.BENCH_SECTIONS) : SECTIONS);
 for (const s of sections) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`BENCH_SECTIONS: unknown section ${s}`);
 const sizes = (list(env.BENCH_SIZES).length > 0 ? list(env.BENCH_SIZES).map(Number) : quick ? [100, 1000] : [100, 1000, 10_000]).sort((a, b) => a - b);
@@ -123,6 +126,7 @@ const result: {
   throughput?: ThroughputResult;
   isolation?: IsolationResult;
   storeapi?: StoreApiResult;
+  ingest?: IngestBenchResult;
   checks: Check[];
   profile?: ReturnType<typeof summarizeProfiles>;
   seconds?: number;
@@ -276,6 +280,16 @@ if (needServers) {
     result.profile = summaries;
     console.log(`## CPU profile of promdedup (${profileDir})\n${summaries.map((s) => formatProfile(s)).join('\n\n')}\n`);
   }
+}
+
+if (sections.has('ingest')) {
+  log('ingest (promdedup ingest vs straight to a sink):');
+  const r = await benchIngest(log, quick);
+  result.ingest = r;
+  console.log(`## ingest\n${formatIngest(r)}\n`);
+  check('ingest: samples per CPU second', r.samplesPerCpuS / 1e6, '≥ 1 M', r.samplesPerCpuS >= 1e6);
+  check('ingest: added p99 ms', r.addedP99Ms, '≤ 2 ms', r.addedP99Ms <= 2);
+  log(`[${elapsed()}] ingest done`);
 }
 
 if (result.checks.length > 0) {

@@ -3,7 +3,7 @@
  * reports each label field's byte ranges. Samples, exemplars and histograms are skipped whole.
  */
 import { ProtoReader, WIRE_LEN } from '../../wire/protowire.js';
-import { expectWire, readTag } from './wire.js';
+import { expectWireOf, readTagNumber } from './wire.js';
 
 export interface SeriesCounts {
   samples: number;
@@ -20,55 +20,66 @@ const SERIES_EXEMPLARS = 3;
 const SERIES_HISTOGRAMS = 4;
 
 export function scanSeries(buf: Uint8Array, s: number, e: number, counts: SeriesCounts, onLabel?: LabelVisitor): void {
+  // One reader for the series and one for its labels, moved along (no allocation per field).
   const r = new ProtoReader(buf, s, e);
-  while (!r.done()) {
+  const lr = new ProtoReader(buf, s, s);
+  while (r.pos < r.end) {
     const start = r.pos;
-    const tag = readTag(r);
-    switch (tag.field) {
+    const t = readTagNumber(r);
+    switch (t >>> 3) {
       case SERIES_LABELS: {
-        expectWire('label', tag, WIRE_LEN);
+        expectWireOf('label', t, WIRE_LEN);
         const le = r.lenEnd();
-        scanLabel(buf, r.pos, le, start, onLabel);
+        lr.pos = r.pos;
+        lr.end = le;
+        scanLabel(lr, start, onLabel);
         r.pos = le;
         break;
       }
       case SERIES_SAMPLES:
-        expectWire('sample', tag, WIRE_LEN);
+        expectWireOf('sample', t, WIRE_LEN);
         r.pos = r.lenEnd();
         counts.samples++;
         break;
       case SERIES_EXEMPLARS:
-        expectWire('exemplar', tag, WIRE_LEN);
+        expectWireOf('exemplar', t, WIRE_LEN);
         r.pos = r.lenEnd();
         counts.exemplars++;
         break;
       case SERIES_HISTOGRAMS:
-        expectWire('histogram', tag, WIRE_LEN);
+        expectWireOf('histogram', t, WIRE_LEN);
         r.pos = r.lenEnd();
         counts.histograms++;
         break;
       default:
-        r.skip(tag.wire);
+        r.skip(t & 7);
     }
   }
 }
 
-function scanLabel(buf: Uint8Array, s: number, e: number, fieldStart: number, onLabel?: LabelVisitor): void {
-  const r = new ProtoReader(buf, s, e);
+function scanLabel(r: ProtoReader, fieldStart: number, onLabel?: LabelVisitor): void {
+  const s = r.pos;
+  const e = r.end;
   // Absent fields are "" (proto3); a repeated scalar field's last occurrence wins.
   let ns = s;
   let ne = s;
   let vs = s;
   let ve = s;
-  while (!r.done()) {
-    const tag = readTag(r);
-    if (tag.field === 1 || tag.field === 2) {
-      expectWire(tag.field === 1 ? 'label name' : 'label value', tag, WIRE_LEN);
+  while (r.pos < e) {
+    const t = readTagNumber(r);
+    const field = t >>> 3;
+    if (field === 1 || field === 2) {
+      expectWireOf(field === 1 ? 'label name' : 'label value', t, WIRE_LEN);
       const fe = r.lenEnd();
-      if (tag.field === 1) [ns, ne] = [r.pos, fe];
-      else [vs, ve] = [r.pos, fe];
+      if (field === 1) {
+        ns = r.pos;
+        ne = fe;
+      } else {
+        vs = r.pos;
+        ve = fe;
+      }
       r.pos = fe;
-    } else r.skip(tag.wire);
+    } else r.skip(t & 7);
   }
   onLabel?.(fieldStart, e, ns, ne, vs, ve);
 }

@@ -39,7 +39,13 @@ export function inspectWriteRequest(buf: Uint8Array): WriteRequestSummary {
       if (tag.field === WRITE_TIMESERIES) {
         expectWire('timeseries', tag, WIRE_LEN);
         const e = r.lenEnd();
-        inSeries(series, () => scanSeries(buf, r.pos, e, counts, series === 0 ? pushFirst : undefined));
+        try {
+          scanSeries(buf, r.pos, e, counts, series === 0 ? pushFirst : undefined);
+        } catch (err) {
+          inSeries(series, () => {
+            throw err;
+          });
+        }
         r.pos = e;
         series++;
       } else if (tag.field === WRITE_METADATA) {
@@ -63,7 +69,7 @@ export function dropLabel(buf: Uint8Array, name: string): Uint8Array {
   return decoding('WriteRequest', () => {
     const parts: Uint8Array[] = [];
     const counts: SeriesCounts = { samples: 0, exemplars: 0, histograms: 0 };
-    let removed: number[] = [];
+    const removed: number[] = [];
     const collect = (s: number, e: number, ns: number, ne: number): void => {
       if (bytesEqual(buf, ns, ne, target)) removed.push(s, e);
     };
@@ -77,8 +83,14 @@ export function dropLabel(buf: Uint8Array, name: string): Uint8Array {
         const lenAt = r.pos;
         const e = r.lenEnd();
         const s = r.pos;
-        removed = [];
-        inSeries(series, () => scanSeries(buf, s, e, counts, collect));
+        removed.length = 0;
+        try {
+          scanSeries(buf, s, e, counts, collect);
+        } catch (err) {
+          inSeries(series, () => {
+            throw err;
+          });
+        }
         if (removed.length > 0) {
           parts.push(buf.subarray(copyFrom, lenAt));
           let newLen = e - s;

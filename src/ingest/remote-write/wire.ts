@@ -12,13 +12,24 @@ export interface Tag {
 
 /** Reads a tag, refusing 0, negative or oversized values that ProtoReader.tag() lets through. */
 export function readTag(r: ProtoReader): Tag {
+  const t = readTagNumber(r);
+  return { field: t >>> 3, wire: t & 7 };
+}
+
+/** readTag without the object (hot loops): field = t >>> 3, wire type = t & 7. */
+export function readTagNumber(r: ProtoReader): number {
   const t = r.tag();
   if (t < 8 || t > MAX_FIELD * 8 + 7) throw new ProtoDecodeError(`invalid field tag ${t}`);
   const wire = t % 8;
   if (wire !== WIRE_VARINT && wire !== WIRE_I64 && wire !== WIRE_LEN && wire !== WIRE_I32) {
     throw new ProtoDecodeError(`field ${Math.floor(t / 8)} has unsupported wire type ${wire}`);
   }
-  return { field: Math.floor(t / 8), wire };
+  return t;
+}
+
+/** expectWire for a raw tag number. */
+export function expectWireOf(where: string, t: number, wire: number): void {
+  if ((t & 7) !== wire) expectWire(where, { field: t >>> 3, wire: t & 7 }, wire);
 }
 
 export function expectWire(where: string, tag: Tag, wire: number): void {

@@ -1,6 +1,7 @@
 /** `promdedup ingest`: flags, the HA tracker (in-memory store), the forwarder and the HTTP face. */
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { Forwarder } from '../ingest/forwarder.js';
+import { readFileSync } from 'node:fs';
+import { Forwarder, type ForwardTls } from '../ingest/forwarder.js';
 import { buildIngestApi } from '../ingest/http.js';
 import { Receiver } from '../ingest/receiver.js';
 import { HaTracker } from '../ingest/tracker/tracker.js';
@@ -16,6 +17,15 @@ export interface RawIngestFlags {
   readonly httpAddress: string;
   readonly 'remoteWrite.url': string[];
   readonly 'remoteWrite.maxRequestBytes': string;
+  readonly 'remoteWrite.header'?: string[];
+  readonly 'remoteWrite.basicAuth.username'?: string;
+  readonly 'remoteWrite.basicAuth.password'?: string;
+  readonly 'remoteWrite.bearerToken'?: string;
+  readonly 'remoteWrite.bearerTokenFile'?: string;
+  readonly 'remoteWrite.tls.caFile'?: string;
+  readonly 'remoteWrite.tls.certFile'?: string;
+  readonly 'remoteWrite.tls.keyFile'?: string;
+  readonly 'remoteWrite.tls.insecureSkipVerify'?: boolean;
   readonly 'haTracker.cluster': string;
   readonly 'haTracker.replica': string;
   readonly 'haTracker.updateTimeout': string;
@@ -41,6 +51,9 @@ export interface RawIngestFlags {
 export interface IngestConfig {
   readonly httpAddress: { host: string; port: number };
   readonly remoteWriteUrls: readonly string[];
+  /** Headers sent with every forwarded request (custom ones, basic auth, bearer token). */
+  readonly remoteWriteHeaders: Readonly<Record<string, string>>;
+  readonly remoteWriteTls: ForwardTls;
   readonly maxRequestBytes: number;
   readonly clusterLabel: string;
   readonly replicaLabel: string;
@@ -61,6 +74,18 @@ export interface IngestConfig {
         readonly password: string;
         readonly tls: { readonly ca: string; readonly cert: string; readonly key: string };
       };
+}
+
+function readFlagFile(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new FlagError(`${flag} ${JSON.stringify(path)}: ${(err as Error).message}`);
+  }
+}
+
+function optional<K extends string>(key: K, value: Buffer | undefined): { [P in K]?: Buffer } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: Buffer };
 }
 
 function duration(flag: string, text: string): number {
@@ -89,6 +114,30 @@ export function parseIngestFlags(raw: RawIngestFlags): IngestConfig {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FlagError(`--remote-write.url ${JSON.stringify(u)}: scheme must be http or https`);
   }
+  const headers: Record<string, string> = {};
+  for (const h of raw['remoteWrite.header'] ?? []) {
+    const i = h.indexOf(':');
+    if (i <= 0) throw new FlagError(`--remote-write.header ${JSON.stringify(h)}: expected "Name: value"`);
+    headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
+  }
+  const user = raw['remoteWrite.basicAuth.username'] ?? '';
+  if (user !== '') headers['authorization'] = `Basic ${Buffer.from(`${user}:${raw['remoteWrite.basicAuth.password'] ?? ''}`).toString('base64')}`;
+  const tokenFile = raw['remoteWrite.bearerTokenFile'] ?? '';
+  const token = tokenFile !== '' ? readFlagFile('--remote-write.bearer-token-file', tokenFile).toString('utf8').trim() : (raw['remoteWrite.bearerToken'] ?? '');
+  if (token !== '') {
+    if (user !== '') throw new FlagError('--remote-write.basic-auth.* and --remote-write.bearer-token(-file) exclude each other');
+    headers['authorization'] = `Bearer ${token}`;
+  }
+  const tlsFile = (flag: string, path: string | undefined): Buffer | undefined => (path === undefined || path === '' ? undefined : readFlagFile(flag, path));
+  const remoteWriteTls: ForwardTls = {
+    ...optional('ca', tlsFile('--remote-write.tls.ca-file', raw['remoteWrite.tls.caFile'])),
+    ...optional('cert', tlsFile('--remote-write.tls.cert-file', raw['remoteWrite.tls.certFile'])),
+    ...optional('key', tlsFile('--remote-write.tls.key-file', raw['remoteWrite.tls.keyFile'])),
+    insecureSkipVerify: raw['remoteWrite.tls.insecureSkipVerify'] ?? false,
+  };
+  if ((remoteWriteTls.cert === undefined) !== (remoteWriteTls.key === undefined)) {
+    throw new FlagError('--remote-write.tls.cert-file and --remote-write.tls.key-file go together');
+  }
   const kind = raw['haTracker.store'];
   let store: IngestConfig['store'];
   if (kind === 'memory') store = { kind };
@@ -109,6 +158,8 @@ export function parseIngestFlags(raw: RawIngestFlags): IngestConfig {
   const config: IngestConfig = {
     httpAddress: parseAddress('--http-address', raw.httpAddress),
     remoteWriteUrls: urls,
+    remoteWriteHeaders: headers,
+    remoteWriteTls,
     maxRequestBytes: count('--remote-write.max-request-bytes', raw['remoteWrite.maxRequestBytes'], 1),
     clusterLabel: raw['haTracker.cluster'],
     replicaLabel: raw['haTracker.replica'],
@@ -180,7 +231,11 @@ export async function startIngestService(config: IngestConfig, logger: Logger): 
     throw new Error(`--ha-tracker.store=${config.store.kind}: cannot load the elections: ${err instanceof Error ? err.message : String(err)}`);
   }
   const unwatch = tracker.watchStore();
-  const forwarder = new Forwarder(config.remoteWriteUrls.map((url) => ({ url })));
+  const forwarder = new Forwarder(
+    config.remoteWriteUrls.map((url) => ({ url, headers: config.remoteWriteHeaders })),
+    30_000,
+    config.remoteWriteTls,
+  );
   const receiver = new Receiver(
     { clusterLabel: config.clusterLabel, replicaLabel: config.replicaLabel, maxDecodedBytes: config.maxRequestBytes * DECODED_PER_COMPRESSED },
     tracker,

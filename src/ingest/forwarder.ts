@@ -10,6 +10,14 @@ export interface ForwardTarget {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** TLS to the targets (PEM contents, not paths). */
+export interface ForwardTls {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+  readonly insecureSkipVerify?: boolean;
+}
+
 export interface ForwardOutcome {
   /** The status for the sender. */
   readonly status: number;
@@ -23,8 +31,19 @@ export class Forwarder {
   constructor(
     private readonly targets: readonly ForwardTarget[],
     private readonly timeoutMs = 30_000,
+    tls: ForwardTls = {},
   ) {
-    this.dispatcher = new Agent({ keepAliveTimeout: 60_000, connections: 64, pipelining: 1 });
+    this.dispatcher = new Agent({
+      keepAliveTimeout: 60_000,
+      connections: 64,
+      pipelining: 1,
+      connect: {
+        ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+        ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
+        ...(tls.key !== undefined ? { key: tls.key } : {}),
+        ...(tls.insecureSkipVerify === true ? { rejectUnauthorized: false } : {}),
+      },
+    });
   }
 
   /** `body`: the snappy-compressed message; `headers`: Content-Type and version headers to pass on. */

@@ -175,3 +175,53 @@ describe.skipIf(!prometheusAvailable())('promdedup ingest', () => {
     expect((await fetch(`${url}/-/healthy`)).status).toBe(200);
   });
 });
+
+describe('promdedup ingest: forwarding', () => {
+  let sink: import('node:http').Server;
+  let sinkPort = 0;
+  let answer = 204;
+  const seen: Record<string, string | undefined>[] = [];
+  let ingest: { url: string; child: ChildProcess };
+
+  beforeAll(async () => {
+    ensureQuerierBuilt();
+    const { createServer } = await import('node:http');
+    sink = createServer((req, res) => {
+      req.on('data', () => {});
+      req.on('end', () => {
+        seen.push({ authorization: req.headers.authorization, org: String(req.headers['x-scope-orgid']), encoding: req.headers['content-encoding'] });
+        res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer >= 300 ? `sink says ${answer}` : '');
+      });
+    });
+    sinkPort = await freePort();
+    await new Promise<void>((r) => sink.listen(sinkPort, '127.0.0.1', r));
+    ingest = await startIngest([
+      `--remote-write.url=http://127.0.0.1:${sinkPort}/api/v1/write`,
+      '--remote-write.header=X-Scope-OrgID: team-a',
+      '--remote-write.basic-auth.username=writer',
+      '--remote-write.basic-auth.password=s3cret',
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    if (ingest) await terminate(ingest.child);
+    await new Promise<void>((r) => (sink ? sink.close(() => r()) : r()));
+  });
+
+  it('sends the configured headers and basic auth; 4xx comes back with its reason, 5xx and a dead target become 5xx', async () => {
+    answer = 204;
+    expect((await pushTo(ingest.url, writeRequest(null, 1, T0))).status).toBe(200);
+    expect(seen.at(-1)).toEqual({ authorization: `Basic ${Buffer.from('writer:s3cret').toString('base64')}`, org: 'team-a', encoding: 'snappy' });
+    answer = 400;
+    const bad = await pushTo(ingest.url, writeRequest(null, 1, T0));
+    expect(bad.status).toBe(400);
+    expect(bad.text).toMatch(/HTTP 400: sink says 400/);
+    answer = 500;
+    expect((await pushTo(ingest.url, writeRequest(null, 1, T0))).status).toBe(500);
+    answer = 429;
+    expect((await pushTo(ingest.url, writeRequest(null, 1, T0))).status).toBe(503);
+    await new Promise<void>((r) => sink.close(() => r()));
+    sink.closeAllConnections?.();
+    expect((await pushTo(ingest.url, writeRequest(null, 1, T0))).status).toBe(503);
+  });
+});

@@ -5,12 +5,25 @@
 // with these settings). Started as `node dist/src/cmd/main.js`, set them in the environment.
 import { Command, CommanderError } from 'commander';
 import { startQueryService } from './query.js';
-import { createLogger, type LogFormat, type LogLevel } from '../util/log.js';
+import { createLogger, type LogFormat, type LogLevel, type Logger } from '../util/log.js';
 import { parseIngestFlags, startIngestService, type RawIngestFlags } from './ingest.js';
 import { VERSION } from '../version.js';
 import { FlagError, parseQueryFlags, type RawQueryFlags } from './flags.js';
 
 const collect = (value: string, previous: string[]): string[] => previous.concat(value);
+
+/** SIGINT/SIGTERM close the service, then exit (1 when closing failed). */
+function exitOnSignals(service: { close(): Promise<void> }, logger: Logger): void {
+  const shutdown = (signal: string): void => {
+    logger.info('shutting down', { signal });
+    service.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
 
 function buildProgram(): Command {
   const program = new Command('promdedup')
@@ -76,15 +89,7 @@ function buildProgram(): Command {
       const config = parseQueryFlags(raw);
       const logger = createLogger(config.logLevel, config.logFormat);
       const service = await startQueryService(config, logger);
-      const shutdown = (signal: string): void => {
-        logger.info('shutting down', { signal });
-        service.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      exitOnSignals(service, logger);
       // SIGHUP reloads, as Prometheus and Thanos do; the rest of the configuration lives in flags.
       process.on('SIGHUP', () => {
         logger.info('reloading on SIGHUP: endpoints\' external labels and versions');
@@ -134,16 +139,7 @@ function buildProgram(): Command {
     .action(async (raw: RawIngestFlags & { 'log.level': string; 'log.format': string }) => {
       const config = parseIngestFlags(raw);
       const logger = createLogger(raw['log.level'] as LogLevel, raw['log.format'] as LogFormat);
-      const service = await startIngestService(config, logger);
-      const shutdown = (signal: string): void => {
-        logger.info('shutting down', { signal });
-        service.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      exitOnSignals(await startIngestService(config, logger), logger);
     });
   return program;
 }

@@ -39,13 +39,7 @@ export function inspectWriteRequest(buf: Uint8Array): WriteRequestSummary {
       if (tag.field === WRITE_TIMESERIES) {
         expectWire('timeseries', tag, WIRE_LEN);
         const e = r.lenEnd();
-        try {
-          scanSeries(buf, r.pos, e, counts, series === 0 ? pushFirst : undefined);
-        } catch (err) {
-          inSeries(series, () => {
-            throw err;
-          });
-        }
+        inSeries(series, () => scanSeries(buf, r.pos, e, counts, series === 0 ? pushFirst : undefined));
         r.pos = e;
         series++;
       } else if (tag.field === WRITE_METADATA) {
@@ -84,13 +78,7 @@ export function dropLabel(buf: Uint8Array, name: string): Uint8Array {
         const e = r.lenEnd();
         const s = r.pos;
         removed.length = 0;
-        try {
-          scanSeries(buf, s, e, counts, collect);
-        } catch (err) {
-          inSeries(series, () => {
-            throw err;
-          });
-        }
+        inSeries(series, () => scanSeries(buf, s, e, counts, collect));
         if (removed.length > 0) {
           parts.push(buf.subarray(copyFrom, lenAt));
           let newLen = e - s;

@@ -4,10 +4,10 @@
  * answer as Mimir's distributor does (202 to a follower, 400 over the cluster limit, 500 when the
  * tracker's store fails: the sender retries and nothing is lost).
  */
-import type { Label } from '../model/labels.js';
+import { ByteEdits, recompressEdited } from '../wire/snappy-edit.js';
 import { decodeBody, encodeBody } from './remote-write/body.js';
 import { RemoteWriteDecodeError } from './remote-write/errors.js';
-import { dropLabel, inspectWriteRequest } from './remote-write/v1.js';
+import { firstSeriesLabels, scanWriteRequest } from './remote-write/v1.js';
 import { dropLabelV2, inspectWriteRequestV2 } from './remote-write/v2.js';
 import type { Forwarder } from './forwarder.js';
 import { replicasDidNotMatchMessage, tooManyClustersMessage } from './tracker/decision.js';
@@ -44,26 +44,50 @@ export class Receiver {
     private readonly tracker: HaTracker,
     private readonly forwarder: Forwarder,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.replicaLabelBytes = new TextEncoder().encode(config.replicaLabel);
+  }
+
+  private readonly replicaLabelBytes: Uint8Array;
+  private readonly editsPool: ByteEdits[] = [];
 
   async push(req: PushRequest): Promise<PushAnswer> {
+    // Edits are per request: another push may run while this one awaits the tracker.
+    const edits = this.editsPool.pop() ?? new ByteEdits();
+    try {
+      return await this.handle(req, edits);
+    } finally {
+      edits.clear();
+      if (this.editsPool.length < 16) this.editsPool.push(edits);
+    }
+  }
+
+  private async handle(req: PushRequest, edits: ByteEdits): Promise<PushAnswer> {
     let version: 1 | 2;
     let message: Uint8Array;
-    let first: readonly Label[];
-    let samples: number;
+    let cluster: string | undefined;
+    let replica: string | undefined;
     let counts: { samples: number; histograms: number; exemplars: number };
+    let strippedLength = -1; // 1.0: the request's length after the replica label was removed in place
     try {
       ({ version, message } = decodeBody(req.body, req.contentEncoding, req.contentType, this.config.maxDecodedBytes));
-      const summary = version === 1 ? inspectWriteRequest(message) : inspectWriteRequestV2(message);
-      first = summary.firstSeriesLabels;
-      samples = summary.samples + summary.histograms;
-      counts = { samples: summary.samples, histograms: summary.histograms, exemplars: summary.exemplars };
+      const first = version === 1 ? firstSeriesLabels(message) : inspectWriteRequestV2(message).firstSeriesLabels;
+      cluster = first.find((l) => l.name === this.config.clusterLabel)?.value;
+      replica = first.find((l) => l.name === this.config.replicaLabel)?.value;
+      if (version === 1) {
+        // One pass checks and counts the whole request and, for an HA one, already removes the
+        // replica label: a follower's request costs the same, and nothing is decided on a request
+        // that turns out malformed.
+        const ha = cluster !== undefined && replica !== undefined;
+        const scanned = scanWriteRequest(message, ha ? this.replicaLabelBytes : null, ha ? edits : null);
+        counts = scanned;
+        strippedLength = scanned.length;
+      } else counts = inspectWriteRequestV2(message);
     } catch (err) {
       if (err instanceof RemoteWriteDecodeError) return { status: err.status, body: err.message, outcome: 'rejected', samples: 0, cluster: '' };
       throw err;
     }
-    const cluster = first.find((l) => l.name === this.config.clusterLabel)?.value;
-    const replica = first.find((l) => l.name === this.config.replicaLabel)?.value;
+    const samples = counts.samples + counts.histograms;
     let forwardBody = req.body;
     let outcome: PushAnswer['outcome'] = 'non-ha';
     if (cluster !== undefined && replica !== undefined) {
@@ -77,8 +101,13 @@ export class Receiver {
         return { status: 202, body: replicasDidNotMatchMessage(decision.replica, decision.elected), outcome: 'deduped', samples, cluster };
       }
       if (decision.kind === 'too-many-clusters') return { status: 400, body: tooManyClustersMessage(decision.limit), outcome: 'rejected', samples, cluster };
-      const stripped = version === 1 ? dropLabel(message, this.config.replicaLabel) : dropLabelV2(message, this.config.replicaLabel);
-      forwardBody = stripped === message ? req.body : encodeBody(stripped);
+      if (version === 1) {
+        // The sender's own compression is reused: only the elements touching removed bytes change.
+        if (strippedLength !== message.length) forwardBody = recompressEdited(req.body, message.subarray(0, strippedLength), edits);
+      } else {
+        const stripped = dropLabelV2(message, this.config.replicaLabel);
+        if (stripped !== message) forwardBody = encodeBody(stripped);
+      }
       outcome = 'accepted';
     }
     const headers: Record<string, string> = { 'content-type': req.contentType ?? 'application/x-protobuf' };

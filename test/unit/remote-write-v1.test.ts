@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { RemoteWriteDecodeError } from '../../src/ingest/remote-write/errors.js';
 import { decodeWriteRequest } from '../../src/ingest/remote-write/v1-reference.js';
-import { dropLabel, dropLabelByDecode, inspectWriteRequest } from '../../src/ingest/remote-write/v1.js';
+import { dropLabel, dropLabelByDecode, inspectWriteRequest, scanWriteRequest } from '../../src/ingest/remote-write/v1.js';
+import { encodeBody } from '../../src/ingest/remote-write/body.js';
+import { snappyDecode } from '../../src/wire/snappy.js';
+import { ByteEdits, recompressEdited } from '../../src/wire/snappy-edit.js';
 import { prng } from '../support/prng.js';
 
 // Test-only protobuf byte builder, independent of src/wire/protowire.ts.
@@ -155,6 +158,14 @@ describe('fuzz: dropLabel agrees with dropLabelByDecode', () => {
       const before = inspectWriteRequest(buf);
       const after = inspectWriteRequest(got);
       expect({ ...after, firstSeriesLabels: [] }).toEqual({ ...before, firstSeriesLabels: [] });
+      // The receiver's path: removal in place on the decoded body, then the body rebuilt from the
+      // sender's snappy elements; it must decode to exactly the same bytes.
+      const body = encodeBody(buf);
+      const decoded = snappyDecode(body, buf.length);
+      const edits = new ByteEdits();
+      const { length } = scanWriteRequest(decoded, new TextEncoder().encode(drop), edits);
+      expect(Buffer.from(decoded.subarray(0, length)).equals(Buffer.from(got))).toBe(true);
+      if (length !== buf.length) expect(Buffer.from(snappyDecode(recompressEdited(body, decoded.subarray(0, length), edits), length)).equals(Buffer.from(got))).toBe(true);
     }
   });
 });

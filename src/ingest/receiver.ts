@@ -4,6 +4,7 @@
  * answer as Mimir's distributor does (202 to a follower, 400 over the cluster limit, 500 when the
  * tracker's store fails: the sender retries and nothing is lost).
  */
+import { snappyDecodedLength } from '../wire/snappy.js';
 import { ByteEdits, recompressEdited } from '../wire/snappy-edit.js';
 import { decodeBody, encodeBody } from './remote-write/body.js';
 import { RemoteWriteDecodeError } from './remote-write/errors.js';
@@ -38,6 +39,27 @@ export interface PushAnswer {
   readonly written?: { readonly samples: number; readonly histograms: number; readonly exemplars: number };
 }
 
+/** Buffers one push reuses: edits of the decoded body, the decoded body, the rebuilt body. */
+interface Scratch {
+  readonly edits: ByteEdits;
+  decoded: Buffer;
+  compressed: Buffer;
+}
+
+const SCRATCH_POOL_SIZE = 16;
+/** Larger buffers are not kept: one huge request must not pin its memory in the pool. */
+const SCRATCH_MAX_BYTES = 4 << 20;
+const EMPTY = Buffer.alloc(0);
+
+/** The decoded length a body declares, or −1 when its header is broken (decodeBody says why). */
+function declaredLength(body: Uint8Array): number {
+  try {
+    return snappyDecodedLength(body);
+  } catch {
+    return -1;
+  }
+}
+
 export class Receiver {
   constructor(
     private readonly config: ReceiverConfig,
@@ -49,20 +71,20 @@ export class Receiver {
   }
 
   private readonly replicaLabelBytes: Uint8Array;
-  private readonly editsPool: ByteEdits[] = [];
+  private readonly scratchPool: Scratch[] = [];
 
   async push(req: PushRequest): Promise<PushAnswer> {
-    // Edits are per request: another push may run while this one awaits the tracker.
-    const edits = this.editsPool.pop() ?? new ByteEdits();
-    try {
-      return await this.handle(req, edits);
-    } finally {
-      edits.clear();
-      if (this.editsPool.length < 16) this.editsPool.push(edits);
-    }
+    // Scratch is per request (another push may run while this one awaits the tracker) and goes
+    // back to the pool only once nothing can still read it (the forward has finished).
+    const scratch = this.scratchPool.pop() ?? { edits: new ByteEdits(), decoded: EMPTY, compressed: EMPTY };
+    const answer = await this.handle(req, scratch);
+    scratch.edits.clear();
+    if (answer.outcome !== 'failed' && this.scratchPool.length < SCRATCH_POOL_SIZE) this.scratchPool.push(scratch);
+    return answer;
   }
 
-  private async handle(req: PushRequest, edits: ByteEdits): Promise<PushAnswer> {
+  private async handle(req: PushRequest, scratch: Scratch): Promise<PushAnswer> {
+    const edits = scratch.edits;
     let version: 1 | 2;
     let message: Uint8Array;
     let cluster: string | undefined;
@@ -70,19 +92,24 @@ export class Receiver {
     let counts: { samples: number; histograms: number; exemplars: number };
     let strippedLength = -1; // 1.0: the request's length after the replica label was removed in place
     try {
-      ({ version, message } = decodeBody(req.body, req.contentEncoding, req.contentType, this.config.maxDecodedBytes));
-      const first = version === 1 ? firstSeriesLabels(message) : inspectWriteRequestV2(message).firstSeriesLabels;
+      const declared = declaredLength(req.body);
+      if (declared > scratch.decoded.length && declared <= Math.min(this.config.maxDecodedBytes, SCRATCH_MAX_BYTES)) {
+        scratch.decoded = Buffer.allocUnsafeSlow(declared);
+      }
+      ({ version, message } = decodeBody(req.body, req.contentEncoding, req.contentType, this.config.maxDecodedBytes, scratch.decoded));
+      const summaryV2 = version === 2 ? inspectWriteRequestV2(message) : null;
+      const first = summaryV2 === null ? firstSeriesLabels(message) : summaryV2.firstSeriesLabels;
       cluster = first.find((l) => l.name === this.config.clusterLabel)?.value;
       replica = first.find((l) => l.name === this.config.replicaLabel)?.value;
-      if (version === 1) {
+      if (summaryV2 === null) {
         // One pass checks and counts the whole request and, for an HA one, already removes the
-        // replica label: a follower's request costs the same, and nothing is decided on a request
-        // that turns out malformed.
+        // replica label in place: a follower's request costs the same, and nothing is decided on
+        // a request that turns out malformed.
         const ha = cluster !== undefined && replica !== undefined;
         const scanned = scanWriteRequest(message, ha ? this.replicaLabelBytes : null, ha ? edits : null);
         counts = scanned;
         strippedLength = scanned.length;
-      } else counts = inspectWriteRequestV2(message);
+      } else counts = summaryV2;
     } catch (err) {
       if (err instanceof RemoteWriteDecodeError) return { status: err.status, body: err.message, outcome: 'rejected', samples: 0, cluster: '' };
       throw err;
@@ -103,7 +130,13 @@ export class Receiver {
       if (decision.kind === 'too-many-clusters') return { status: 400, body: tooManyClustersMessage(decision.limit), outcome: 'rejected', samples, cluster };
       if (version === 1) {
         // The sender's own compression is reused: only the elements touching removed bytes change.
-        if (strippedLength !== message.length) forwardBody = recompressEdited(req.body, message.subarray(0, strippedLength), edits);
+        if (strippedLength !== message.length) {
+          forwardBody = recompressEdited(req.body, message.subarray(0, strippedLength), edits, scratch.compressed);
+          // A larger block was allocated for this one (always a buffer of its own): keep it.
+          if (forwardBody.buffer !== scratch.compressed.buffer && forwardBody.buffer.byteLength <= SCRATCH_MAX_BYTES) {
+            scratch.compressed = Buffer.from(forwardBody.buffer, 0, forwardBody.buffer.byteLength);
+          }
+        }
       } else {
         const stripped = dropLabelV2(message, this.config.replicaLabel);
         if (stripped !== message) forwardBody = encodeBody(stripped);

@@ -80,9 +80,9 @@ const MIN_COPY = 4;
  * label stays one copy when its source lost the same label, and bytes are compared only where
  * an edit touches a copy.
  */
-export function recompressEdited(block: Uint8Array, edited: Uint8Array, edits: ByteEdits): Buffer {
+export function recompressEdited(block: Uint8Array, edited: Uint8Array, edits: ByteEdits, into?: Buffer): Buffer {
   const { length, headerBytes } = snappyHeader(block);
-  const out = new OutputBlock(block.length + 64);
+  const out = new OutputBlock(into !== undefined && into.length >= block.length + 64 ? into : Buffer.allocUnsafeSlow(block.length + 64));
   out.header(edited.length);
   const starts = edits.starts;
   const ends = edits.ends;
@@ -145,13 +145,18 @@ export function recompressEdited(block: Uint8Array, edited: Uint8Array, edits: B
       const pieceEnd = pieceStart + (b - a);
       a = b;
       if (pieceEnd <= pendingEnd || pieceEnd <= covered) continue;
-      // The source's shift comes from the first edit ending after it (i), found from the index.
       const s = pieceStart + (j > 0 ? shifts[j - 1]! : 0) - off;
-      let i = index[s >>> INDEX_SHIFT]!;
-      while (ends[i]! <= s) i++;
-      if (i < m && starts[i]! <= s) continue; // the source starts inside an edit
-      const distance = pieceStart - (s - (i > 0 ? shifts[i - 1]! : 0));
-      const sourceUnedited = i >= m || starts[i]! >= s + (pieceEnd - pieceStart);
+      let distance = off;
+      let sourceUnedited = true;
+      if (j > 0 && ends[j - 1]! > s) {
+        // An edit lies between source and destination. The source's shift comes from the first
+        // edit ending after it (i), found from the index.
+        let i = index[s >>> INDEX_SHIFT]!;
+        while (ends[i]! <= s) i++;
+        if (starts[i]! <= s) continue; // the source starts inside an edit
+        distance = pieceStart - (s - (i > 0 ? shifts[i - 1]! : 0));
+        sourceUnedited = starts[i]! >= s + (pieceEnd - pieceStart);
+      }
       if (pendingEnd > pendingStart && distance === pendingDistance && pieceStart >= pendingEnd) {
         const bridged = matchEnd(edited, pendingEnd, pieceStart, distance);
         if (bridged === pieceStart) {
@@ -160,7 +165,8 @@ export function recompressEdited(block: Uint8Array, edited: Uint8Array, edits: B
         }
         pendingEnd = bridged;
       }
-      const from = Math.max(pieceStart, pendingEnd, covered);
+      let from = pieceStart > pendingEnd ? pieceStart : pendingEnd;
+      if (covered > from) from = covered;
       const to = sourceUnedited ? pieceEnd : matchEnd(edited, from, pieceEnd, distance);
       if (to - from < MIN_COPY) continue;
       if (pendingEnd - pendingStart >= MIN_COPY) {
@@ -190,18 +196,18 @@ function matchEnd(edited: Uint8Array, from: number, to: number, distance: number
   return i;
 }
 
-/** A growing snappy block being written. */
+/** A growing snappy block being written, in buffers of its own (never Buffer's shared pool), so callers may keep them. */
 class OutputBlock {
   private buf: Buffer;
   private o = 0;
 
-  constructor(capacity: number) {
-    this.buf = Buffer.allocUnsafe(capacity);
+  constructor(buf: Buffer) {
+    this.buf = buf;
   }
 
   private ensure(n: number): void {
     if (this.o + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.o + n));
+    const next = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.o + n));
     this.buf.copy(next, 0, 0, this.o);
     this.buf = next;
   }

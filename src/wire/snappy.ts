@@ -30,11 +30,14 @@ export function snappyDecodedLength(b: Uint8Array): number {
   return snappyHeader(b).length;
 }
 
-/** Decodes a snappy block, refusing one that declares more than `maxBytes` (a snappy bomb). */
-export function snappyDecode(block: Uint8Array, maxBytes: number): Buffer {
+/**
+ * Decodes a snappy block, refusing one that declares more than `maxBytes` (a snappy bomb). With
+ * `into` large enough, the result is its prefix (hot paths reuse one buffer).
+ */
+export function snappyDecode(block: Uint8Array, maxBytes: number, into?: Buffer): Buffer {
   const { length: n, headerBytes } = snappyHeader(block);
   if (n > maxBytes) throw new SnappyError(`snappy block decodes to ${n} bytes, over the limit of ${maxBytes}`);
-  const out = Buffer.allocUnsafe(n);
+  const out = into !== undefined && into.length >= n ? into.subarray(0, n) : Buffer.allocUnsafe(n);
   const end = block.length;
   let p = headerBytes;
   let d = 0;
@@ -56,7 +59,7 @@ export function snappyDecode(block: Uint8Array, maxBytes: number): Buffer {
       len++;
       if (p + len > end) throw new SnappyError('literal runs past the end of the block');
       if (d + len > n) throw new SnappyError('literal overflows the declared length');
-      if (len < 16) for (let i = 0; i < len; i++) out[d + i] = block[p + i]!;
+      if (len < 8) for (let i = 0; i < len; i++) out[d + i] = block[p + i]!;
       else out.set(block.subarray(p, p + len), d);
       p += len;
       d += len;
@@ -84,7 +87,7 @@ export function snappyDecode(block: Uint8Array, maxBytes: number): Buffer {
     if (d + len > n) throw new SnappyError('copy overflows the declared length');
     const s = d - off;
     // A copy may overlap its own output (a run): then bytes must be taken one at a time.
-    if (off >= len && len >= 16) out.copyWithin(d, s, s + len);
+    if (off >= len && len >= 8) out.copyWithin(d, s, s + len);
     else for (let i = 0; i < len; i++) out[d + i] = out[s + i]!;
     d += len;
   }

@@ -39,7 +39,8 @@ export function decodeBody(
   contentEncoding: string | undefined,
   contentType: string | undefined,
   maxDecodedBytes: number,
-): { version: RemoteWriteVersion; message: Uint8Array } {
+  into?: Buffer,
+): { version: RemoteWriteVersion; message: Buffer } {
   const version = remoteWriteVersion(contentType);
   if (contentEncoding?.trim().toLowerCase() !== 'snappy') {
     throw new RemoteWriteDecodeError(
@@ -60,7 +61,7 @@ export function decodeBody(
     );
   }
   try {
-    return { version, message: snappyDecode(body, maxDecodedBytes) };
+    return { version, message: snappyDecode(body, maxDecodedBytes, into) };
   } catch (err) {
     throw badSnappy(err);
   }

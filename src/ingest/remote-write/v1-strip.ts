@@ -137,9 +137,23 @@ function sameBytes(buf: Uint8Array, at: number, want: Uint8Array): boolean {
   return true;
 }
 
-/** Up to this many removed labels per series are tracked; more (a pathological request) are still handled. */
-const removedStarts: number[] = [];
-const removedEnds: number[] = [];
+/** The current series' labels to remove (reused: the pass is synchronous). */
+let removedStarts = new Int32Array(8);
+let removedEnds = new Int32Array(8);
+let removedCount = 0;
+
+function noteRemoved(start: number, end: number): void {
+  if (removedCount === removedStarts.length) {
+    const starts = new Int32Array(removedCount * 2);
+    const ends = new Int32Array(removedCount * 2);
+    starts.set(removedStarts);
+    ends.set(removedEnds);
+    removedStarts = starts;
+    removedEnds = ends;
+  }
+  removedStarts[removedCount] = start;
+  removedEnds[removedCount++] = end;
+}
 
 /**
  * Checks and counts a WriteRequest; with `name`, removes every label so named from every series
@@ -161,8 +175,7 @@ export function scanWriteRequest(buf: Uint8Array, name: Uint8Array | null, edits
         const lenAt = p;
         const e = lenEnd(buf, p, end);
         const s = cursor;
-        removedStarts.length = 0;
-        removedEnds.length = 0;
+        removedCount = 0;
         try {
           scanSeries(buf, s, e, counts, name);
         } catch (err) {
@@ -170,16 +183,16 @@ export function scanWriteRequest(buf: Uint8Array, name: Uint8Array | null, edits
           throw err;
         }
         counts.series++;
-        if (removedStarts.length > 0 && edits !== null) {
+        if (removedCount > 0 && edits !== null) {
           let newLen = e - s;
-          for (let i = 0; i < removedStarts.length; i++) newLen -= removedEnds[i]! - removedStarts[i]!;
+          for (let i = 0; i < removedCount; i++) newLen -= removedEnds[i]! - removedStarts[i]!;
           // The series' length prefix is rewritten (never longer), then each label taken out.
           const w = moveClean(buf, cleanFrom, lenAt, removed);
           const written = writeVarint(buf, w, newLen);
           removed += s - lenAt - written;
           edits.add(lenAt, s, removed);
           cleanFrom = s;
-          for (let i = 0; i < removedStarts.length; i++) {
+          for (let i = 0; i < removedCount; i++) {
             moveClean(buf, cleanFrom, removedStarts[i]!, removed);
             removed += removedEnds[i]! - removedStarts[i]!;
             edits.add(removedStarts[i]!, removedEnds[i]!, removed);
@@ -228,8 +241,7 @@ function scanSeries(buf: Uint8Array, s: number, e: number, counts: WriteRequestC
       case TAG_LABELS: {
         const le = lenEnd(buf, p, e);
         if (name !== null && labelNamed(buf, cursor, le, name)) {
-          removedStarts.push(fieldStart);
-          removedEnds.push(le);
+          noteRemoved(fieldStart, le);
         } else if (name === null) labelNamed(buf, cursor, le, EMPTY); // structure check only
         p = le;
         break;

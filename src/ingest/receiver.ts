@@ -13,9 +13,17 @@ import type { Forwarder } from './forwarder.js';
 import { replicasDidNotMatchMessage, tooManyClustersMessage } from './tracker/decision.js';
 import type { HaTracker } from './tracker/tracker.js';
 
-export interface ReceiverConfig {
+/** A tenant's HA settings (flags, or its runtime override). */
+export interface ReceiverHaSettings {
+  /** false: no election; the request is forwarded unchanged and counted as non-HA. */
+  readonly acceptHaSamples: boolean;
   readonly clusterLabel: string;
   readonly replicaLabel: string;
+}
+
+export interface ReceiverConfig {
+  /** Looked up on every request, so a reloaded override applies to the next one. */
+  haSettings(tenant: string): ReceiverHaSettings;
   /** Largest decoded (uncompressed) request. */
   readonly maxDecodedBytes: number;
 }
@@ -34,6 +42,8 @@ export interface PushAnswer {
   readonly outcome: 'accepted' | 'deduped' | 'non-ha' | 'rejected' | 'failed';
   readonly samples: number;
   readonly cluster: string;
+  /** Set when the samples were refused for a reason Mimir counts in discarded_samples_total. */
+  readonly discarded?: 'too_many_ha_clusters';
   /** Remote write 2.0: what was written, for the X-Prometheus-Remote-Write-*-Written headers. */
   readonly written?: { readonly samples: number; readonly histograms: number; readonly exemplars: number };
 }
@@ -62,8 +72,9 @@ export class Receiver {
       if (err instanceof RemoteWriteDecodeError) return { status: err.status, body: err.message, outcome: 'rejected', samples: 0, cluster: '' };
       throw err;
     }
-    const cluster = first.find((l) => l.name === this.config.clusterLabel)?.value;
-    const replica = first.find((l) => l.name === this.config.replicaLabel)?.value;
+    const ha = this.config.haSettings(req.tenant);
+    const cluster = ha.acceptHaSamples ? first.find((l) => l.name === ha.clusterLabel)?.value : undefined;
+    const replica = ha.acceptHaSamples ? first.find((l) => l.name === ha.replicaLabel)?.value : undefined;
     let forwardBody = req.body;
     let outcome: PushAnswer['outcome'] = 'non-ha';
     if (cluster !== undefined && replica !== undefined) {
@@ -76,8 +87,10 @@ export class Receiver {
       if (decision.kind === 'reject-follower') {
         return { status: 202, body: replicasDidNotMatchMessage(decision.replica, decision.elected), outcome: 'deduped', samples, cluster };
       }
-      if (decision.kind === 'too-many-clusters') return { status: 400, body: tooManyClustersMessage(decision.limit), outcome: 'rejected', samples, cluster };
-      const stripped = version === 1 ? dropLabel(message, this.config.replicaLabel) : dropLabelV2(message, this.config.replicaLabel);
+      if (decision.kind === 'too-many-clusters') {
+        return { status: 400, body: tooManyClustersMessage(decision.limit), outcome: 'rejected', samples, cluster, discarded: 'too_many_ha_clusters' };
+      }
+      const stripped = version === 1 ? dropLabel(message, ha.replicaLabel) : dropLabelV2(message, ha.replicaLabel);
       forwardBody = stripped === message ? req.body : encodeBody(stripped);
       outcome = 'accepted';
     }

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FlagError } from '../../src/cmd/flags.js';
+import { parseIngestFlags, type RawIngestFlags } from '../../src/cmd/ingest.js';
 import { createIngestMetrics, registerRuntimeConfigMetrics } from '../../src/ingest/metrics.js';
 import { parseRuntimeConfig, RuntimeConfigError, TenantLimits, type TenantHaLimits } from '../../src/ingest/overrides.js';
 import { loadRuntimeConfigFile, RuntimeConfigReloader } from '../../src/ingest/runtime-config.js';
@@ -366,5 +368,58 @@ describe('ingest metrics on a real registry', () => {
     expect(await value(registry, 'promdedup_runtime_config_last_reload_successful')).toEqual([{ labels: {}, value: 0 }]);
     expect(await value(registry, 'promdedup_runtime_config_last_reload_success_timestamp_seconds')).toEqual([{ labels: {}, value: T0 / 1000 }]);
     expect(await value(registry, 'promdedup_runtime_config_hash')).toEqual([{ labels: { sha256: 'bb' }, value: 1 }]);
+  });
+});
+
+describe('ingest flags for the overrides', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  const file = (text: string): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'promdedup-rtc-flags-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'runtime.yaml'), text);
+    return join(dir, 'runtime.yaml');
+  };
+  // What commander hands over with every default in place.
+  const raw = (over: Partial<RawIngestFlags> = {}): RawIngestFlags => ({
+    httpAddress: '127.0.0.1:0',
+    'remoteWrite.url': ['http://127.0.0.1:9/api/v1/write'],
+    'remoteWrite.maxRequestBytes': '10485760',
+    'haTracker.cluster': 'cluster',
+    'haTracker.replica': '__replica__',
+    'haTracker.updateTimeout': '15s',
+    'haTracker.updateTimeoutJitterMax': '5s',
+    'haTracker.failoverTimeout': '30s',
+    'haTracker.maxClusters': '100',
+    'haTracker.failoverSampleTimeout': '0s',
+    'haTracker.enableForAllUsers': true,
+    'haTracker.store': 'memory',
+    'haTracker.prefix': 'ha-tracker/',
+    'auth.multitenancyEnabled': true,
+    'runtimeConfig.reloadPeriod': '10s',
+    ...over,
+  });
+
+  it('gives tenants the flags\' values, including --ha-tracker.enable-for-all-users for accept_ha_samples', () => {
+    const config = parseIngestFlags(raw({
+      'haTracker.enableForAllUsers': 'false',
+      'haTracker.replica': 'replica',
+      'runtimeConfig.file': file('overrides:\n  opted-in:\n    accept_ha_samples: true\n'),
+      'runtimeConfig.reloadPeriod': '2s',
+    }));
+    expect(config.acceptHaSamples).toBe(false);
+    expect(config.runtimeConfig?.reloadPeriodMs).toBe(2000);
+    expect(config.runtimeConfig?.initial.overrides.get('opted-in')).toMatchObject({ acceptHaSamples: true, replicaLabel: 'replica', updateTimeoutJitterMaxMs: 5000 });
+    expect(parseIngestFlags(raw()).runtimeConfig).toBeNull();
+  });
+
+  it('turns a bad file or period into a FlagError (exit 2)', () => {
+    const bad = file('overrides:\n  t:\n    ha_tracker_failover_timeout: 20s\n');
+    expect(() => parseIngestFlags(raw({ 'runtimeConfig.file': bad }))).toThrow(FlagError);
+    expect(() => parseIngestFlags(raw({ 'runtimeConfig.file': bad }))).toThrow(/overrides\.t: HA Tracker failover timeout \(20s\) must be at least 1s greater than update timeout - max jitter \(21s\)/);
+    expect(() => parseIngestFlags(raw({ 'runtimeConfig.reloadPeriod': '0s' }))).toThrow(/--runtime-config\.reload-period: must be greater than 0/);
+    expect(() => parseIngestFlags(raw({ 'haTracker.enableForAllUsers': 'yes' }))).toThrow(/--ha-tracker\.enable-for-all-users: expected true or false/);
   });
 });

@@ -1,8 +1,11 @@
-/** `promdedup ingest`: flags, the HA tracker (in-memory store), the forwarder and the HTTP face. */
+/** `promdedup ingest`: flags, the HA tracker and its store, per-tenant overrides, the forwarder and the HTTP face. */
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { readFileSync } from 'node:fs';
 import { Forwarder, type ForwardTls } from '../ingest/forwarder.js';
 import { buildIngestApi } from '../ingest/http.js';
+import { createIngestMetrics, registerRuntimeConfigMetrics } from '../ingest/metrics.js';
+import { parseRuntimeConfig, RuntimeConfigError, TenantLimits, type TenantHaLimits } from '../ingest/overrides.js';
+import { loadRuntimeConfigFile, RuntimeConfigReloader, type LoadedRuntimeConfig } from '../ingest/runtime-config.js';
 import { Receiver } from '../ingest/receiver.js';
 import { HaTracker } from '../ingest/tracker/tracker.js';
 import { MemoryReplicaDescStore } from '../ingest/tracker/memory-store.js';
@@ -33,6 +36,7 @@ export interface RawIngestFlags {
   readonly 'haTracker.failoverTimeout': string;
   readonly 'haTracker.maxClusters': string;
   readonly 'haTracker.failoverSampleTimeout': string;
+  readonly 'haTracker.enableForAllUsers': boolean | string;
   readonly 'haTracker.store': string;
   readonly 'haTracker.prefix': string;
   readonly 'haTracker.redis.address'?: string;
@@ -46,6 +50,8 @@ export interface RawIngestFlags {
   readonly 'haTracker.etcd.tlsCertPath'?: string;
   readonly 'haTracker.etcd.tlsKeyPath'?: string;
   readonly 'auth.multitenancyEnabled': boolean;
+  readonly 'runtimeConfig.file'?: string;
+  readonly 'runtimeConfig.reloadPeriod': string;
 }
 
 export interface IngestConfig {
@@ -62,8 +68,12 @@ export interface IngestConfig {
   readonly failoverTimeoutMs: number;
   readonly maxClusters: number;
   readonly failoverSampleTimeoutMs: number;
+  /** Every tenant's accept_ha_samples unless its override says otherwise. */
+  readonly acceptHaSamples: boolean;
   readonly keyPrefix: string;
   readonly multitenancy: boolean;
+  /** --runtime-config.file, already loaded and checked once. */
+  readonly runtimeConfig: { readonly path: string; readonly reloadPeriodMs: number; readonly initial: LoadedRuntimeConfig } | null;
   readonly store:
     | { readonly kind: 'memory' }
     | { readonly kind: 'redis'; readonly address: string; readonly password: string; readonly db: number; readonly tls: boolean }
@@ -94,6 +104,27 @@ function duration(flag: string, text: string): number {
   } catch (err) {
     throw new FlagError(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+function bool(flag: string, value: boolean | string): boolean {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new FlagError(`${flag}: expected true or false, got ${JSON.stringify(value)}`);
+}
+
+/** Every tenant's HA settings before overrides: the flags. */
+export function tenantDefaults(config: Omit<IngestConfig, 'runtimeConfig'>): TenantHaLimits {
+  return {
+    acceptHaSamples: config.acceptHaSamples,
+    clusterLabel: config.clusterLabel,
+    replicaLabel: config.replicaLabel,
+    maxClusters: config.maxClusters,
+    updateTimeoutMs: config.updateTimeoutMs,
+    updateTimeoutJitterMaxMs: config.updateTimeoutJitterMaxMs,
+    failoverTimeoutMs: config.failoverTimeoutMs,
+    failoverSampleTimeoutMs: config.failoverSampleTimeoutMs,
+  };
 }
 
 function count(flag: string, text: string, min: number): number {
@@ -155,7 +186,7 @@ export function parseIngestFlags(raw: RawIngestFlags): IngestConfig {
   } else {
     throw new FlagError(`--ha-tracker.store ${JSON.stringify(kind)}: expected memory, redis or etcd`);
   }
-  const config: IngestConfig = {
+  const config: Omit<IngestConfig, 'runtimeConfig'> = {
     httpAddress: parseAddress('--http-address', raw.httpAddress),
     remoteWriteUrls: urls,
     remoteWriteHeaders: headers,
@@ -168,6 +199,7 @@ export function parseIngestFlags(raw: RawIngestFlags): IngestConfig {
     failoverTimeoutMs: duration('--ha-tracker.failover-timeout', raw['haTracker.failoverTimeout']),
     maxClusters: count('--ha-tracker.max-clusters', raw['haTracker.maxClusters'], 0),
     failoverSampleTimeoutMs: duration('--ha-tracker.failover-sample-timeout', raw['haTracker.failoverSampleTimeout']),
+    acceptHaSamples: bool('--ha-tracker.enable-for-all-users', raw['haTracker.enableForAllUsers']),
     keyPrefix: raw['haTracker.prefix'],
     multitenancy: raw['auth.multitenancyEnabled'],
     store,
@@ -177,7 +209,19 @@ export function parseIngestFlags(raw: RawIngestFlags): IngestConfig {
   } catch (err) {
     throw new FlagError(err instanceof Error ? err.message : String(err));
   }
-  return config;
+  const reloadPeriodMs = duration('--runtime-config.reload-period', raw['runtimeConfig.reloadPeriod']);
+  if (reloadPeriodMs <= 0) throw new FlagError('--runtime-config.reload-period: must be greater than 0');
+  const path = raw['runtimeConfig.file'] ?? '';
+  if (path === '') return { ...config, runtimeConfig: null };
+  // Checked now, so a bad file stops the start with exit 2 like any bad flag.
+  const defaults = tenantDefaults(config);
+  try {
+    const initial = loadRuntimeConfigFile(path, (text) => parseRuntimeConfig(text, defaults));
+    return { ...config, runtimeConfig: { path, reloadPeriodMs, initial } };
+  } catch (err) {
+    if (err instanceof RuntimeConfigError) throw new FlagError(err.message);
+    throw err;
+  }
 }
 
 export interface IngestService {
@@ -213,6 +257,8 @@ export async function startIngestService(config: IngestConfig, logger: Logger): 
     store = etcd;
     closeStore = () => etcd.close();
   } else store = new MemoryReplicaDescStore();
+  const limits = new TenantLimits(tenantDefaults(config), config.runtimeConfig?.initial.overrides);
+  const metrics = createIngestMetrics(registry);
   const tracker = new HaTracker({
     store,
     updateTimeoutMs: config.updateTimeoutMs,
@@ -221,6 +267,12 @@ export async function startIngestService(config: IngestConfig, logger: Logger): 
     maxClusters: config.maxClusters,
     failoverSampleTimeoutMs: config.failoverSampleTimeoutMs,
     keyPrefix: config.keyPrefix,
+    limitsFor: (tenant) => limits.forTenant(tenant),
+    metrics: {
+      ...metrics.tracker,
+      // Background writes are retried on the next tick; Mimir logs them and carries on.
+      backgroundError: (operation, key, err) => logger.error('HA tracker store operation failed', { operation, key, err: err instanceof Error ? err.message : String(err) }),
+    },
     onElectionChange: (tenant, cluster, from, to) => logger.info('elected replica changed', { tenant, cluster, from: from ?? '', to }),
   });
   // A shared store: every election is loaded before serving, and other instances' changes are followed.
@@ -237,11 +289,28 @@ export async function startIngestService(config: IngestConfig, logger: Logger): 
     config.remoteWriteTls,
   );
   const receiver = new Receiver(
-    { clusterLabel: config.clusterLabel, replicaLabel: config.replicaLabel, maxDecodedBytes: config.maxRequestBytes * DECODED_PER_COMPRESSED },
+    { haSettings: (tenant) => limits.forTenant(tenant), maxDecodedBytes: config.maxRequestBytes * DECODED_PER_COMPRESSED },
     tracker,
     forwarder,
   );
-  const app = buildIngestApi({ receiver, tracker, registry, maxRequestBytes: config.maxRequestBytes, multitenancy: config.multitenancy, ready: () => true });
+  let reloader: RuntimeConfigReloader | null = null;
+  if (config.runtimeConfig !== null) {
+    const { path, reloadPeriodMs, initial } = config.runtimeConfig;
+    const defaults = limits.defaults;
+    const active = new RuntimeConfigReloader({
+      path,
+      periodMs: reloadPeriodMs,
+      initial,
+      parse: (text) => parseRuntimeConfig(text, defaults),
+      apply: (overrides) => limits.replace(overrides),
+      logger,
+    });
+    registerRuntimeConfigMetrics(registry, () => active.status());
+    active.start();
+    reloader = active;
+    logger.info('runtime config loaded', { file: path, sha256: initial.sha256, tenants: limits.tenants().join(',') });
+  }
+  const app = buildIngestApi({ receiver, tracker, registry, metrics, maxRequestBytes: config.maxRequestBytes, multitenancy: config.multitenancy, ready: () => true });
   // Heartbeats, failover and cleanup run in the background, as Mimir's update loop does.
   const tick = setInterval(() => void tracker.tick(), Math.max(100, Math.min(config.updateTimeoutMs, 1000)));
   tick.unref();
@@ -254,6 +323,7 @@ export async function startIngestService(config: IngestConfig, logger: Logger): 
     httpUrl: `http://${host}:${port}`,
     async close() {
       clearInterval(tick);
+      reloader?.stop();
       unwatch();
       await app.close();
       await forwarder.close();

@@ -121,6 +121,11 @@ function buildProgram(): Command {
     .option('--ha-tracker.failover-timeout <duration>', 'Elect another replica after the elected one sent nothing for this long.', '30s')
     .option('--ha-tracker.max-clusters <n>', 'Most HA clusters per tenant (0 = no limit).', '100')
     .option('--ha-tracker.failover-sample-timeout <duration>', 'Also require the new replica\'s samples to be this much newer (0 = off; Mimir\'s sample-time failover).', '0s')
+    .option(
+      '--ha-tracker.enable-for-all-users [bool]',
+      'Elect replicas for every tenant (Mimir\'s accept_ha_samples default); false: forward every request unchanged unless a tenant\'s override sets accept_ha_samples: true.',
+      true,
+    )
     .option('--ha-tracker.store <kind>', 'Where elections are kept: memory (one instance), redis or etcd (shared by several instances).', 'memory')
     .option('--ha-tracker.redis.address <host:port>', 'Redis server of --ha-tracker.store=redis.', '')
     .option('--ha-tracker.redis.password <password>', 'Redis password.', '')
@@ -134,6 +139,12 @@ function buildProgram(): Command {
     .option('--ha-tracker.etcd.tls-key-path <file>', 'Key of the client certificate.', '')
     .option('--ha-tracker.prefix <prefix>', 'Key prefix in the store.', 'ha-tracker/')
     .option('--auth.multitenancy-enabled', 'Take the tenant from X-Scope-OrgID (else every request is tenant "anonymous").', false)
+    .option(
+      '--runtime-config.file <file>',
+      'YAML file with per-tenant overrides (Mimir\'s "overrides:" section: accept_ha_samples, ha_cluster_label, ha_replica_label, ha_max_clusters, ha_tracker_* timeouts); re-read every reload period.',
+      '',
+    )
+    .option('--runtime-config.reload-period <duration>', 'How often --runtime-config.file is checked for changes.', '10s')
     .option('--log.level <level>', 'Log level: debug, info, warn, error.', 'info')
     .option('--log.format <format>', 'Log format: logfmt or json.', 'logfmt')
     .action(async (raw: RawIngestFlags & { 'log.level': string; 'log.format': string }) => {

@@ -3,7 +3,8 @@
  * health, readiness and metrics.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import type { IngestMetrics } from './metrics.js';
 import type { HaTracker } from './tracker/tracker.js';
 import type { Receiver } from './receiver.js';
 
@@ -11,6 +12,7 @@ export interface IngestHttpOptions {
   readonly receiver: Receiver;
   readonly tracker: HaTracker;
   readonly registry: Registry;
+  readonly metrics: IngestMetrics;
   /** --remote-write.max-request-bytes: compressed body limit (over it: 413). */
   readonly maxRequestBytes: number;
   /** X-Scope-OrgID picks the tenant (else every request is tenant "anonymous"). */
@@ -20,29 +22,17 @@ export interface IngestHttpOptions {
 
 const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** Mimir's tenant ID rules: at most 150 characters of [A-Za-z0-9!-_.*'()], and not "." or "..". */
+export function invalidTenantReason(tenant: string): string | null {
+  if (tenant.length > 150) return `tenant ID is too long: max 150 characters`;
+  if (tenant === '.' || tenant === '..') return `tenant ID is '.' or '..'`;
+  const bad = /[^A-Za-z0-9!\-_.*'()]/.exec(tenant);
+  if (bad !== null) return `tenant ID ${JSON.stringify(tenant)} contains unsupported character ${JSON.stringify(bad[0])}`;
+  return null;
+}
+
 export function buildIngestApi(o: IngestHttpOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: o.maxRequestBytes, return503OnClosing: true });
-  const pushed = new Counter({
-    name: 'promdedup_ingest_requests_total',
-    help: 'Remote-write requests by outcome (accepted: leader, deduped: follower, non-ha, rejected, failed).',
-    labelNames: ['outcome'] as const,
-    registers: [o.registry],
-  });
-  const deduped = new Counter({
-    name: 'promdedup_deduped_samples_total',
-    help: 'Samples dropped because they came from a non-elected replica.',
-    labelNames: ['tenant', 'cluster'] as const,
-    registers: [o.registry],
-  });
-  const nonHa = new Counter({ name: 'promdedup_non_ha_samples_received_total', help: 'Samples of requests without both HA labels.', labelNames: ['tenant'] as const, registers: [o.registry] });
-  const latency = new Histogram({
-    name: 'promdedup_ingest_request_duration_seconds',
-    help: 'Remote-write request latency by status code.',
-    labelNames: ['status'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [o.registry],
-  });
-
   // Remote-write bodies are snappy-compressed protobuf: every body is taken as bytes and the
   // receiver checks Content-Type and Content-Encoding itself (415 with a reason).
   app.removeAllContentTypeParsers();
@@ -55,17 +45,21 @@ export function buildIngestApi(o: IngestHttpOptions): FastifyInstance {
       reply.code(401);
       return 'no org id';
     }
+    const invalid = o.multitenancy ? invalidTenantReason(tenant) : null;
+    if (invalid !== null) {
+      reply.code(400);
+      return invalid;
+    }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const answer = await o.receiver.push({
       body,
       contentEncoding: req.headers['content-encoding'],
       contentType: req.headers['content-type'],
       tenant,
+      // The tenant travels on, so a multi-tenant store downstream files the data under it.
+      ...(o.multitenancy ? { forwardTenant: true } : {}),
     });
-    pushed.inc({ outcome: answer.outcome });
-    if (answer.outcome === 'deduped') deduped.inc({ tenant, cluster: answer.cluster }, answer.samples);
-    if (answer.outcome === 'non-ha') nonHa.inc({ tenant }, answer.samples);
-    latency.observe({ status: String(answer.status) }, (performance.now() - started) / 1000);
+    o.metrics.observePush(tenant, answer, (performance.now() - started) / 1000);
     reply.code(answer.status).type('text/plain; charset=utf-8');
     if (answer.written !== undefined) {
       reply.header('X-Prometheus-Remote-Write-Samples-Written', String(answer.written.samples));

@@ -14,9 +14,17 @@ import type { Forwarder } from './forwarder.js';
 import { replicasDidNotMatchMessage, tooManyClustersMessage } from './tracker/decision.js';
 import type { HaTracker } from './tracker/tracker.js';
 
-export interface ReceiverConfig {
+/** A tenant's HA settings (flags, or its runtime override). */
+export interface ReceiverHaSettings {
+  /** false: no election; the request is forwarded unchanged and counted as non-HA. */
+  readonly acceptHaSamples: boolean;
   readonly clusterLabel: string;
   readonly replicaLabel: string;
+}
+
+export interface ReceiverConfig {
+  /** Looked up on every request, so a reloaded override applies to the next one. */
+  haSettings(tenant: string): ReceiverHaSettings;
   /** Largest decoded (uncompressed) request. */
   readonly maxDecodedBytes: number;
 }
@@ -26,6 +34,8 @@ export interface PushRequest {
   readonly contentEncoding: string | undefined;
   readonly contentType: string | undefined;
   readonly tenant: string;
+  /** Pass the tenant on as X-Scope-OrgID (multi-tenancy on; a --remote-write.header one still wins). */
+  readonly forwardTenant?: boolean;
 }
 
 export interface PushAnswer {
@@ -35,6 +45,8 @@ export interface PushAnswer {
   readonly outcome: 'accepted' | 'deduped' | 'non-ha' | 'rejected' | 'failed';
   readonly samples: number;
   readonly cluster: string;
+  /** Set when the samples were refused for a reason Mimir counts in discarded_samples_total. */
+  readonly discarded?: 'too_many_ha_clusters';
   /** Remote write 2.0: what was written, for the X-Prometheus-Remote-Write-*-Written headers. */
   readonly written?: { readonly samples: number; readonly histograms: number; readonly exemplars: number };
 }
@@ -66,12 +78,21 @@ export class Receiver {
     private readonly tracker: HaTracker,
     private readonly forwarder: Forwarder,
     private readonly now: () => number = Date.now,
-  ) {
-    this.replicaLabelBytes = new TextEncoder().encode(config.replicaLabel);
-  }
+  ) {}
 
-  private readonly replicaLabelBytes: Uint8Array;
+  /** UTF-8 of the replica label names in use (one per override, so a small map). */
+  private readonly labelBytesCache = new Map<string, Uint8Array>();
   private readonly scratchPool: Scratch[] = [];
+
+  private labelBytes(name: string): Uint8Array {
+    let bytes = this.labelBytesCache.get(name);
+    if (bytes === undefined) {
+      if (this.labelBytesCache.size > 1000) this.labelBytesCache.clear();
+      bytes = new TextEncoder().encode(name);
+      this.labelBytesCache.set(name, bytes);
+    }
+    return bytes;
+  }
 
   async push(req: PushRequest): Promise<PushAnswer> {
     // Scratch is per request (another push may run while this one awaits the tracker) and goes
@@ -85,6 +106,7 @@ export class Receiver {
 
   private async handle(req: PushRequest, scratch: Scratch): Promise<PushAnswer> {
     const edits = scratch.edits;
+    const ha = this.config.haSettings(req.tenant);
     let version: 1 | 2;
     let message: Uint8Array;
     let cluster: string | undefined;
@@ -99,14 +121,14 @@ export class Receiver {
       ({ version, message } = decodeBody(req.body, req.contentEncoding, req.contentType, this.config.maxDecodedBytes, scratch.decoded));
       const summaryV2 = version === 2 ? inspectWriteRequestV2(message) : null;
       const first = summaryV2 === null ? firstSeriesLabels(message) : summaryV2.firstSeriesLabels;
-      cluster = first.find((l) => l.name === this.config.clusterLabel)?.value;
-      replica = first.find((l) => l.name === this.config.replicaLabel)?.value;
+      cluster = ha.acceptHaSamples ? first.find((l) => l.name === ha.clusterLabel)?.value : undefined;
+      replica = ha.acceptHaSamples ? first.find((l) => l.name === ha.replicaLabel)?.value : undefined;
       if (summaryV2 === null) {
         // One pass checks and counts the whole request and, for an HA one, already removes the
         // replica label in place: a follower's request costs the same, and nothing is decided on
         // a request that turns out malformed.
-        const ha = cluster !== undefined && replica !== undefined;
-        const scanned = scanWriteRequest(message, ha ? this.replicaLabelBytes : null, ha ? edits : null);
+        const isHa = cluster !== undefined && replica !== undefined;
+        const scanned = scanWriteRequest(message, isHa ? this.labelBytes(ha.replicaLabel) : null, isHa ? edits : null);
         counts = scanned;
         strippedLength = scanned.length;
       } else counts = summaryV2;
@@ -127,7 +149,9 @@ export class Receiver {
       if (decision.kind === 'reject-follower') {
         return { status: 202, body: replicasDidNotMatchMessage(decision.replica, decision.elected), outcome: 'deduped', samples, cluster };
       }
-      if (decision.kind === 'too-many-clusters') return { status: 400, body: tooManyClustersMessage(decision.limit), outcome: 'rejected', samples, cluster };
+      if (decision.kind === 'too-many-clusters') {
+        return { status: 400, body: tooManyClustersMessage(decision.limit), outcome: 'rejected', samples, cluster, discarded: 'too_many_ha_clusters' };
+      }
       if (version === 1) {
         // The sender's own compression is reused: only the elements touching removed bytes change.
         if (strippedLength !== message.length) {
@@ -138,13 +162,14 @@ export class Receiver {
           }
         }
       } else {
-        const stripped = dropLabelV2(message, this.config.replicaLabel);
+        const stripped = dropLabelV2(message, ha.replicaLabel);
         if (stripped !== message) forwardBody = encodeBody(stripped);
       }
       outcome = 'accepted';
     }
     const headers: Record<string, string> = { 'content-type': req.contentType ?? 'application/x-protobuf' };
     headers['x-prometheus-remote-write-version'] = version === 1 ? '0.1.0' : '2.0.0';
+    if (req.forwardTenant === true) headers['x-scope-orgid'] = req.tenant;
     const forwarded = await this.forwarder.forward(forwardBody, headers);
     if (forwarded.status >= 300) return { status: forwarded.status, body: forwarded.message, outcome: 'failed', samples, cluster: cluster ?? '' };
     return { status: 200, body: '', outcome, samples, cluster: cluster ?? '', ...(version === 2 ? { written: counts } : {}) };

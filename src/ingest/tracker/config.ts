@@ -31,6 +31,15 @@ export const DEFAULT_HA_TRACKER_TIMINGS: Readonly<HaTrackerTimings> = Object.fre
   keyPrefix: 'ha-tracker/',
 });
 
+/**
+ * What a tenant's runtime override may change (Mimir's per-tenant HA limits). The tracker asks for these per
+ * tenant on every decision, so a reloaded override applies to that tenant's clusters from the next push or tick.
+ */
+export type HaTrackerTenantLimits = Pick<
+  HaTrackerTimings,
+  'updateTimeoutMs' | 'updateTimeoutJitterMaxMs' | 'failoverTimeoutMs' | 'failoverSampleTimeoutMs' | 'maxClusters'
+>;
+
 type TimeoutRules = Pick<HaTrackerTimings, 'updateTimeoutMs' | 'updateTimeoutJitterMaxMs' | 'failoverTimeoutMs'>;
 
 /**

@@ -1,8 +1,9 @@
 import type { ReplicaDesc } from './kv.js';
 
 /**
- * Optional callbacks the tracker reports through; the ingest command maps them onto prom-client with Mimir's
- * names (given per hook) so dashboards carry over. All are synchronous and must not throw.
+ * Optional callbacks the tracker reports through; src/ingest/metrics.ts maps them onto prom-client with Mimir's
+ * names (given per hook; exported with promdedup_ for cortex_) so dashboards carry over. All are synchronous and
+ * must not throw.
  */
 export interface HaTrackerMetrics {
   /** cortex_ha_tracker_kv_store_cas_total{user,cluster} */

@@ -1,5 +1,5 @@
 import { ClusterCache, type ClusterState } from './cluster-cache.js';
-import { DEFAULT_HA_TRACKER_TIMINGS, drawJitter, validateTimings, type HaTrackerTimings } from './config.js';
+import { DEFAULT_HA_TRACKER_TIMINGS, drawJitter, validateTimings, type HaTrackerTenantLimits, type HaTrackerTimings } from './config.js';
 import type { Decision } from './decision.js';
 import { parseReplicaKey, replicaKey, type ReplicaDesc, type ReplicaDescStore } from './kv.js';
 import type { HaTrackerMetrics } from './metrics.js';
@@ -15,6 +15,11 @@ export interface HaTrackerOptions extends Partial<HaTrackerTimings> {
   metrics?: HaTrackerMetrics;
   /** Called whenever this instance's view of a cluster's leader changes (from = null: first leader it learns). */
   onElectionChange?: ElectionChange;
+  /**
+   * A tenant's timeouts and cluster limit (runtime overrides). Asked on every decision, never cached, so a
+   * reloaded override applies at once. Default: the tracker's own timings for every tenant.
+   */
+  limitsFor?: (tenant: string) => Readonly<HaTrackerTenantLimits>;
 }
 
 export interface HaTrackerStatusRow {
@@ -42,11 +47,12 @@ export class HaTracker {
   private readonly random: () => number;
   private readonly metrics: HaTrackerMetrics;
   private readonly onElectionChange: ElectionChange | undefined;
+  private readonly limitsFor: (tenant: string) => Readonly<HaTrackerTenantLimits>;
   private readonly cache = new ClusterCache();
   private nextCleanupAtMs: number | null = null;
 
   constructor(options: HaTrackerOptions) {
-    const { store, now, random, metrics, onElectionChange, ...timings } = options;
+    const { store, now, random, metrics, onElectionChange, limitsFor, ...timings } = options;
     this.timings = Object.freeze({ ...DEFAULT_HA_TRACKER_TIMINGS, ...definedOnly(timings) });
     HaTracker.validateConfig(this.timings);
     this.store = store;
@@ -54,6 +60,7 @@ export class HaTracker {
     this.random = random ?? Math.random;
     this.metrics = metrics ?? {};
     this.onElectionChange = onElectionChange;
+    this.limitsFor = limitsFor ?? (() => this.timings);
   }
 
   /** Throws with Mimir's message when failover < update + jitter max + 1s, or jitter max < 0. */
@@ -71,10 +78,11 @@ export class HaTracker {
     const known = this.cache.get(tenant, cluster);
     if (known) return this.answerFromCache(known, replica, now, sampleTime);
 
-    const limit = this.timings.maxClusters;
+    const limits = this.limitsFor(tenant);
+    const limit = limits.maxClusters;
     if (limit > 0 && this.cache.clusterCount(tenant) + 1 > limit) return { kind: 'too-many-clusters', limit };
 
-    const stored = await this.updateStore(tenant, cluster, replica, now, sampleTime, now, this.jitter());
+    const stored = await this.updateStore(tenant, cluster, replica, now, sampleTime, now, limits, this.jitter(limits));
     const state = this.cache.get(tenant, cluster);
     if (state) return this.answerFromCache(state, replica, now, sampleTime);
     // Cache already lost it again (a concurrent soft delete): answer from what the store said.
@@ -99,23 +107,26 @@ export class HaTracker {
    */
   async flushHeartbeats(now = this.now()): Promise<void> {
     for (const { tenant, cluster, state } of this.cache.entries()) {
-      const jitter = this.jitter();
-      if (this.withinUpdateTimeout(now, state.elected.receivedAt, jitter)) continue;
+      // Per tenant and per cluster, as Mimir resolves a tenant's limits (and draws its jitter) for each update.
+      const limits = this.limitsFor(tenant);
+      const jitter = this.jitter(limits);
+      const due = limits.updateTimeoutMs + jitter;
+      if (withinUpdateTimeout(now, state.elected.receivedAt, due)) continue;
       let replica: string;
       let receivedAt: number;
       let sampleTime = now;
-      if (this.withinUpdateTimeout(now, state.electedLastSeenMs, jitter)) {
+      if (withinUpdateTimeout(now, state.electedLastSeenMs, due)) {
         replica = state.elected.replica;
         receivedAt = state.electedLastSeenMs;
-      } else if (this.withinUpdateTimeout(now, state.nonElectedLastSeenMs, jitter)) {
+      } else if (withinUpdateTimeout(now, state.nonElectedLastSeenMs, due)) {
         replica = state.nonElectedLastSeenReplica;
         receivedAt = state.nonElectedLastSeenMs;
-        if (this.timings.failoverSampleTimeoutMs > 0) sampleTime = state.nonElectedLastSeenSampleTimeMs;
+        if (limits.failoverSampleTimeoutMs > 0) sampleTime = state.nonElectedLastSeenSampleTimeMs;
       } else {
         continue; // idle: cleanup will retire it
       }
       try {
-        await this.updateStore(tenant, cluster, replica, now, sampleTime, receivedAt, jitter);
+        await this.updateStore(tenant, cluster, replica, now, sampleTime, receivedAt, limits, jitter);
       } catch (error) {
         this.metrics.backgroundError?.('heartbeat', this.key(tenant, cluster), error);
       }
@@ -192,21 +203,23 @@ export class HaTracker {
     return this.store.watch(this.timings.keyPrefix, (key, desc) => this.onStoreChange(key, desc));
   }
 
-  /** Rows for the status page, sorted by tenant then cluster. */
+  /** Rows for the status page, sorted by tenant then cluster; times until update and failover use the tenant's timeouts. */
   status(now = this.now()): HaTrackerStatusRow[] {
-    const { updateTimeoutMs, failoverTimeoutMs } = this.timings;
     return this.cache
       .entries()
-      .map(({ tenant, cluster, state: { elected } }) => ({
-        tenant,
-        cluster,
-        replica: elected.replica,
-        electedAt: elected.electedAt,
-        lastSeen: elected.receivedAt,
-        untilUpdateMs: elected.receivedAt + updateTimeoutMs - now,
-        untilFailoverMs: elected.receivedAt + failoverTimeoutMs - now,
-        electedChanges: elected.electedChanges,
-      }))
+      .map(({ tenant, cluster, state: { elected } }) => {
+        const { updateTimeoutMs, failoverTimeoutMs } = this.limitsFor(tenant);
+        return {
+          tenant,
+          cluster,
+          replica: elected.replica,
+          electedAt: elected.electedAt,
+          lastSeen: elected.receivedAt,
+          untilUpdateMs: elected.receivedAt + updateTimeoutMs - now,
+          untilFailoverMs: elected.receivedAt + failoverTimeoutMs - now,
+          electedChanges: elected.electedChanges,
+        };
+      })
       .sort((a, b) => compare(a.tenant, b.tenant) || compare(a.cluster, b.cluster));
   }
 
@@ -233,15 +246,16 @@ export class HaTracker {
     now: number,
     sampleTime: number,
     receivedAt: number,
+    limits: Readonly<HaTrackerTenantLimits>,
     jitter: number,
   ): Promise<ReplicaDesc | null> {
-    const { failoverTimeoutMs, failoverSampleTimeoutMs } = this.timings;
+    const { updateTimeoutMs, failoverTimeoutMs, failoverSampleTimeoutMs } = limits;
     this.metrics.casCalled?.(tenant, cluster);
     const result = await this.store.cas(this.key(tenant, cluster), (current) => {
       if (current === null || current.deletedAt > 0) {
         return { replica, receivedAt, deletedAt: 0, electedAt: now, electedChanges: 0 };
       }
-      if (this.withinUpdateTimeout(now, current.receivedAt, jitter)) return null;
+      if (withinUpdateTimeout(now, current.receivedAt, updateTimeoutMs + jitter)) return null;
       // Records written before electedAt existed (or by the old bug) get "now" rather than a misleading 0.
       let electedAt = current.electedAt === 0 ? now : current.electedAt;
       let electedChanges = current.electedChanges;
@@ -275,13 +289,8 @@ export class HaTracker {
     if (this.cache.remove(tenant, cluster)) this.metrics.clusterForgotten?.(tenant, cluster);
   }
 
-  // Strict "<", as Mimir: at exactly update timeout + jitter the record is due.
-  private withinUpdateTimeout(now: number, receivedAt: number, jitter: number): boolean {
-    return now - receivedAt < this.timings.updateTimeoutMs + jitter;
-  }
-
-  private jitter(): number {
-    return drawJitter(this.timings.updateTimeoutJitterMaxMs, this.random);
+  private jitter(limits: Readonly<HaTrackerTenantLimits>): number {
+    return drawJitter(limits.updateTimeoutJitterMaxMs, this.random);
   }
 
   private cleanupInterval(): number {
@@ -293,6 +302,11 @@ export class HaTracker {
   private key(tenant: string, cluster: string): string {
     return replicaKey(this.timings.keyPrefix, tenant, cluster);
   }
+}
+
+// Strict "<", as Mimir: at exactly update timeout + jitter the record is due.
+function withinUpdateTimeout(now: number, receivedAt: number, updateTimeoutPlusJitterMs: number): boolean {
+  return now - receivedAt < updateTimeoutPlusJitterMs;
 }
 
 function compare(a: string, b: string): number {

@@ -255,8 +255,9 @@ class OutputBlock {
 
   /** A copy of `len` (≥ 4) bytes from `off` back, in as few elements as the format allows. */
   copy(off: number, len: number): void {
-    // At most 64 bytes per element; a remainder under 4 is avoided by taking 60 first.
-    this.ensure(5 * (Math.ceil(len / 60) + 1));
+    // At most 64 bytes per element; a remainder under 4 is avoided by taking 60 first. Each
+    // element covers ≥ 4 bytes in ≤ 5, so 2·len + 10 bytes of room always suffice.
+    this.ensure(2 * len + 10);
     while (len >= 68) {
       this.element(off, 64);
       len -= 64;

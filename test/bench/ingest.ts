@@ -9,8 +9,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { Agent, request } from 'undici';
+import { uncompressSync } from 'snappy';
 import { encodeBody } from '../../src/ingest/remote-write/body.js';
-import { encodeWriteRequest, type DecodedTimeSeries } from '../../src/ingest/remote-write/v1-reference.js';
+import { dropLabelByDecode, encodeWriteRequest, type DecodedTimeSeries } from '../../src/ingest/remote-write/v1-reference.js';
+import { scanWriteRequest } from '../../src/ingest/remote-write/v1.js';
+import { snappyDecode } from '../../src/wire/snappy.js';
+import { ByteEdits, recompressEdited } from '../../src/wire/snappy-edit.js';
 import { terminate, waitReady } from '../support/child-process.js';
 import { freePort } from '../support/prometheus.js';
 import { querierEntryPoint } from '../support/querier-process.js';
@@ -27,6 +31,58 @@ export interface IngestBenchResult {
   readonly samplesPerS: number;
   readonly samplesPerCpuS: number;
   readonly directSamplesPerS: number;
+  /** /-/healthy while the 8 senders push: p50 and p99 ms. */
+  readonly healthy: { p50: number; p99: number };
+  /** In process, per request, ms: each step and the two ways of removing the label. */
+  readonly steps: IngestSteps;
+}
+
+export interface IngestSteps {
+  readonly decodedBytes: number;
+  readonly snappyDecodeJs: number;
+  readonly snappyDecodeNative: number;
+  readonly scanAndStrip: number;
+  readonly recompress: number;
+  readonly recompressBytes: number;
+  readonly snappyEncodeNative: number;
+  readonly snappyEncodeBytes: number;
+  /** The alternative: decode every series and sample, drop the label, encode again. */
+  readonly decodeEncode: number;
+}
+
+function perCall(f: () => void, n: number): number {
+  for (let i = 0; i < Math.min(50, n); i++) f();
+  const t = performance.now();
+  for (let i = 0; i < n; i++) f();
+  return (performance.now() - t) / n;
+}
+
+/** The write path's steps on one request, in this process: what each costs and what the label removal chose. */
+export function measureSteps(body: Uint8Array, quick: boolean): IngestSteps {
+  const n = quick ? 100 : 500;
+  const decoded = snappyDecode(body, 1 << 26);
+  const name = new TextEncoder().encode('__replica__');
+  const work = Buffer.allocUnsafeSlow(decoded.length);
+  const edits = new ByteEdits();
+  const scanAndStrip = perCall(() => {
+    work.set(decoded);
+    scanWriteRequest(work, name, edits);
+  }, n) - perCall(() => work.set(decoded), n);
+  work.set(decoded);
+  const { length } = scanWriteRequest(work, name, edits);
+  const stripped = work.subarray(0, length);
+  const rebuilt = recompressEdited(body, stripped, edits);
+  return {
+    decodedBytes: decoded.length,
+    snappyDecodeJs: perCall(() => snappyDecode(body, 1 << 26), n),
+    snappyDecodeNative: perCall(() => uncompressSync(Buffer.from(body)), n),
+    scanAndStrip,
+    recompress: perCall(() => recompressEdited(body, stripped, edits), n),
+    recompressBytes: rebuilt.length,
+    snappyEncodeNative: perCall(() => encodeBody(stripped), n),
+    snappyEncodeBytes: encodeBody(stripped).length,
+    decodeEncode: perCall(() => encodeBody(dropLabelByDecode(decoded, '__replica__')), Math.ceil(n / 10)),
+  };
 }
 
 function request2000(t: number): Uint8Array {
@@ -122,8 +178,21 @@ export async function benchIngest(log: (s: string) => void, quick: boolean): Pro
     const seconds = quick ? 3 : 8;
     const directSamplesPerS = await throughput(agent, sink.url, body, 8, seconds);
     const cpu0 = processCpuMs(child.pid!);
+    const healthy: number[] = [];
+    let pushing = true;
+    const probe = (async () => {
+      while (pushing) {
+        const t = performance.now();
+        const res = await request(`${base}/-/healthy`, { dispatcher: agent });
+        await res.body.dump();
+        healthy.push(performance.now() - t);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
     const samplesPerS = await throughput(agent, push, body, 8, seconds);
     const cpuS = (processCpuMs(child.pid!) - cpu0) / 1000;
+    pushing = false;
+    await probe;
     const result: IngestBenchResult = {
       requestBytes: body.length,
       direct: { p50: quantile(direct, 0.5), p99: quantile(direct, 0.99) },
@@ -132,6 +201,8 @@ export async function benchIngest(log: (s: string) => void, quick: boolean): Pro
       samplesPerS,
       samplesPerCpuS: (samplesPerS * seconds) / cpuS,
       directSamplesPerS,
+      healthy: { p50: quantile(healthy, 0.5), p99: quantile(healthy, 0.99) },
+      steps: measureSteps(body, quick),
     };
     log(`  ingest: p99 direct ${fmt(result.direct.p99, 2)} ms, through ${fmt(result.through.p99, 2)} ms; ${fmt(samplesPerS / 1e6, 2)} M samples/s (${fmt(result.samplesPerCpuS / 1e6, 2)} M per CPU second)`);
     return result;
@@ -152,6 +223,28 @@ export function formatIngest(r: IngestBenchResult): string {
         ['through promdedup ingest', fmt(r.through.p50, 2), fmt(r.through.p99, 2), fmt(r.samplesPerS, 0)],
       ],
     ),
-    `added p99: **${fmt(r.addedP99Ms, 2)} ms**; promdedup's CPU: **${fmt(r.samplesPerCpuS / 1e6, 2)} M samples per CPU second** (samples/s on one core)`,
+    `added p99: **${fmt(r.addedP99Ms, 2)} ms**; promdedup's CPU: **${fmt(r.samplesPerCpuS / 1e6, 2)} M samples per CPU second** (samples/s on one core); ` +
+      `/-/healthy while the 8 senders push: p50 ${fmt(r.healthy.p50, 2)} ms, p99 ${fmt(r.healthy.p99, 2)} ms`,
+    '',
+    `One request's steps in process (${fmt(r.steps.decodedBytes / 1024, 0)} KiB decoded), ms:`,
+    table(
+      ['step', 'ms', 'alternative', 'ms'],
+      [
+        ['snappy decode (ours, JS)', fmt(r.steps.snappyDecodeJs, 3), 'native binding', fmt(r.steps.snappyDecodeNative, 3)],
+        ['check, count, remove the label in place', fmt(r.steps.scanAndStrip, 3), '', ''],
+        [
+          `rebuild from the sender's elements (${fmt(r.steps.recompressBytes / 1024, 1)} KiB)`,
+          fmt(r.steps.recompress, 3),
+          `native snappy encode (${fmt(r.steps.snappyEncodeBytes / 1024, 1)} KiB)`,
+          fmt(r.steps.snappyEncodeNative, 3),
+        ],
+        [
+          'all of the above minus decode',
+          fmt(r.steps.scanAndStrip + r.steps.recompress, 3),
+          'decode every series, drop the label, encode, snappy',
+          fmt(r.steps.decodeEncode, 3),
+        ],
+      ],
+    ),
   ].join('\n');
 }

@@ -7,6 +7,7 @@ import { createIngestMetrics, registerRuntimeConfigMetrics } from '../ingest/met
 import { parseRuntimeConfig, RuntimeConfigError, TenantLimits, type TenantHaLimits } from '../ingest/overrides.js';
 import { loadRuntimeConfigFile, RuntimeConfigReloader, type LoadedRuntimeConfig } from '../ingest/runtime-config.js';
 import { Receiver } from '../ingest/receiver.js';
+import { IngestWorkerPool } from '../ingest/worker-pool.js';
 import { HaTracker } from '../ingest/tracker/tracker.js';
 import { MemoryReplicaDescStore } from '../ingest/tracker/memory-store.js';
 import { RedisReplicaDescStore } from '../ingest/tracker/redis-store.js';
@@ -20,6 +21,8 @@ export interface RawIngestFlags {
   readonly httpAddress: string;
   readonly 'remoteWrite.url': string[];
   readonly 'remoteWrite.maxRequestBytes': string;
+  readonly 'remoteWrite.workerMinBytes': string;
+  readonly 'remoteWrite.workerThreads': string;
   readonly 'remoteWrite.header'?: string[];
   readonly 'remoteWrite.basicAuth.username'?: string;
   readonly 'remoteWrite.basicAuth.password'?: string;
@@ -61,6 +64,9 @@ export interface IngestConfig {
   readonly remoteWriteHeaders: Readonly<Record<string, string>>;
   readonly remoteWriteTls: ForwardTls;
   readonly maxRequestBytes: number;
+  /** Requests decoding to at least this go to worker threads. */
+  readonly workerMinBytes: number;
+  readonly workerThreads: number;
   readonly clusterLabel: string;
   readonly replicaLabel: string;
   readonly updateTimeoutMs: number;
@@ -192,6 +198,8 @@ export function parseIngestFlags(raw: RawIngestFlags): IngestConfig {
     remoteWriteHeaders: headers,
     remoteWriteTls,
     maxRequestBytes: count('--remote-write.max-request-bytes', raw['remoteWrite.maxRequestBytes'], 1),
+    workerMinBytes: count('--remote-write.worker-min-bytes', raw['remoteWrite.workerMinBytes'], 0),
+    workerThreads: count('--remote-write.worker-threads', raw['remoteWrite.workerThreads'], 1),
     clusterLabel: raw['haTracker.cluster'],
     replicaLabel: raw['haTracker.replica'],
     updateTimeoutMs: duration('--ha-tracker.update-timeout', raw['haTracker.updateTimeout']),
@@ -288,10 +296,13 @@ export async function startIngestService(config: IngestConfig, logger: Logger): 
     30_000,
     config.remoteWriteTls,
   );
+  const workers = new IngestWorkerPool(config.workerThreads);
   const receiver = new Receiver(
     { haSettings: (tenant) => limits.forTenant(tenant), maxDecodedBytes: config.maxRequestBytes * DECODED_PER_COMPRESSED },
     tracker,
     forwarder,
+    Date.now,
+    { pool: workers, minDecodedBytes: config.workerMinBytes },
   );
   let reloader: RuntimeConfigReloader | null = null;
   if (config.runtimeConfig !== null) {
@@ -327,6 +338,7 @@ export async function startIngestService(config: IngestConfig, logger: Logger): 
       unwatch();
       await app.close();
       await forwarder.close();
+      await workers.close();
       await closeStore();
     },
   };

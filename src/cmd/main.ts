@@ -3,6 +3,7 @@
 // 64 MiB free for reuse: mapping and unmapping every large typed array serialised the query
 // threads' page faults (two threads allocating 2 MiB arrays ran 2.2x slower each than one; 1.2x
 // with these settings). Started as `node dist/src/cmd/main.js`, set them in the environment.
+import { availableParallelism } from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { startQueryService } from './query.js';
 import { createLogger, type LogFormat, type LogLevel, type Logger } from '../util/log.js';
@@ -105,6 +106,12 @@ function buildProgram(): Command {
     .option('--http-address <host:port>', 'Listen address for remote write (/api/v1/push, /api/v1/write), the tracker page, /metrics and health.', '0.0.0.0:8080')
     .option('--remote-write.url <url>', 'Where accepted requests are written (a Prometheus with --web.enable-remote-write-receiver, Mimir, …). Repeatable.', collect, [])
     .option('--remote-write.max-request-bytes <n>', 'Largest compressed request body (over it: 413).', String(10 * 1024 * 1024))
+    .option(
+      '--remote-write.worker-min-bytes <n>',
+      'Requests that decode to at least this many bytes are decoded and rewritten in worker threads, so the event loop keeps serving (0: every request).',
+      String(1024 * 1024),
+    )
+    .option('--remote-write.worker-threads <n>', 'Worker threads for those requests (default: cores - 1, at least 1).', String(Math.max(1, availableParallelism() - 1)))
     .option('--remote-write.header <header>', 'Header sent to the remote-write URLs, "Name: value". Repeatable.', collect, [])
     .option('--remote-write.basic-auth.username <user>', 'Basic auth for the remote-write URLs.', '')
     .option('--remote-write.basic-auth.password <password>', 'Basic auth password.', '')

@@ -5,11 +5,10 @@
  * tracker's store fails: the sender retries and nothing is lost).
  */
 import { snappyDecodedLength } from '../wire/snappy.js';
-import { ByteEdits, recompressEdited } from '../wire/snappy-edit.js';
-import { decodeBody, encodeBody } from './remote-write/body.js';
+import { ByteEdits } from '../wire/snappy-edit.js';
 import { RemoteWriteDecodeError } from './remote-write/errors.js';
-import { firstSeriesLabels, scanWriteRequest } from './remote-write/v1.js';
-import { dropLabelV2, inspectWriteRequestV2 } from './remote-write/v2.js';
+import { preparePush, rebuildBody, type PreparedPush } from './remote-write/prepare.js';
+import type { IngestWorkerPool } from './worker-pool.js';
 import type { Forwarder } from './forwarder.js';
 import { replicasDidNotMatchMessage, tooManyClustersMessage } from './tracker/decision.js';
 import type { HaTracker } from './tracker/tracker.js';
@@ -63,6 +62,11 @@ const SCRATCH_POOL_SIZE = 16;
 const SCRATCH_MAX_BYTES = 4 << 20;
 const EMPTY = Buffer.alloc(0);
 
+/** A worker thread failed (it died, or the pool closed): 500, so the sender retries. */
+function workerFailed(err: unknown, samples: number, cluster: string): PushAnswer {
+  return { status: 500, body: `ingest worker: ${err instanceof Error ? err.message : String(err)}`, outcome: 'failed', samples, cluster };
+}
+
 /** The decoded length a body declares, or −1 when its header is broken (decodeBody says why). */
 function declaredLength(body: Uint8Array): number {
   try {
@@ -78,11 +82,39 @@ export class Receiver {
     private readonly tracker: HaTracker,
     private readonly forwarder: Forwarder,
     private readonly now: () => number = Date.now,
+    /** Requests that decode to at least `minDecodedBytes` are prepared and rebuilt on `pool`'s threads. */
+    private readonly offload?: { readonly pool: IngestWorkerPool; readonly minDecodedBytes: number },
   ) {}
 
   /** UTF-8 of the replica label names in use (one per override, so a small map). */
   private readonly labelBytesCache = new Map<string, Uint8Array>();
   private readonly scratchPool: Scratch[] = [];
+
+  private async prepareInWorker(pool: IngestWorkerPool, req: PushRequest, ha: ReceiverHaSettings): Promise<{ prepared: PreparedPush; edits: ByteEdits }> {
+    const body = Uint8Array.prototype.slice.call(req.body); // the worker gets a copy it owns
+    const result = await pool.run(
+      { kind: 'prepare', body, contentEncoding: req.contentEncoding, contentType: req.contentType, maxDecodedBytes: this.config.maxDecodedBytes, ha },
+      [body.buffer as ArrayBuffer],
+    );
+    if (result.kind === 'rejected') throw new RemoteWriteDecodeError(result.reason, result.message);
+    if (result.kind !== 'prepared') throw new Error(`ingest worker answered ${result.kind} to prepare`);
+    const decoded = Buffer.from(result.prepared.decoded.buffer, result.prepared.decoded.byteOffset, result.prepared.decoded.length);
+    return { prepared: { ...result.prepared, decoded }, edits: ByteEdits.fromArrays(result.edits) };
+  }
+
+  private async rebuildInWorker(pool: IngestWorkerPool, original: Uint8Array, prepared: PreparedPush, replicaLabel: string, edits: ByteEdits): Promise<Uint8Array> {
+    const body = Uint8Array.prototype.slice.call(original);
+    const arrays = edits.toArrays();
+    const result = await pool.run({ kind: 'rebuild', body, prepared, replicaLabel, edits: arrays }, [
+      body.buffer as ArrayBuffer,
+      prepared.decoded.buffer as ArrayBuffer,
+      arrays.starts.buffer as ArrayBuffer,
+      arrays.ends.buffer as ArrayBuffer,
+      arrays.shifts.buffer as ArrayBuffer,
+    ]);
+    if (result.kind !== 'rebuilt') throw new Error(`ingest worker answered ${result.kind} to rebuild`);
+    return result.body;
+  }
 
   private labelBytes(name: string): Uint8Array {
     let bytes = this.labelBytesCache.get(name);
@@ -105,38 +137,36 @@ export class Receiver {
   }
 
   private async handle(req: PushRequest, scratch: Scratch): Promise<PushAnswer> {
-    const edits = scratch.edits;
     const ha = this.config.haSettings(req.tenant);
-    let version: 1 | 2;
-    let message: Uint8Array;
-    let cluster: string | undefined;
-    let replica: string | undefined;
-    let counts: { samples: number; histograms: number; exemplars: number };
-    let strippedLength = -1; // 1.0: the request's length after the replica label was removed in place
+    const declared = declaredLength(req.body);
+    const offload = this.offload !== undefined && declared >= this.offload.minDecodedBytes ? this.offload.pool : null;
+    let prepared: PreparedPush;
+    let edits = scratch.edits;
     try {
-      const declared = declaredLength(req.body);
-      if (declared > scratch.decoded.length && declared <= Math.min(this.config.maxDecodedBytes, SCRATCH_MAX_BYTES)) {
-        scratch.decoded = Buffer.allocUnsafeSlow(declared);
+      if (offload !== null) {
+        ({ prepared, edits } = await this.prepareInWorker(offload, req, ha));
+      } else {
+        if (declared > scratch.decoded.length && declared <= Math.min(this.config.maxDecodedBytes, SCRATCH_MAX_BYTES)) {
+          scratch.decoded = Buffer.allocUnsafeSlow(declared);
+        }
+        prepared = preparePush(
+          req.body,
+          req.contentEncoding,
+          req.contentType,
+          this.config.maxDecodedBytes,
+          ha,
+          edits,
+          scratch.decoded,
+          this.labelBytes(ha.replicaLabel),
+        );
       }
-      ({ version, message } = decodeBody(req.body, req.contentEncoding, req.contentType, this.config.maxDecodedBytes, scratch.decoded));
-      const summaryV2 = version === 2 ? inspectWriteRequestV2(message) : null;
-      const first = summaryV2 === null ? firstSeriesLabels(message) : summaryV2.firstSeriesLabels;
-      cluster = ha.acceptHaSamples ? first.find((l) => l.name === ha.clusterLabel)?.value : undefined;
-      replica = ha.acceptHaSamples ? first.find((l) => l.name === ha.replicaLabel)?.value : undefined;
-      if (summaryV2 === null) {
-        // One pass checks and counts the whole request and, for an HA one, already removes the
-        // replica label in place: a follower's request costs the same, and nothing is decided on
-        // a request that turns out malformed.
-        const isHa = cluster !== undefined && replica !== undefined;
-        const scanned = scanWriteRequest(message, isHa ? this.labelBytes(ha.replicaLabel) : null, isHa ? edits : null);
-        counts = scanned;
-        strippedLength = scanned.length;
-      } else counts = summaryV2;
     } catch (err) {
       if (err instanceof RemoteWriteDecodeError) return { status: err.status, body: err.message, outcome: 'rejected', samples: 0, cluster: '' };
+      if (offload !== null) return workerFailed(err, 0, '');
       throw err;
     }
-    const samples = counts.samples + counts.histograms;
+    const { version, cluster, replica } = prepared;
+    const samples = prepared.samples + prepared.histograms;
     let forwardBody = req.body;
     let outcome: PushAnswer['outcome'] = 'non-ha';
     if (cluster !== undefined && replica !== undefined) {
@@ -152,18 +182,18 @@ export class Receiver {
       if (decision.kind === 'too-many-clusters') {
         return { status: 400, body: tooManyClustersMessage(decision.limit), outcome: 'rejected', samples, cluster, discarded: 'too_many_ha_clusters' };
       }
-      if (version === 1) {
-        // The sender's own compression is reused: only the elements touching removed bytes change.
-        if (strippedLength !== message.length) {
-          forwardBody = recompressEdited(req.body, message.subarray(0, strippedLength), edits, scratch.compressed);
-          // A larger block was allocated for this one (always a buffer of its own): keep it.
-          if (forwardBody.buffer !== scratch.compressed.buffer && forwardBody.buffer.byteLength <= SCRATCH_MAX_BYTES) {
-            scratch.compressed = Buffer.from(forwardBody.buffer, 0, forwardBody.buffer.byteLength);
-          }
+      if (offload !== null) {
+        try {
+          forwardBody = await this.rebuildInWorker(offload, req.body, prepared, ha.replicaLabel, edits);
+        } catch (err) {
+          return workerFailed(err, samples, cluster);
         }
       } else {
-        const stripped = dropLabelV2(message, ha.replicaLabel);
-        if (stripped !== message) forwardBody = encodeBody(stripped);
+        forwardBody = rebuildBody(req.body, prepared, ha.replicaLabel, edits, scratch.compressed);
+        // A larger block was allocated for this one (always a buffer of its own): keep it.
+        if (forwardBody !== req.body && forwardBody.buffer !== scratch.compressed.buffer && forwardBody.buffer.byteLength <= SCRATCH_MAX_BYTES) {
+          scratch.compressed = Buffer.from(forwardBody.buffer, 0, forwardBody.buffer.byteLength);
+        }
       }
       outcome = 'accepted';
     }
@@ -172,6 +202,7 @@ export class Receiver {
     if (req.forwardTenant === true) headers['x-scope-orgid'] = req.tenant;
     const forwarded = await this.forwarder.forward(forwardBody, headers);
     if (forwarded.status >= 300) return { status: forwarded.status, body: forwarded.message, outcome: 'failed', samples, cluster: cluster ?? '' };
-    return { status: 200, body: '', outcome, samples, cluster: cluster ?? '', ...(version === 2 ? { written: counts } : {}) };
+    const written = { samples: prepared.samples, histograms: prepared.histograms, exemplars: prepared.exemplars };
+    return { status: 200, body: '', outcome, samples, cluster: cluster ?? '', ...(version === 2 ? { written } : {}) };
   }
 }

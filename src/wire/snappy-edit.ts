@@ -15,6 +15,13 @@ import { snappyHeader } from './snappy.js';
  * buffer is than the original once past that range (an unedited byte at original position x lies
  * at x − shiftAfter of the last range ending at or before x).
  */
+export interface EditArrays {
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  readonly shifts: Int32Array;
+  readonly count: number;
+}
+
 export class ByteEdits {
   starts = new Int32Array(1024);
   ends = new Int32Array(1024);
@@ -24,6 +31,22 @@ export class ByteEdits {
 
   clear(): void {
     this.count = 0;
+  }
+
+  /** Copies of the used part (to move to another thread). */
+  toArrays(): EditArrays {
+    const n = this.count;
+    return { starts: this.starts.slice(0, n), ends: this.ends.slice(0, n), shifts: this.shifts.slice(0, n), count: n };
+  }
+
+  static fromArrays(a: EditArrays): ByteEdits {
+    const edits = new ByteEdits();
+    edits.growTo(a.count + 2);
+    edits.starts.set(a.starts.subarray(0, a.count));
+    edits.ends.set(a.ends.subarray(0, a.count));
+    edits.shifts.set(a.shifts.subarray(0, a.count));
+    edits.count = a.count;
+    return edits;
   }
 
   /**
@@ -55,6 +78,7 @@ export class ByteEdits {
   }
 
   private growTo(n: number): void {
+    if (n <= this.starts.length) return;
     const size = Math.max(n, this.starts.length * 2);
     for (const key of ['starts', 'ends', 'shifts'] as const) {
       const next = new Int32Array(size);

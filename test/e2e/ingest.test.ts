@@ -225,3 +225,88 @@ describe('promdedup ingest: forwarding', () => {
     expect((await pushTo(ingest.url, writeRequest(null, 1, T0))).status).toBe(503);
   });
 });
+
+describe('promdedup ingest: large requests in worker threads', () => {
+  let sink: import('node:http').Server;
+  const received: { labels: Record<string, string>; value: number }[] = [];
+  let inline: { url: string; child: ChildProcess };
+  let offloaded: { url: string; child: ChildProcess };
+
+  /** `n` series of cluster eu1 from `replica`, with labels long enough that the body is large. */
+  const bigRequest = (replica: string, n: number, value: number): Uint8Array =>
+    encodeBody(
+      encodeWriteRequest({
+        timeseries: Array.from({ length: n }, (_, i) => ({
+          labels: [
+            { name: '__name__', value: 'big_total' },
+            { name: '__replica__', value: replica },
+            { name: 'cluster', value: 'eu1' },
+            { name: 'instance', value: `host-${i}.example.org:9100` },
+            { name: 'path', value: `/api/v1/items/${i % 977}/details` },
+          ],
+          samples: [{ value, timestamp: T0 }],
+          exemplars: [],
+          histograms: [],
+        })),
+        metadata: [],
+      }),
+    );
+
+  beforeAll(async () => {
+    ensureQuerierBuilt();
+    const { createServer } = await import('node:http');
+    const { decodeBody } = await import('../../src/ingest/remote-write/body.js');
+    const { decodeWriteRequest } = await import('../../src/ingest/remote-write/v1-reference.js');
+    sink = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const { message } = decodeBody(Buffer.concat(chunks), req.headers['content-encoding'], req.headers['content-type'], 1 << 28);
+        for (const ts of decodeWriteRequest(message).timeseries) {
+          received.push({ labels: Object.fromEntries(ts.labels.map((l) => [l.name, l.value])), value: ts.samples[0]!.value });
+        }
+        res.writeHead(204).end();
+      });
+    });
+    const sinkPort = await freePort();
+    await new Promise<void>((r) => sink.listen(sinkPort, '127.0.0.1', r));
+    const target = `--remote-write.url=http://127.0.0.1:${sinkPort}/api/v1/write`;
+    [inline, offloaded] = await Promise.all([startIngest([target]), startIngest([target, '--remote-write.worker-min-bytes=0', '--remote-write.worker-threads=1'])]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([inline, offloaded].filter((p) => p !== undefined).map((p) => terminate(p.child)));
+    await new Promise<void>((r) => (sink ? sink.close(() => r()) : r()));
+  });
+
+  it('answers and forwards exactly as inline: election, label removal, 202, bad bodies', async () => {
+    for (const [i, ingest] of [inline, offloaded].entries()) {
+      received.length = 0;
+      const leader = await pushTo(ingest.url, bigRequest('a', 20_000, i));
+      expect(leader).toEqual({ status: 200, text: '' });
+      expect(received).toHaveLength(20_000);
+      expect(received[12_345]).toEqual({ labels: { __name__: 'big_total', cluster: 'eu1', instance: 'host-12345.example.org:9100', path: '/api/v1/items/621/details' }, value: i });
+      expect(received.some((r) => '__replica__' in r.labels)).toBe(false);
+      expect(await pushTo(ingest.url, bigRequest('b', 1000, i))).toEqual({ status: 202, text: 'replicas did not match, rejecting sample: replica=b, elected=a' });
+      const damaged = bigRequest('a', 1000, i).subarray(0, 5000);
+      const bad = await pushTo(ingest.url, damaged);
+      expect(bad.status).toBe(400);
+      expect(bad.text).toMatch(/^invalid snappy body: /);
+      expect((await pushTo(ingest.url, writeRequest('a', 1, T0), { 'content-type': 'text/plain' })).status).toBe(415);
+    }
+  });
+
+  it('keeps /-/healthy fast while a large request is prepared in a worker', async () => {
+    const body = bigRequest('a', 100_000, 7);
+    const pushing = pushTo(offloaded.url, body);
+    const probes: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t = performance.now();
+      expect((await fetch(`${offloaded.url}/-/healthy`)).status).toBe(200);
+      probes.push(performance.now() - t);
+      await sleep(20);
+    }
+    expect((await pushing).status).toBe(200);
+    expect(Math.max(...probes)).toBeLessThan(100);
+  });
+});

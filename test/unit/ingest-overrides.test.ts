@@ -387,6 +387,8 @@ describe('ingest flags for the overrides', () => {
     httpAddress: '127.0.0.1:0',
     'remoteWrite.url': ['http://127.0.0.1:9/api/v1/write'],
     'remoteWrite.maxRequestBytes': '10485760',
+    'remoteWrite.workerMinBytes': '1048576',
+    'remoteWrite.workerThreads': '1',
     'haTracker.cluster': 'cluster',
     'haTracker.replica': '__replica__',
     'haTracker.updateTimeout': '15s',

@@ -39,6 +39,7 @@ export interface RawIngestFlags {
   readonly 'haTracker.failoverTimeout': string;
   readonly 'haTracker.maxClusters': string;
   readonly 'haTracker.failoverSampleTimeout': string;
+  readonly 'haTracker.enable'?: boolean | string;
   readonly 'haTracker.enableForAllUsers': boolean | string;
   readonly 'haTracker.store': string;
   readonly 'haTracker.prefix': string;
@@ -76,6 +77,8 @@ export interface IngestConfig {
   readonly failoverSampleTimeoutMs: number;
   /** Every tenant's accept_ha_samples unless its override says otherwise. */
   readonly acceptHaSamples: boolean;
+  /** --ha-tracker.enable: false forwards every request unchanged, whatever the overrides say. */
+  readonly haEnabled: boolean;
   readonly keyPrefix: string;
   readonly multitenancy: boolean;
   /** --runtime-config.file, already loaded and checked once. */
@@ -175,7 +178,10 @@ export function parseIngestFlags(raw: RawIngestFlags): IngestConfig {
   if ((remoteWriteTls.cert === undefined) !== (remoteWriteTls.key === undefined)) {
     throw new FlagError('--remote-write.tls.cert-file and --remote-write.tls.key-file go together');
   }
-  const kind = raw['haTracker.store'];
+  // Off, the tracker is out of the way entirely (Mimir's distributor.ha-tracker.enable=false):
+  // no tenant's override can turn it on, and no shared store is connected or checked.
+  const haEnabled = bool('--ha-tracker.enable', raw['haTracker.enable'] ?? true);
+  const kind = haEnabled ? raw['haTracker.store'] : 'memory';
   let store: IngestConfig['store'];
   if (kind === 'memory') store = { kind };
   else if (kind === 'redis') {
@@ -208,6 +214,7 @@ export function parseIngestFlags(raw: RawIngestFlags): IngestConfig {
     maxClusters: count('--ha-tracker.max-clusters', raw['haTracker.maxClusters'], 0),
     failoverSampleTimeoutMs: duration('--ha-tracker.failover-sample-timeout', raw['haTracker.failoverSampleTimeout']),
     acceptHaSamples: bool('--ha-tracker.enable-for-all-users', raw['haTracker.enableForAllUsers']),
+    haEnabled,
     keyPrefix: raw['haTracker.prefix'],
     multitenancy: raw['auth.multitenancyEnabled'],
     store,
@@ -236,6 +243,8 @@ export interface IngestService {
   readonly httpUrl: string;
   close(): Promise<void>;
 }
+
+const HA_OFF = { acceptHaSamples: false, clusterLabel: '', replicaLabel: '' } as const;
 
 /** Decoded requests may be this many times the compressed limit (a snappy bomb is refused before decoding). */
 const DECODED_PER_COMPRESSED = 10;
@@ -298,7 +307,7 @@ export async function startIngestService(config: IngestConfig, logger: Logger): 
   );
   const workers = new IngestWorkerPool(config.workerThreads);
   const receiver = new Receiver(
-    { haSettings: (tenant) => limits.forTenant(tenant), maxDecodedBytes: config.maxRequestBytes * DECODED_PER_COMPRESSED },
+    { haSettings: config.haEnabled ? (tenant) => limits.forTenant(tenant) : () => HA_OFF, maxDecodedBytes: config.maxRequestBytes * DECODED_PER_COMPRESSED },
     tracker,
     forwarder,
     Date.now,

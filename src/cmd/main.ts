@@ -128,6 +128,7 @@ function buildProgram(): Command {
     .option('--ha-tracker.failover-timeout <duration>', 'Elect another replica after the elected one sent nothing for this long.', '30s')
     .option('--ha-tracker.max-clusters <n>', 'Most HA clusters per tenant (0 = no limit).', '100')
     .option('--ha-tracker.failover-sample-timeout <duration>', 'Also require the new replica\'s samples to be this much newer (0 = off; Mimir\'s sample-time failover).', '0s')
+    .option('--ha-tracker.enable [bool]', 'HA deduplication on (the point of this command); false: every request is forwarded unchanged and no store is used.', true)
     .option(
       '--ha-tracker.enable-for-all-users [bool]',
       'Elect replicas for every tenant (Mimir\'s accept_ha_samples default); false: forward every request unchanged unless a tenant\'s override sets accept_ha_samples: true.',

@@ -226,11 +226,12 @@ describe('promdedup ingest: forwarding', () => {
   });
 });
 
-describe('promdedup ingest: large requests in worker threads', () => {
+describe('promdedup ingest: large requests in worker threads; HA off', () => {
   let sink: import('node:http').Server;
   const received: { labels: Record<string, string>; value: number }[] = [];
   let inline: { url: string; child: ChildProcess };
   let offloaded: { url: string; child: ChildProcess };
+  let disabled: { url: string; child: ChildProcess };
 
   /** `n` series of cluster eu1 from `replica`, with labels long enough that the body is large. */
   const bigRequest = (replica: string, n: number, value: number): Uint8Array =>
@@ -271,11 +272,15 @@ describe('promdedup ingest: large requests in worker threads', () => {
     const sinkPort = await freePort();
     await new Promise<void>((r) => sink.listen(sinkPort, '127.0.0.1', r));
     const target = `--remote-write.url=http://127.0.0.1:${sinkPort}/api/v1/write`;
-    [inline, offloaded] = await Promise.all([startIngest([target]), startIngest([target, '--remote-write.worker-min-bytes=0', '--remote-write.worker-threads=1'])]);
+    [inline, offloaded, disabled] = await Promise.all([
+      startIngest([target]),
+      startIngest([target, '--remote-write.worker-min-bytes=0', '--remote-write.worker-threads=1']),
+      startIngest([target, '--ha-tracker.enable=false', '--ha-tracker.store=redis']), // off: the store is not even connected
+    ]);
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([inline, offloaded].filter((p) => p !== undefined).map((p) => terminate(p.child)));
+    await Promise.all([inline, offloaded, disabled].filter((p) => p !== undefined).map((p) => terminate(p.child)));
     await new Promise<void>((r) => (sink ? sink.close(() => r()) : r()));
   });
 
@@ -294,6 +299,13 @@ describe('promdedup ingest: large requests in worker threads', () => {
       expect(bad.text).toMatch(/^invalid snappy body: /);
       expect((await pushTo(ingest.url, writeRequest('a', 1, T0), { 'content-type': 'text/plain' })).status).toBe(415);
     }
+  });
+
+  it('with --ha-tracker.enable=false forwards both replicas unchanged', async () => {
+    received.length = 0;
+    expect(await pushTo(disabled.url, bigRequest('a', 10, 1))).toEqual({ status: 200, text: '' });
+    expect(await pushTo(disabled.url, bigRequest('b', 10, 2))).toEqual({ status: 200, text: '' });
+    expect(received.map((r) => r.labels['__replica__'])).toEqual([...Array(10).fill('a'), ...Array(10).fill('b')]);
   });
 
   it('keeps /-/healthy fast while a large request is prepared in a worker', async () => {

@@ -115,7 +115,7 @@ export class HaTracker {
         continue; // idle: cleanup will retire it
       }
       try {
-        await this.updateStore(tenant, cluster, replica, now, sampleTime, receivedAt, jitter);
+        await this.updateStore(tenant, cluster, replica, now, sampleTime, receivedAt, jitter, state.elected);
       } catch (error) {
         this.metrics.backgroundError?.('heartbeat', this.key(tenant, cluster), error);
       }
@@ -136,6 +136,12 @@ export class HaTracker {
     } catch (error) {
       this.metrics.backgroundError?.('cleanup-list', this.timings.keyPrefix, error);
       return;
+    }
+    // A cluster whose record vanished from the store (watch removals are ignored, see watchStore) and that has
+    // been idle since before the deadline is dropped here, as its soft delete would have dropped it.
+    for (const { tenant, cluster, state } of this.cache.entries()) {
+      const lastSeen = Math.max(state.elected.receivedAt, state.electedLastSeenMs, state.nonElectedLastSeenMs);
+      if (!entries.has(this.key(tenant, cluster)) && lastSeen < deadline) this.forget(tenant, cluster);
     }
     for (const [key, desc] of entries) {
       if (desc.deletedAt > 0) {
@@ -186,10 +192,17 @@ export class HaTracker {
     this.metrics.changePropagated?.(Math.max(0, this.now() - desc.receivedAt) / 1000);
   }
 
-  /** Subscribes to the store's change feed when it has one; returns the unsubscribe function. */
+  /**
+   * Subscribes to the store's change feed when it has one; returns the unsubscribe function. Removals are ignored,
+   * as Mimir does: cleanup retires a cluster by its soft delete, which every instance sees as a change. A record
+   * that disappears otherwise (a Redis restarted empty, a key deleted by hand) keeps its cached leader, and the
+   * next heartbeat writes it back, instead of the cluster going to whichever replica asks first.
+   */
   watchStore(): () => void {
     if (!this.store.watch) return () => {};
-    return this.store.watch(this.timings.keyPrefix, (key, desc) => this.onStoreChange(key, desc));
+    return this.store.watch(this.timings.keyPrefix, (key, desc) => {
+      if (desc !== null) this.onStoreChange(key, desc);
+    });
   }
 
   /** Rows for the status page, sorted by tenant then cluster. */
@@ -224,7 +237,9 @@ export class HaTracker {
   /**
    * Mimir's updateKVStore: one CAS that either keeps the current record (fresh, or another replica not yet past
    * the failover timeout(s)) or writes `replica` with `receivedAt`. The cache takes whatever the store holds
-   * afterwards, synchronously, so the caller's next look-up sees it.
+   * afterwards, synchronously, so the caller's next look-up sees it. `cached` (the tick's heartbeat and failover)
+   * is what this instance knows: when the store has lost the record, the decision is made against it and a
+   * kept record is written back, so a store that lost its data does not hand the cluster to the first asker.
    */
   private async updateStore(
     tenant: string,
@@ -234,20 +249,23 @@ export class HaTracker {
     sampleTime: number,
     receivedAt: number,
     jitter: number,
+    cached?: ReplicaDesc,
   ): Promise<ReplicaDesc | null> {
     const { failoverTimeoutMs, failoverSampleTimeoutMs } = this.timings;
     this.metrics.casCalled?.(tenant, cluster);
-    const result = await this.store.cas(this.key(tenant, cluster), (current) => {
+    const result = await this.store.cas(this.key(tenant, cluster), (stored) => {
+      const current = stored ?? cached ?? null;
       if (current === null || current.deletedAt > 0) {
         return { replica, receivedAt, deletedAt: 0, electedAt: now, electedChanges: 0 };
       }
-      if (this.withinUpdateTimeout(now, current.receivedAt, jitter)) return null;
+      const keep = stored === null ? current : null;
+      if (this.withinUpdateTimeout(now, current.receivedAt, jitter)) return keep;
       // Records written before electedAt existed (or by the old bug) get "now" rather than a misleading 0.
       let electedAt = current.electedAt === 0 ? now : current.electedAt;
       let electedChanges = current.electedChanges;
       if (current.replica !== replica) {
-        if (now - current.receivedAt < failoverTimeoutMs) return null;
-        if (failoverSampleTimeoutMs > 0 && sampleTime - current.receivedAt < failoverSampleTimeoutMs) return null;
+        if (now - current.receivedAt < failoverTimeoutMs) return keep;
+        if (failoverSampleTimeoutMs > 0 && sampleTime - current.receivedAt < failoverSampleTimeoutMs) return keep;
         electedAt = now;
         electedChanges += 1;
       }

@@ -358,6 +358,39 @@ describe('HaTracker store failures', () => {
     expect(b.changes).toEqual(['t/c: - -> r1']);
   });
 
+  it('a store outage longer than the failover timeout does not fail over a leader that kept sending', async () => {
+    let down = false;
+    const store = new MemoryReplicaDescStore({ failing: () => down });
+    const a = setup({}, store); // sees only r1
+    const b = setup({}, store); // sees only r2
+    a.tracker.watchStore();
+    b.tracker.watchStore();
+    await a.tracker.checkReplica('t', 'c', 'r1', T0);
+    await b.tracker.checkReplica('t', 'c', 'r2', T0);
+
+    down = true; // 40 s: nobody can write r1's heartbeats
+    for (let t = T0 + S; t <= T0 + 40 * S; t += S) {
+      await a.tracker.checkReplica('t', 'c', 'r1', t);
+      await b.tracker.checkReplica('t', 'c', 'r2', t);
+      await a.tracker.tick(t);
+      await b.tracker.tick(t);
+    }
+    down = false;
+    // b's tick comes first: the stored r1 is 41 s old, but the store failed 1 s ago.
+    await b.tracker.checkReplica('t', 'c', 'r2', T0 + 41 * S);
+    await b.tracker.tick(T0 + 41 * S);
+    expect((await store.get(key('t', 'c')))?.replica).toBe('r1');
+    await a.tracker.checkReplica('t', 'c', 'r1', T0 + 41 * S);
+    await a.tracker.tick(T0 + 41 * S);
+    expect(await store.get(key('t', 'c'))).toMatchObject({ replica: 'r1', receivedAt: T0 + 41 * S });
+
+    // r1 really goes quiet now: b fails over once the failover timeout has passed as usual.
+    await b.tracker.checkReplica('t', 'c', 'r2', T0 + 72 * S);
+    await b.tracker.tick(T0 + 72 * S);
+    expect((await store.get(key('t', 'c')))?.replica).toBe('r2');
+    expect(b.changes).toEqual(['t/c: - -> r1', 't/c: r1 -> r2']);
+  });
+
   it('a lost record of an idle cluster leaves the cache at the next cleanup', async () => {
     const store = new MemoryReplicaDescStore();
     const { tracker } = setup({}, store);

@@ -1,7 +1,7 @@
 import { ClusterCache, type ClusterState } from './cluster-cache.js';
 import { DEFAULT_HA_TRACKER_TIMINGS, drawJitter, validateTimings, type HaTrackerTimings } from './config.js';
 import type { Decision } from './decision.js';
-import { parseReplicaKey, replicaKey, type ReplicaDesc, type ReplicaDescStore } from './kv.js';
+import { parseReplicaKey, replicaKey, type ReplicaDesc, type ReplicaDescStore, type ReplicaDescUpdate } from './kv.js';
 import type { HaTrackerMetrics } from './metrics.js';
 
 export type ElectionChange = (tenant: string, cluster: string, from: string | null, to: string) => void;
@@ -44,6 +44,8 @@ export class HaTracker {
   private readonly onElectionChange: ElectionChange | undefined;
   private readonly cache = new ClusterCache();
   private nextCleanupAtMs: number | null = null;
+  /** When a store CAS last failed: while the store fails nobody can record the leader's heartbeats. */
+  private storeFailedAtMs = 0;
 
   constructor(options: HaTrackerOptions) {
     const { store, now, random, metrics, onElectionChange, ...timings } = options;
@@ -253,7 +255,7 @@ export class HaTracker {
   ): Promise<ReplicaDesc | null> {
     const { failoverTimeoutMs, failoverSampleTimeoutMs } = this.timings;
     this.metrics.casCalled?.(tenant, cluster);
-    const result = await this.store.cas(this.key(tenant, cluster), (stored) => {
+    const update: ReplicaDescUpdate = (stored) => {
       const current = stored ?? cached ?? null;
       if (current === null || current.deletedAt > 0) {
         return { replica, receivedAt, deletedAt: 0, electedAt: now, electedChanges: 0 };
@@ -264,13 +266,22 @@ export class HaTracker {
       let electedAt = current.electedAt === 0 ? now : current.electedAt;
       let electedChanges = current.electedChanges;
       if (current.replica !== replica) {
-        if (now - current.receivedAt < failoverTimeoutMs) return keep;
+        // Counted from the store's last failure too: an outage longer than the failover timeout must not fail over
+        // a leader whose heartbeats could not be written meanwhile (the first CAS after it would decide).
+        if (now - Math.max(current.receivedAt, this.storeFailedAtMs) < failoverTimeoutMs) return keep;
         if (failoverSampleTimeoutMs > 0 && sampleTime - current.receivedAt < failoverSampleTimeoutMs) return keep;
         electedAt = now;
         electedChanges += 1;
       }
       return { replica, receivedAt, deletedAt: 0, electedAt, electedChanges };
-    });
+    };
+    let result: ReplicaDesc | null;
+    try {
+      result = await this.store.cas(this.key(tenant, cluster), update);
+    } catch (error) {
+      this.storeFailedAtMs = Math.max(this.storeFailedAtMs, now);
+      throw error;
+    }
     if (result === null || result.deletedAt > 0) this.forget(tenant, cluster);
     else this.updateCache(tenant, cluster, result);
     return result;

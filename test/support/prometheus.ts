@@ -30,6 +30,8 @@ export interface PrometheusOptions {
   remoteWrite?: Record<string, unknown>[];
   /** How long to wait for /-/ready, default 30 s. */
   readyTimeoutMs?: number;
+  /** Listen on this port (e.g. to start a stopped server again where it was); a free one when omitted. */
+  port?: number;
 }
 
 export interface PrometheusServer {
@@ -144,13 +146,13 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
 
     let lastErr: Error | null = null;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const port = await freePort();
+      const port = opts.port ?? (await freePort());
       try {
         return await launch(port, configFile, dataDir, opts, tempDirs);
       } catch (err) {
         lastErr = err as Error;
         // A colleague's process may have taken the port between freePort() and bind: try another.
-        if (!/address already in use/i.test(lastErr.message)) break;
+        if (opts.port !== undefined || !/address already in use/i.test(lastErr.message)) break;
       }
     }
     throw lastErr ?? new Error('startPrometheus failed');

@@ -1,7 +1,7 @@
 /** A real `redis-server` on a free loopback port for tests; stop() kills it. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { sleep, terminate } from './child-process.js';
+import { exited, sleep, terminate, waitExit } from './child-process.js';
 import { freePort } from './prometheus.js';
 
 export function redisAvailable(): boolean {
@@ -12,7 +12,11 @@ export interface RedisServer {
   readonly address: string;
   readonly port: number;
   stop(): Promise<void>;
-  /** Starts it again on the same port (after stop()). */
+  /** SIGKILL, as a crash would (nothing is saved). */
+  kill(): Promise<void>;
+  /** SIGSTOP: connections stay open and nothing is answered, as a hung server or a lost network behaves. */
+  pause(): void;
+  /** Starts it again on the same port (after stop() or kill()), with an empty dataset. */
   restart(): Promise<void>;
 }
 
@@ -44,8 +48,21 @@ export async function startRedis(port?: number): Promise<RedisServer> {
     address: `127.0.0.1:${p}`,
     port: p,
     async stop() {
-      if (child !== null) await terminate(child);
+      if (child !== null) {
+        child.kill('SIGCONT'); // a paused server would not see the SIGTERM
+        await terminate(child);
+      }
       child = null;
+    },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    async kill() {
+      const c = child;
+      child = null;
+      if (c === null || exited(c)) return;
+      c.kill('SIGKILL');
+      await waitExit(c, 5000);
     },
     restart: launch,
   };

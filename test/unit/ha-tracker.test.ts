@@ -331,6 +331,80 @@ describe('HaTracker store failures', () => {
     down = false;
     expect((await tracker.checkReplica('t', 'new', 'r1', T0 + 21 * S)).kind).toBe('accept');
   });
+
+  it('a record the store lost keeps its leader: a heartbeat writes it back, a failover is judged against it', async () => {
+    const store = new MemoryReplicaDescStore();
+    const a = setup({}, store); // sees only r1
+    const b = setup({}, store); // sees only r2
+    a.tracker.watchStore();
+    b.tracker.watchStore();
+    expect((await a.tracker.checkReplica('t', 'c', 'r1', T0)).kind).toBe('accept');
+    expect((await b.tracker.checkReplica('t', 'c', 'r2', T0)).kind).toBe('reject-follower');
+
+    await store.delete(key('t', 'c')); // e.g. Redis restarted empty: both watchers hear of a removal
+    expect(a.tracker.status().map((r) => r.replica)).toEqual(['r1']);
+    expect(b.tracker.status().map((r) => r.replica)).toEqual(['r1']);
+
+    // b's tick comes first: r1 was last recorded 16 s ago, short of the 30 s failover timeout, so
+    // the failover is refused and what b knew goes back into the store (not r2, first come).
+    await a.tracker.checkReplica('t', 'c', 'r1', T0 + 16 * S);
+    await b.tracker.checkReplica('t', 'c', 'r2', T0 + 16 * S);
+    await b.tracker.tick(T0 + 16 * S);
+    expect(await store.get(key('t', 'c'))).toMatchObject({ replica: 'r1', receivedAt: T0, electedAt: T0 });
+    await a.tracker.tick(T0 + 16 * S); // the heartbeat with a's real sighting
+    expect(await store.get(key('t', 'c'))).toMatchObject({ replica: 'r1', receivedAt: T0 + 16 * S, electedAt: T0, electedChanges: 0 });
+    expect((await b.tracker.checkReplica('t', 'c', 'r2', T0 + 17 * S)).kind).toBe('reject-follower');
+    expect(a.changes).toEqual(['t/c: - -> r1']);
+    expect(b.changes).toEqual(['t/c: - -> r1']);
+  });
+
+  it('a store outage longer than the failover timeout does not fail over a leader that kept sending', async () => {
+    let down = false;
+    const store = new MemoryReplicaDescStore({ failing: () => down });
+    const a = setup({}, store); // sees only r1
+    const b = setup({}, store); // sees only r2
+    a.tracker.watchStore();
+    b.tracker.watchStore();
+    await a.tracker.checkReplica('t', 'c', 'r1', T0);
+    await b.tracker.checkReplica('t', 'c', 'r2', T0);
+
+    down = true; // 40 s: nobody can write r1's heartbeats
+    for (let t = T0 + S; t <= T0 + 40 * S; t += S) {
+      await a.tracker.checkReplica('t', 'c', 'r1', t);
+      await b.tracker.checkReplica('t', 'c', 'r2', t);
+      await a.tracker.tick(t);
+      await b.tracker.tick(t);
+    }
+    down = false;
+    // b's tick comes first: the stored r1 is 41 s old, but the store failed 1 s ago.
+    await b.tracker.checkReplica('t', 'c', 'r2', T0 + 41 * S);
+    await b.tracker.tick(T0 + 41 * S);
+    expect((await store.get(key('t', 'c')))?.replica).toBe('r1');
+    await a.tracker.checkReplica('t', 'c', 'r1', T0 + 41 * S);
+    await a.tracker.tick(T0 + 41 * S);
+    expect(await store.get(key('t', 'c'))).toMatchObject({ replica: 'r1', receivedAt: T0 + 41 * S });
+
+    // r1 really goes quiet now: b fails over once the failover timeout has passed as usual.
+    await b.tracker.checkReplica('t', 'c', 'r2', T0 + 72 * S);
+    await b.tracker.tick(T0 + 72 * S);
+    expect((await store.get(key('t', 'c')))?.replica).toBe('r2');
+    expect(b.changes).toEqual(['t/c: - -> r1', 't/c: r1 -> r2']);
+  });
+
+  it('a lost record of an idle cluster leaves the cache at the next cleanup', async () => {
+    const store = new MemoryReplicaDescStore();
+    const { tracker } = setup({}, store);
+    tracker.watchStore();
+    await tracker.checkReplica('t', 'c', 'r1', T0);
+    await tracker.checkReplica('t', 'busy', 'r1', T0);
+    await store.delete(key('t', 'c'));
+    await store.delete(key('t', 'busy'));
+    await tracker.checkReplica('t', 'busy', 'r1', T0 + 30 * MIN);
+    await tracker.cleanup(T0 + 29 * MIN);
+    expect(tracker.status().map((r) => r.cluster)).toEqual(['busy', 'c']);
+    await tracker.cleanup(T0 + 31 * MIN);
+    expect(tracker.status().map((r) => r.cluster)).toEqual(['busy']); // seen a minute ago: kept
+  });
 });
 
 describe('HaTracker sample-time failover', () => {

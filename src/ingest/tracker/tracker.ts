@@ -1,7 +1,7 @@
 import { ClusterCache, type ClusterState } from './cluster-cache.js';
 import { DEFAULT_HA_TRACKER_TIMINGS, drawJitter, validateTimings, type HaTrackerTenantLimits, type HaTrackerTimings } from './config.js';
 import type { Decision } from './decision.js';
-import { parseReplicaKey, replicaKey, type ReplicaDesc, type ReplicaDescStore } from './kv.js';
+import { parseReplicaKey, replicaKey, type ReplicaDesc, type ReplicaDescStore, type ReplicaDescUpdate } from './kv.js';
 import type { HaTrackerMetrics } from './metrics.js';
 
 export type ElectionChange = (tenant: string, cluster: string, from: string | null, to: string) => void;
@@ -50,6 +50,8 @@ export class HaTracker {
   private readonly limitsFor: (tenant: string) => Readonly<HaTrackerTenantLimits>;
   private readonly cache = new ClusterCache();
   private nextCleanupAtMs: number | null = null;
+  /** When a store CAS last failed: while the store fails nobody can record the leader's heartbeats. */
+  private storeFailedAtMs = 0;
 
   constructor(options: HaTrackerOptions) {
     const { store, now, random, metrics, onElectionChange, limitsFor, ...timings } = options;
@@ -126,7 +128,7 @@ export class HaTracker {
         continue; // idle: cleanup will retire it
       }
       try {
-        await this.updateStore(tenant, cluster, replica, now, sampleTime, receivedAt, limits, jitter);
+        await this.updateStore(tenant, cluster, replica, now, sampleTime, receivedAt, limits, jitter, state.elected);
       } catch (error) {
         this.metrics.backgroundError?.('heartbeat', this.key(tenant, cluster), error);
       }
@@ -147,6 +149,12 @@ export class HaTracker {
     } catch (error) {
       this.metrics.backgroundError?.('cleanup-list', this.timings.keyPrefix, error);
       return;
+    }
+    // A cluster whose record vanished from the store (watch removals are ignored, see watchStore) and that has
+    // been idle since before the deadline is dropped here, as its soft delete would have dropped it.
+    for (const { tenant, cluster, state } of this.cache.entries()) {
+      const lastSeen = Math.max(state.elected.receivedAt, state.electedLastSeenMs, state.nonElectedLastSeenMs);
+      if (!entries.has(this.key(tenant, cluster)) && lastSeen < deadline) this.forget(tenant, cluster);
     }
     for (const [key, desc] of entries) {
       if (desc.deletedAt > 0) {
@@ -197,10 +205,17 @@ export class HaTracker {
     this.metrics.changePropagated?.(Math.max(0, this.now() - desc.receivedAt) / 1000);
   }
 
-  /** Subscribes to the store's change feed when it has one; returns the unsubscribe function. */
+  /**
+   * Subscribes to the store's change feed when it has one; returns the unsubscribe function. Removals are ignored,
+   * as Mimir does: cleanup retires a cluster by its soft delete, which every instance sees as a change. A record
+   * that disappears otherwise (a Redis restarted empty, a key deleted by hand) keeps its cached leader, and the
+   * next heartbeat writes it back, instead of the cluster going to whichever replica asks first.
+   */
   watchStore(): () => void {
     if (!this.store.watch) return () => {};
-    return this.store.watch(this.timings.keyPrefix, (key, desc) => this.onStoreChange(key, desc));
+    return this.store.watch(this.timings.keyPrefix, (key, desc) => {
+      if (desc !== null) this.onStoreChange(key, desc);
+    });
   }
 
   /** Rows for the status page, sorted by tenant then cluster; times until update and failover use the tenant's timeouts. */
@@ -237,7 +252,9 @@ export class HaTracker {
   /**
    * Mimir's updateKVStore: one CAS that either keeps the current record (fresh, or another replica not yet past
    * the failover timeout(s)) or writes `replica` with `receivedAt`. The cache takes whatever the store holds
-   * afterwards, synchronously, so the caller's next look-up sees it.
+   * afterwards, synchronously, so the caller's next look-up sees it. `cached` (the tick's heartbeat and failover)
+   * is what this instance knows: when the store has lost the record, the decision is made against it and a
+   * kept record is written back, so a store that lost its data does not hand the cluster to the first asker.
    */
   private async updateStore(
     tenant: string,
@@ -248,25 +265,37 @@ export class HaTracker {
     receivedAt: number,
     limits: Readonly<HaTrackerTenantLimits>,
     jitter: number,
+    cached?: ReplicaDesc,
   ): Promise<ReplicaDesc | null> {
     const { updateTimeoutMs, failoverTimeoutMs, failoverSampleTimeoutMs } = limits;
     this.metrics.casCalled?.(tenant, cluster);
-    const result = await this.store.cas(this.key(tenant, cluster), (current) => {
+    const update: ReplicaDescUpdate = (stored) => {
+      const current = stored ?? cached ?? null;
       if (current === null || current.deletedAt > 0) {
         return { replica, receivedAt, deletedAt: 0, electedAt: now, electedChanges: 0 };
       }
-      if (withinUpdateTimeout(now, current.receivedAt, updateTimeoutMs + jitter)) return null;
+      const keep = stored === null ? current : null;
+      if (withinUpdateTimeout(now, current.receivedAt, updateTimeoutMs + jitter)) return keep;
       // Records written before electedAt existed (or by the old bug) get "now" rather than a misleading 0.
       let electedAt = current.electedAt === 0 ? now : current.electedAt;
       let electedChanges = current.electedChanges;
       if (current.replica !== replica) {
-        if (now - current.receivedAt < failoverTimeoutMs) return null;
-        if (failoverSampleTimeoutMs > 0 && sampleTime - current.receivedAt < failoverSampleTimeoutMs) return null;
+        // Counted from the store's last failure too: an outage longer than the failover timeout must not fail over
+        // a leader whose heartbeats could not be written meanwhile (the first CAS after it would decide).
+        if (now - Math.max(current.receivedAt, this.storeFailedAtMs) < failoverTimeoutMs) return keep;
+        if (failoverSampleTimeoutMs > 0 && sampleTime - current.receivedAt < failoverSampleTimeoutMs) return keep;
         electedAt = now;
         electedChanges += 1;
       }
       return { replica, receivedAt, deletedAt: 0, electedAt, electedChanges };
-    });
+    };
+    let result: ReplicaDesc | null;
+    try {
+      result = await this.store.cas(this.key(tenant, cluster), update);
+    } catch (error) {
+      this.storeFailedAtMs = Math.max(this.storeFailedAtMs, now);
+      throw error;
+    }
     if (result === null || result.deletedAt > 0) this.forget(tenant, cluster);
     else this.updateCache(tenant, cluster, result);
     return result;

@@ -32,11 +32,34 @@ async function pingable(port: number): Promise<boolean> {
   });
 }
 
+/** Servers still running, killed if the test process exits without stopping them (a crash, a timeout). */
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const c of live) {
+      try {
+        c.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    live.clear();
+  });
+}
+
 export async function startRedis(port?: number): Promise<RedisServer> {
+  installExitHook();
   const p = port ?? (await freePort());
   let child: ChildProcess | null = null;
   const launch = async (): Promise<void> => {
-    child = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const started = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    live.add(started);
+    started.once('exit', () => live.delete(started));
+    child = started;
     const deadline = Date.now() + 10_000;
     while (!(await pingable(p))) {
       if (Date.now() > deadline) throw new Error(`redis-server on ${p} did not start`);

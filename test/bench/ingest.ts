@@ -6,7 +6,6 @@
  *   - throughput: 8 senders for a few seconds, samples/s, and samples per CPU second of promdedup
  *     (its utime + stime), i.e. samples/s on one core.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { Agent, request } from 'undici';
 import { uncompressSync } from 'snappy';
@@ -15,9 +14,8 @@ import { dropLabelByDecode, encodeWriteRequest, type DecodedTimeSeries } from '.
 import { scanWriteRequest } from '../../src/ingest/remote-write/v1.js';
 import { snappyDecode } from '../../src/wire/snappy.js';
 import { ByteEdits, recompressEdited } from '../../src/wire/snappy-edit.js';
-import { terminate, waitReady } from '../support/child-process.js';
+import { startIngestProcess } from '../support/ingest-process.js';
 import { freePort } from '../support/prometheus.js';
-import { querierEntryPoint } from '../support/querier-process.js';
 import { fmt, processCpuMs, quantile, table } from './harness.js';
 
 const SERIES = 2000;
@@ -152,17 +150,11 @@ async function throughput(agent: Agent, url: string, body: Uint8Array, senders: 
 
 export async function benchIngest(log: (s: string) => void, quick: boolean): Promise<IngestBenchResult> {
   const sink = await startSink();
-  const port = await freePort();
-  let logs = '';
-  const child: ChildProcess = spawn(process.execPath, [querierEntryPoint(), 'ingest', `--http-address=127.0.0.1:${port}`, `--remote-write.url=${sink.url}`, '--log.level=warn'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
-  const base = `http://127.0.0.1:${port}`;
+  const ingest = await startIngestProcess([`--remote-write.url=${sink.url}`, '--log.level=warn']);
+  const child = ingest.child;
+  const base = ingest.url;
   const agent = new Agent({ connections: 16, keepAliveTimeout: 60_000 });
   try {
-    await waitReady({ name: 'promdedup ingest', url: base, child, timeoutMs: 30_000, output: () => logs, spawnError: () => null });
     const body = request2000(1_704_067_200_000);
     const push = `${base}/api/v1/push`;
     const n = quick ? 100 : 500;
@@ -208,7 +200,7 @@ export async function benchIngest(log: (s: string) => void, quick: boolean): Pro
     return result;
   } finally {
     await agent.close();
-    await terminate(child);
+    await ingest.stop();
     await new Promise<void>((r) => sink.server.close(() => r()));
   }
 }

@@ -8,7 +8,6 @@
  * port and storage; afterwards the receiver holds every sample the sender's own TSDB holds for
  * that period, at the same timestamps.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,30 +15,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBody } from '../../src/ingest/remote-write/body.js';
 import { encodeWriteRequest, type DecodedTimeSeries } from '../../src/ingest/remote-write/v1-reference.js';
-import { exited, sleep, terminate, waitReady } from '../support/child-process.js';
+import { exited, sleep, terminate } from '../support/child-process.js';
 import { freePort, prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
-import { ensureQuerierBuilt, querierEntryPoint } from '../support/querier-process.js';
+import { ensureQuerierBuilt } from '../support/querier-process.js';
 import { sampleKeys, startRecordingSink, type RecordingSink } from '../support/remote-write-sink.js';
+import { startIngestProcess, type IngestProcess } from '../support/ingest-process.js';
 
 /** Fixed sample times (2024-01-01) for our own sender: the sink is ours, no day differs. */
 const T0 = 1_704_067_200_000;
 
-interface Ingest {
-  readonly url: string;
-  readonly child: ChildProcess;
-  logs(): string;
-}
+type Ingest = IngestProcess;
 
-async function startIngest(args: string[]): Promise<Ingest> {
-  const port = await freePort();
-  let logs = '';
-  const child = spawn(process.execPath, [querierEntryPoint(), 'ingest', `--http-address=127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  await waitReady({ name: 'promdedup ingest', url, child, timeoutMs: 30_000, output: () => logs, spawnError: () => null });
-  return { url, child, logs: () => logs };
-}
+const startIngest = (args: string[]): Promise<IngestProcess> => startIngestProcess(args);
 
 async function metric(url: string, line: RegExp): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();

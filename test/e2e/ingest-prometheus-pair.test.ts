@@ -5,12 +5,11 @@
  * resume from the other within the failover timeout plus a few scrape and send intervals.
  */
 import { createServer, type Server } from 'node:http';
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, terminate, waitReady } from '../support/child-process.js';
+import { sleep } from '../support/child-process.js';
+import { startIngestProcess, type IngestProcess } from '../support/ingest-process.js';
 import { freePort, prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
-import { ensureQuerierBuilt, querierEntryPoint } from '../support/querier-process.js';
+import { ensureQuerierBuilt } from '../support/querier-process.js';
 
 interface Sample {
   metric: Record<string, string>;
@@ -20,9 +19,8 @@ interface Sample {
 describe.skipIf(!prometheusAvailable())('an HA pair of real Prometheus servers through promdedup ingest', () => {
   let target: Server;
   let sink: PrometheusServer;
-  let ingest: ChildProcess;
+  let ingest: IngestProcess | undefined;
   let ingestUrl = '';
-  let logs = '';
   const replicas = new Map<string, PrometheusServer>();
 
   beforeAll(async () => {
@@ -34,24 +32,13 @@ describe.skipIf(!prometheusAvailable())('an HA pair of real Prometheus servers t
     const targetPort = await freePort();
     await new Promise<void>((r) => target.listen(targetPort, '127.0.0.1', r));
     sink = await startPrometheus({ extraArgs: ['--web.enable-remote-write-receiver'] });
-    const port = await freePort();
-    ingest = spawn(
-      process.execPath,
-      [
-        querierEntryPoint(),
-        'ingest',
-        `--http-address=127.0.0.1:${port}`,
-        `--remote-write.url=${sink.url}/api/v1/write`,
-        '--ha-tracker.update-timeout=1s',
-        '--ha-tracker.update-timeout-jitter-max=0s',
-        '--ha-tracker.failover-timeout=3s',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    ingest.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
-    ingest.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
-    ingestUrl = `http://127.0.0.1:${port}`;
-    await waitReady({ name: 'promdedup ingest', url: ingestUrl, child: ingest, timeoutMs: 30_000, output: () => logs, spawnError: () => null });
+    ingest = await startIngestProcess([
+      `--remote-write.url=${sink.url}/api/v1/write`,
+      '--ha-tracker.update-timeout=1s',
+      '--ha-tracker.update-timeout-jitter-max=0s',
+      '--ha-tracker.failover-timeout=3s',
+    ]);
+    ingestUrl = ingest.url;
     for (const r of ['a', 'b']) {
       replicas.set(
         r,
@@ -67,7 +54,7 @@ describe.skipIf(!prometheusAvailable())('an HA pair of real Prometheus servers t
 
   afterAll(async () => {
     for (const r of replicas.values()) await r.stop();
-    if (ingest) await terminate(ingest);
+    if (ingest) await ingest.stop();
     await sink?.stop();
     await new Promise<void>((r) => (target ? target.close(() => r()) : r()));
   });
@@ -86,7 +73,7 @@ describe.skipIf(!prometheusAvailable())('an HA pair of real Prometheus servers t
     for (;;) {
       const v = await f();
       if (v !== null) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${logs}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${ingest?.logs() ?? ''}`);
       await sleep(250);
     }
   };
@@ -113,6 +100,6 @@ describe.skipIf(!prometheusAvailable())('an HA pair of real Prometheus servers t
       return r.length === 1 && Number(r[0]!.value[1]) > killedAt + 1 ? r : null;
     }, 20_000);
     expect((await sinkQuery('demo_value')).map((s) => s.metric.__replica__)).toEqual([undefined]);
-    expect(logs).toMatch(new RegExp(`elected replica changed.*cluster=eu1.*to=${other}`));
+    expect(ingest!.logs()).toMatch(new RegExp(`elected replica changed.*cluster=eu1.*to=${other}`));
   }, 90_000);
 });

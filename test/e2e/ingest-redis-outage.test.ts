@@ -15,16 +15,15 @@
  * while Redis was away, /-/ready and /metrics kept answering and agree with what the senders saw,
  * and no process crashed or logged an unhandled rejection.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBody } from '../../src/ingest/remote-write/body.js';
 import { encodeWriteRequest, type DecodedTimeSeries } from '../../src/ingest/remote-write/v1-reference.js';
-import { exited, sleep, terminate, waitReady } from '../support/child-process.js';
-import { freePort } from '../support/prometheus.js';
-import { ensureQuerierBuilt, querierEntryPoint } from '../support/querier-process.js';
+import { exited, sleep, terminate } from '../support/child-process.js';
+import { ensureQuerierBuilt } from '../support/querier-process.js';
 import { redisAvailable, startRedis, type RedisServer } from '../support/redis-server.js';
 import { sampleKeys, startRecordingSink, type RecordingSink } from '../support/remote-write-sink.js';
+import { startIngestProcess, type IngestProcess } from '../support/ingest-process.js';
 
 /** Fixed sample times (2024-01-01): the sink is ours, so any time will do and no day differs. */
 const T0 = 1_704_067_200_000;
@@ -32,22 +31,9 @@ const KNOWN = ['eu1', 'eu2', 'us1'];
 const LATE = 'ap1';
 const REPLICAS = ['a', 'b'];
 
-interface Ingest {
-  readonly url: string;
-  readonly child: ChildProcess;
-  logs(): string;
-}
+type Ingest = IngestProcess;
 
-async function startIngest(args: string[]): Promise<Ingest> {
-  const port = await freePort();
-  let logs = '';
-  const child = spawn(process.execPath, [querierEntryPoint(), 'ingest', `--http-address=127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  await waitReady({ name: 'promdedup ingest', url, child, timeoutMs: 30_000, output: () => logs, spawnError: () => null });
-  return { url, child, logs: () => logs };
-}
+const startIngest = (args: string[]): Promise<IngestProcess> => startIngestProcess(args);
 
 /** Two series per request, each replica with its own values (so the sink tells them apart). */
 function series(cluster: string, replica: string, seq: number): DecodedTimeSeries[] {

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBody, encodeBody } from '../../src/ingest/remote-write/body.js';
 import { decodeWriteRequest, encodeWriteRequest } from '../../src/ingest/remote-write/v1-reference.js';
-import { sleep, terminate, waitExit, waitReady } from '../support/child-process.js';
+import { sleep, terminate, waitExit } from '../support/child-process.js';
+import { startIngestProcess } from '../support/ingest-process.js';
 import { freePort } from '../support/prometheus.js';
 import { ensureQuerierBuilt, querierEntryPoint } from '../support/querier-process.js';
 
@@ -63,7 +64,7 @@ describe('promdedup ingest: per-tenant runtime overrides', () => {
   let sink: Server;
   let child: ChildProcess;
   let url = '';
-  let logs = '';
+  let logs = (): string => '';
   /** Series the sink received, by job label. */
   const received = new Map<string, Record<string, string>>();
   /** The X-Scope-OrgID each series arrived with at the sink, by job label. */
@@ -99,7 +100,7 @@ describe('promdedup ingest: per-tenant runtime overrides', () => {
     const started = Date.now();
     for (;;) {
       if (await check()) return Date.now() - started;
-      if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms\n${logs}`);
+      if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms\n${logs()}`);
       await sleep(50);
     }
   };
@@ -124,25 +125,16 @@ describe('promdedup ingest: per-tenant runtime overrides', () => {
     });
     const sinkPort = await freePort();
     await new Promise<void>((r) => sink.listen(sinkPort, '127.0.0.1', r));
-    const port = await freePort();
-    child = spawn(
-      process.execPath,
-      [
-        querierEntryPoint(),
-        'ingest',
-        `--http-address=127.0.0.1:${port}`,
-        `--remote-write.url=http://127.0.0.1:${sinkPort}/api/v1/write`,
-        '--auth.multitenancy-enabled',
-        `--runtime-config.file=${configPath}`,
-        `--runtime-config.reload-period=${RELOAD_PERIOD_MS}ms`,
-        '--ha-tracker.update-timeout-jitter-max=0s',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
-    url = `http://127.0.0.1:${port}`;
-    await waitReady({ name: 'promdedup ingest', url, child, timeoutMs: 30_000, output: () => logs, spawnError: () => null });
+    const ingest = await startIngestProcess([
+      `--remote-write.url=http://127.0.0.1:${sinkPort}/api/v1/write`,
+      '--auth.multitenancy-enabled',
+      `--runtime-config.file=${configPath}`,
+      `--runtime-config.reload-period=${RELOAD_PERIOD_MS}ms`,
+      '--ha-tracker.update-timeout-jitter-max=0s',
+    ]);
+    child = ingest.child;
+    url = ingest.url;
+    logs = ingest.logs;
   }, 120_000);
 
   afterAll(async () => {
@@ -152,7 +144,7 @@ describe('promdedup ingest: per-tenant runtime overrides', () => {
   });
 
   it('elects on each tenant\'s replica label; the same cluster name in two tenants is two clusters; each tenant has its cluster limit', async () => {
-    expect(logs).toMatch(/msg="runtime config loaded".*tenants=tenant-a,tenant-b/);
+    expect(logs()).toMatch(/msg="runtime config loaded".*tenants=tenant-a,tenant-b/);
 
     const aLeader = await push('tenant-a', { cluster: 'eu1', __replica__: 'a' });
     expect(aLeader.status).toBe(200);
@@ -209,8 +201,8 @@ describe('promdedup ingest: per-tenant runtime overrides', () => {
       await sleep(100);
     }
     expect(failedOverAfter).toBeGreaterThan(0);
-    expect(logs).toMatch(/msg="elected replica changed" tenant=tenant-a cluster=eu1 from=a to=b/);
-    expect(logs).not.toMatch(/msg="elected replica changed" tenant=tenant-b cluster=eu1 from=x/);
+    expect(logs()).toMatch(/msg="elected replica changed" tenant=tenant-a cluster=eu1 from=a to=b/);
+    expect(logs()).not.toMatch(/msg="elected replica changed" tenant=tenant-b cluster=eu1 from=x/);
     expect((await push('tenant-b', { cluster: 'eu1', prom_replica: 'x' })).status).toBe(200);
   }, 20_000);
 
@@ -232,7 +224,7 @@ describe('promdedup ingest: per-tenant runtime overrides', () => {
     expect(await metric('promdedup_runtime_config_last_reload_successful')).toBe(1);
     expect(await metric('promdedup_runtime_config_last_reload_success_timestamp_seconds')).toBeGreaterThan(before);
     expect((await metrics()).find((r) => r.name === 'promdedup_runtime_config_hash')!.labels['sha256']).not.toBe(hashBefore);
-    expect(logs).toMatch(/msg="runtime config reloaded"/);
+    expect(logs()).toMatch(/msg="runtime config reloaded"/);
     // tenant-b's override is untouched.
     expect((await push('tenant-b', { cluster: 'eu1', prom_replica: 'y' })).status).toBe(202);
   });
@@ -241,7 +233,7 @@ describe('promdedup ingest: per-tenant runtime overrides', () => {
     const successfulAt = await metric('promdedup_runtime_config_last_reload_success_timestamp_seconds');
     writeConfig('overrides:\n  tenant-a: [\n');
     await within(RELOAD_PERIOD_MS + 1_500, 'reload failure reported', async () => (await metric('promdedup_runtime_config_last_reload_successful')) === 0);
-    expect(logs).toMatch(/level=error .*msg="runtime config reload failed, keeping the previous one".*invalid YAML/);
+    expect(logs()).toMatch(/level=error .*msg="runtime config reload failed, keeping the previous one".*invalid YAML/);
     // Still the last good file: tenant-a without HA handling, tenant-b electing on prom_replica.
     expect((await push('tenant-a', { cluster: 'eu1', __replica__: 'a' })).forwarded).toMatchObject({ __replica__: 'a' });
     expect((await push('tenant-b', { cluster: 'eu1', prom_replica: 'y' })).status).toBe(202);
@@ -249,8 +241,8 @@ describe('promdedup ingest: per-tenant runtime overrides', () => {
 
     // A tenant's timeouts that break the rule are refused the same way, with the rule in the message.
     writeConfig(CONFIG.replace('ha_tracker_failover_timeout: 1m', 'ha_tracker_failover_timeout: 1s'));
-    await within(RELOAD_PERIOD_MS + 1_500, 'rule violation reported', async () => logs.includes('overrides.tenant-b: HA Tracker failover timeout (1s)'));
-    expect(logs).toMatch(/overrides\.tenant-b: HA Tracker failover timeout \(1s\) must be at least 1s greater than update timeout - max jitter \(2s\); the rule is ha_tracker_failover_timeout >= ha_tracker_update_timeout \+ ha_tracker_update_timeout_jitter_max \+ 1s/);
+    await within(RELOAD_PERIOD_MS + 1_500, 'rule violation reported', async () => logs().includes('overrides.tenant-b: HA Tracker failover timeout (1s)'));
+    expect(logs()).toMatch(/overrides\.tenant-b: HA Tracker failover timeout \(1s\) must be at least 1s greater than update timeout - max jitter \(2s\); the rule is ha_tracker_failover_timeout >= ha_tracker_update_timeout \+ ha_tracker_update_timeout_jitter_max \+ 1s/);
     expect((await push('tenant-a', { cluster: 'eu1', __replica__: 'a' })).forwarded).toMatchObject({ __replica__: 'a' });
     expect(child.exitCode).toBeNull();
 

@@ -5,15 +5,16 @@
  * elected replica goes quiet for the failover timeout the other one's samples flow. Bad bodies get
  * 415 / 400 / 413.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBody } from '../../src/ingest/remote-write/body.js';
 import { encodeWriteRequest } from '../../src/ingest/remote-write/v1-reference.js';
-import { sleep, terminate, waitReady } from '../support/child-process.js';
+import { sleep, terminate } from '../support/child-process.js';
 import { freePort, prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
-import { ensureQuerierBuilt, querierEntryPoint } from '../support/querier-process.js';
+import { ensureQuerierBuilt } from '../support/querier-process.js';
 import { redisAvailable, startRedis } from '../support/redis-server.js';
 import { etcdAvailable, startEtcd } from '../support/etcd-server.js';
+import { startIngestProcess, type IngestProcess } from '../support/ingest-process.js';
 
 /** Fixed sample times (2024-01-01), so the test sees the same data on any day. */
 const T0 = 1_704_067_200_000;
@@ -38,16 +39,7 @@ async function pushTo(url: string, body: Uint8Array, headers: Record<string, str
 }
 
 /** Starts `promdedup ingest` with these flags on a free port; resolves once it is ready. */
-async function startIngest(args: string[]): Promise<{ url: string; child: ChildProcess; logs(): string }> {
-  const port = await freePort();
-  let logs = '';
-  const child = spawn(process.execPath, [querierEntryPoint(), 'ingest', `--http-address=127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  await waitReady({ name: 'promdedup ingest', url, child, timeoutMs: 30_000, output: () => logs, spawnError: () => null });
-  return { url, child, logs: () => logs };
-}
+const startIngest = (args: string[]): Promise<IngestProcess> => startIngestProcess(args);
 
 interface SharedStore {
   readonly flags: string[];
@@ -272,11 +264,10 @@ describe('promdedup ingest: large requests in worker threads; HA off', () => {
     const sinkPort = await freePort();
     await new Promise<void>((r) => sink.listen(sinkPort, '127.0.0.1', r));
     const target = `--remote-write.url=http://127.0.0.1:${sinkPort}/api/v1/write`;
-    [inline, offloaded, disabled] = await Promise.all([
-      startIngest([target]),
-      startIngest([target, '--remote-write.worker-min-bytes=0', '--remote-write.worker-threads=1']),
-      startIngest([target, '--ha-tracker.enable=false', '--ha-tracker.store=redis']), // off: the store is not even connected
-    ]);
+    // One after another, so that each started one is assigned (and stopped by afterAll) even if a later one fails.
+    inline = await startIngest([target]);
+    offloaded = await startIngest([target, '--remote-write.worker-min-bytes=0', '--remote-write.worker-threads=1']);
+    disabled = await startIngest([target, '--ha-tracker.enable=false', '--ha-tracker.store=redis']); // off: the store is not even connected
   }, 60_000);
 
   afterAll(async () => {

@@ -1,0 +1,54 @@
+/**
+ * Runs `promdedup ingest` (`node dist/src/cmd/main.js ingest …`) as a child process for end-to-end
+ * tests and benchmarks: a free loopback port, ready once `GET /-/ready` is 200, its output kept.
+ * A process-exit hook kills any still running, so a failed or timed-out test leaves none behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { terminate, waitReady } from './child-process.js';
+import { freePort } from './prometheus.js';
+import { querierEntryPoint } from './querier-process.js';
+
+export interface IngestProcess {
+  readonly url: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+let hookInstalled = false;
+
+function installExitHook(): void {
+  if (hookInstalled) return;
+  hookInstalled = true;
+  process.on('exit', () => {
+    for (const child of live) {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  });
+}
+
+/** Starts it with these flags (besides --http-address); resolves once ready, rejects with its output if it exits. */
+export async function startIngestProcess(args: readonly string[], opts: { port?: number } = {}): Promise<IngestProcess> {
+  installExitHook();
+  const port = opts.port ?? (await freePort());
+  let logs = '';
+  const child = spawn(process.execPath, [querierEntryPoint(), 'ingest', `--http-address=127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitReady({ name: 'promdedup ingest', url, child, timeoutMs: 30_000, output: () => logs, spawnError: () => null });
+  } catch (err) {
+    await terminate(child);
+    throw err;
+  }
+  return { url, port, child, logs: () => logs, stop: () => terminate(child) };
+}

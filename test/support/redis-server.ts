@@ -1,4 +1,4 @@
-/** A real `redis-server` on a free loopback port for tests; stop() kills it. */
+/** A real `redis-server` on a free loopback port for tests; stop() kills it, as does a process-exit hook. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { sleep, terminate } from './child-process.js';
@@ -28,11 +28,28 @@ async function pingable(port: number): Promise<boolean> {
   });
 }
 
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+// A worker that dies without running afterAll must not leave servers behind.
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const c of live) c.kill('SIGKILL');
+    live.clear();
+  });
+}
+
 export async function startRedis(port?: number): Promise<RedisServer> {
+  installExitHook();
   const p = port ?? (await freePort());
   let child: ChildProcess | null = null;
   const launch = async (): Promise<void> => {
-    child = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const c = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    child = c;
+    live.add(c);
+    c.once('exit', () => live.delete(c));
     const deadline = Date.now() + 10_000;
     while (!(await pingable(p))) {
       if (Date.now() > deadline) throw new Error(`redis-server on ${p} did not start`);

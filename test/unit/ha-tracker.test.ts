@@ -25,8 +25,16 @@ const key = (tenant: string, cluster: string) => replicaKey('ha-tracker/', tenan
 /** A tracker on a fake clock; jitter off unless a test asks for it. */
 function setup(options: Partial<HaTrackerOptions> = {}, store = new MemoryReplicaDescStore()) {
   const clock = { now: T0 };
-  const tracker = new HaTracker({ store, now: () => clock.now, random: () => 0.5, updateTimeoutJitterMaxMs: 0, ...options });
-  return { tracker, store, clock };
+  const changes: string[] = [];
+  const tracker = new HaTracker({
+    store,
+    now: () => clock.now,
+    random: () => 0.5,
+    updateTimeoutJitterMaxMs: 0,
+    onElectionChange: (tenant, cluster, from, to) => changes.push(`${tenant}/${cluster}: ${from ?? '-'} -> ${to}`),
+    ...options,
+  });
+  return { tracker, store, clock, changes };
 }
 
 describe('HaTracker behaviour on the memory store', () => {

@@ -141,9 +141,11 @@ describe('fuzz: dropLabel agrees with dropLabelByDecode', () => {
       const nSeries = int(6);
       for (let s = 0; s < nSeries; s++) {
         const parts: Bytes[] = [];
-        for (let k = int(6); k > 0; k--) {
-          const which = int(10);
-          if (which < 5) parts.push(label(names[int(names.length)]!, 'v'.repeat(int(200))));
+        const kinds = Array.from({ length: int(6) }, () => int(10));
+        // Label names in sorted order (the spec), repeats included, fields of other kinds between them.
+        const labelNames = kinds.filter((w) => w < 5).map(() => names[int(names.length)]!).sort();
+        for (const which of kinds) {
+          if (which < 5) parts.push(label(labelNames.shift()!, 'v'.repeat(int(200))));
           else if (which < 8) parts.push(sample(rnd() * 100, int(2e12) - 1e12));
           else if (which < 9) parts.push(exemplar());
           else parts.push(histogram());

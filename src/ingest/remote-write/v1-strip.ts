@@ -233,6 +233,8 @@ function writeVarint(buf: Uint8Array, at: number, x: number): number {
 
 function scanSeries(buf: Uint8Array, s: number, e: number, counts: WriteRequestCounts, name: Uint8Array | null): void {
   let p = s;
+  let found = false;
+  let past = false;
   while (p < e) {
     const fieldStart = p;
     const tag = readTag(buf, p, e);
@@ -240,9 +242,17 @@ function scanSeries(buf: Uint8Array, s: number, e: number, counts: WriteRequestC
     switch (tag) {
       case TAG_LABELS: {
         const le = lenEnd(buf, p, e);
-        if (name !== null && labelNamed(buf, cursor, le, name)) {
-          noteRemoved(fieldStart, le);
-        } else if (name === null) labelNamed(buf, cursor, le, EMPTY); // structure check only
+        if (name === null) labelNamed(buf, cursor, le, EMPTY); // structure check only
+        else if (!past) {
+          if (labelNamed(buf, cursor, le, name)) {
+            noteRemoved(fieldStart, le);
+            found = true;
+          } else if (found) {
+            // Labels are sorted (the spec), so a repeated name would come right after the first:
+            // once another name follows, the rest are stepped over by their lengths.
+            past = true;
+          }
+        }
         p = le;
         break;
       }

@@ -157,7 +157,7 @@ export async function benchIngest(log: (s: string) => void, quick: boolean): Pro
   try {
     const body = request2000(1_704_067_200_000);
     const push = `${base}/api/v1/push`;
-    const n = quick ? 100 : 500;
+    const n = quick ? 100 : 2000;
     await latencies(agent, push, body, 50); // warm-up (JIT, connections)
     await latencies(agent, sink.url, body, 50);
     const direct: number[] = [];

@@ -50,11 +50,10 @@ export interface PushAnswer {
   readonly written?: { readonly samples: number; readonly histograms: number; readonly exemplars: number };
 }
 
-/** Buffers one push reuses: edits of the decoded body, the decoded body, the rebuilt body. */
+/** Buffers one push reuses: edits of the decoded body and the decoded body. */
 interface Scratch {
   readonly edits: ByteEdits;
   decoded: Buffer;
-  compressed: Buffer;
 }
 
 const SCRATCH_POOL_SIZE = 16;
@@ -129,7 +128,7 @@ export class Receiver {
   async push(req: PushRequest): Promise<PushAnswer> {
     // Scratch is per request (another push may run while this one awaits the tracker) and goes
     // back to the pool only once nothing can still read it (the forward has finished).
-    const scratch = this.scratchPool.pop() ?? { edits: new ByteEdits(), decoded: EMPTY, compressed: EMPTY };
+    const scratch = this.scratchPool.pop() ?? { edits: new ByteEdits(), decoded: EMPTY };
     const answer = await this.handle(req, scratch);
     scratch.edits.clear();
     if (answer.outcome !== 'failed' && this.scratchPool.length < SCRATCH_POOL_SIZE) this.scratchPool.push(scratch);
@@ -189,11 +188,9 @@ export class Receiver {
           return workerFailed(err, samples, cluster);
         }
       } else {
-        forwardBody = rebuildBody(req.body, prepared, ha.replicaLabel, edits, scratch.compressed);
-        // A larger block was allocated for this one (always a buffer of its own): keep it.
-        if (forwardBody !== req.body && forwardBody.buffer !== scratch.compressed.buffer && forwardBody.buffer.byteLength <= SCRATCH_MAX_BYTES) {
-          scratch.compressed = Buffer.from(forwardBody.buffer, 0, forwardBody.buffer.byteLength);
-        }
+        // A fresh buffer each time: the HTTP client may still be writing it when the target has
+        // already answered, so it is never reused.
+        forwardBody = rebuildBody(req.body, prepared, ha.replicaLabel, edits);
       }
       outcome = 'accepted';
     }

@@ -104,9 +104,9 @@ const MIN_COPY = 4;
  * label stays one copy when its source lost the same label, and bytes are compared only where
  * an edit touches a copy.
  */
-export function recompressEdited(block: Uint8Array, edited: Uint8Array, edits: ByteEdits, into?: Buffer): Buffer {
+export function recompressEdited(block: Uint8Array, edited: Uint8Array, edits: ByteEdits): Buffer {
   const { length, headerBytes } = snappyHeader(block);
-  const out = new OutputBlock(into !== undefined && into.length >= block.length + 64 ? into : Buffer.allocUnsafeSlow(block.length + 64));
+  const out = new OutputBlock(block.length + 64);
   out.header(edited.length);
   const starts = edits.starts;
   const ends = edits.ends;
@@ -220,13 +220,13 @@ function matchEnd(edited: Uint8Array, from: number, to: number, distance: number
   return i;
 }
 
-/** A growing snappy block being written, in buffers of its own (never Buffer's shared pool), so callers may keep them. */
+/** A growing snappy block being written, in buffers of its own (never Buffer's shared pool slab). */
 class OutputBlock {
   private buf: Buffer;
   private o = 0;
 
-  constructor(buf: Buffer) {
-    this.buf = buf;
+  constructor(capacity: number) {
+    this.buf = Buffer.allocUnsafeSlow(capacity);
   }
 
   private ensure(n: number): void {

@@ -64,14 +64,14 @@ export function preparePush(
 }
 
 /**
- * The body to forward for an accepted HA request: 1.0 rebuilt from the sender's snappy elements
- * (`into` reused when large enough), 2.0 rewritten and compressed again. `body` itself when the
+ * The body to forward for an accepted HA request: 1.0 rebuilt from the sender's snappy elements,
+ * 2.0 rewritten and compressed again. `body` itself when the
  * replica label was nowhere to remove.
  */
-export function rebuildBody(body: Uint8Array, prepared: PreparedPush, replicaLabel: string, edits: ByteEdits, into?: Buffer): Uint8Array {
+export function rebuildBody(body: Uint8Array, prepared: PreparedPush, replicaLabel: string, edits: ByteEdits): Uint8Array {
   if (prepared.version === 1) {
     if (prepared.length === prepared.decoded.length) return body;
-    return recompressEdited(body, prepared.decoded.subarray(0, prepared.length), edits, into);
+    return recompressEdited(body, prepared.decoded.subarray(0, prepared.length), edits);
   }
   const stripped = dropLabelV2(prepared.decoded, replicaLabel);
   return stripped === prepared.decoded ? body : encodeBody(stripped);

@@ -41,12 +41,15 @@ export function fanoutPolicy(ctx: ApiContext, params: Params): FanoutPolicy {
 }
 
 /** Thanos' `dedup` and `replicaLabels[]` parameters over the flags (the request's list wins when given). */
-export function requestDedupPolicy(ctx: ApiContext, params: Params): DedupPolicy {
+export function requestDedupPolicy(ctx: ApiContext, params: Params): DedupPolicy & { readonly explain: boolean } {
   const fromRequest = params.getAll('replicaLabels[]').concat(params.getAll('replicaLabels'));
+  // dedup=explain: deduplicated, and query answers carry the provenance of every merged series.
+  const explain = params.get('dedup') === 'explain';
   return {
     replicaLabels: new Set(fromRequest.length > 0 ? fromRequest : ctx.config.replicaLabels),
-    enabled: parseBoolParam('dedup', params.get('dedup'), true),
+    enabled: explain || parseBoolParam('dedup', params.get('dedup'), true),
     func: ctx.config.dedupFunc,
+    explain,
   };
 }
 

@@ -9,9 +9,11 @@ import { chainRuns } from './chain.js';
 import { dropNaN } from './counter.js';
 import { groupReplicas } from './group.js';
 import { penaltyRuns } from './penalty.js';
+import { traceProvenance } from './provenance.js';
 import type { DedupOptions } from './types.js';
 
 export type { DedupFunc, DedupOptions } from './types.js';
+export type { SeriesProvenance } from './provenance.js';
 export { isCounterFunc } from './counter.js';
 export { groupReplicas, type ReplicaGroup } from './group.js';
 export { mergePenalty } from './penalty.js';
@@ -50,6 +52,7 @@ export function dedupSeries(
       const s = samplesOf(g.replicas[0]!, kept);
       counted.samplesIn += s.timestamps.length;
       out[i] = { labels: g.labels, samples: opts.counter ? dropNaN(s) : s };
+      opts.explain?.(traceProvenance(g.labels, [onlyLabels(g.replicas[0]!.labels, replicaLabels)], [out[i]!.samples.timestamps], out[i]!.samples.timestamps, opts.func));
       continue;
     }
     // The kernels read each replica's columns where decoding put them: nothing is copied in.
@@ -72,9 +75,18 @@ export function dedupSeries(
     const stale = withStale ? slabs.stale! : null;
     const n = merge(t, v, st, start, end, t.length, opts.counter, slabs.timestamps, slabs.values, stale, o) - o;
     out[i] = { labels: g.labels, samples: slabs.take(n, withStale) };
+    if (opts.explain !== undefined) {
+      const replicaOnly = g.replicas.map((r) => onlyLabels(r.labels, replicaLabels));
+      opts.explain(traceProvenance(g.labels, replicaOnly, t, out[i]!.samples.timestamps, opts.func));
+    }
     scratch.clear();
   }
   return out;
+}
+
+/** The replica labels of one replica's series (what tells it from the others). */
+function onlyLabels(ls: Labels, names: ReadonlySet<string>): Labels {
+  return ls.filter((l) => names.has(l.name));
 }
 
 /** A series to deduplicate: decoded, or with its chunks still encoded. */

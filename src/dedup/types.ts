@@ -1,3 +1,5 @@
+import type { SeriesProvenance } from './provenance.js';
+
 /** Options shared by the dedup front end, the packed merge and the worker. */
 export type DedupFunc = 'penalty' | 'chain';
 
@@ -6,4 +8,6 @@ export interface DedupOptions {
   func: DedupFunc;
   /** Counter mode: drop NaN samples, and (penalty only) never let a replica switch lower the value. */
   counter: boolean;
+  /** Receives every merged series' provenance (dedup=explain); unset, nothing is traced. */
+  explain?: (p: SeriesProvenance) => void;
 }

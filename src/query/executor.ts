@@ -5,7 +5,8 @@
  * query worker thread; talks to the main thread only through `post`.
  */
 import type { TransferListItem } from 'node:worker_threads';
-import { dedupSeries, groupReplicas, isCounterFunc, type DedupInput } from '../dedup/index.js';
+import { dedupSeries, groupReplicas, isCounterFunc, type DedupInput, type SeriesProvenance } from '../dedup/index.js';
+import { withProvenance, type SelectProvenance } from './provenance-json.js';
 import { labelsFromRecord } from '../model/labels.js';
 import { LabelMatcher } from '../model/matcher.js';
 import type { Series } from '../model/samples.js';
@@ -194,6 +195,8 @@ class TaskRun {
   private readonly abort = new AbortController();
   private bodyOutstanding = 0;
   private bodyDrained: (() => void) | null = null;
+  /** dedup=explain: every select's provenance, in the order the selects were answered. */
+  private readonly provenance: SelectProvenance[] = [];
 
   constructor(
     readonly id: number,
@@ -240,7 +243,8 @@ class TaskRun {
    * buffer, and the main thread starts writing it while the rest is encoded.
    */
   private sendBody(result: QueryResult): Promise<void> {
-    const pieces = successBodyPieces(queryDataPieces(result.value), result.warnings, result.infos);
+    const data = this.task.explain === true ? withProvenance(queryDataPieces(result.value), this.provenance) : queryDataPieces(result.value);
+    const pieces = successBodyPieces(data, result.warnings, result.infos);
     return this.sendParts(() => nextChunk(pieces), result.warnings.length > 0);
   }
 
@@ -467,12 +471,16 @@ class TaskRun {
       }
       const counted = { samplesIn: 0 };
       // Without dedup only series with equal label sets (the same series from two endpoints) merge.
+      const traced: SeriesProvenance[] = [];
+      const func = dedupOn ? t.dedupFunc : 'chain';
+      const explain = t.explain === true && dedupOn && t.kind !== 'series' ? (p: SeriesProvenance) => void traced.push(p) : undefined;
       let merged = dedupSeries(
         series,
         replicaLabels,
-        { func: dedupOn ? t.dedupFunc : 'chain', counter: dedupOn && isCounterFunc(sel.hints.func) },
+        { func, counter: dedupOn && isCounterFunc(sel.hints.func), ...(explain !== undefined ? { explain } : {}) },
         counted,
       );
+      if (explain !== undefined) this.provenance.push({ matchers: batch.matchers[i]!, hints: sel.hints, func, series: traced });
       let out = 0;
       for (const s of merged) out += s.samples.timestamps.length;
       // A series whose chunks only overlapped the window has no sample in it: not a result.

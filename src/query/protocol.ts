@@ -53,6 +53,8 @@ export interface QueryTask {
   readonly replicaLabels: readonly string[];
   readonly dedup: boolean;
   readonly dedupFunc: DedupFunc;
+  /** dedup=explain: the answer also carries every select's dedup provenance. */
+  readonly explain?: boolean;
   readonly partialResponse: boolean;
   /** For kind 'series'. */
   readonly series?: SeriesTaskSpec;

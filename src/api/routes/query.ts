@@ -112,6 +112,7 @@ async function evaluate(ctx: ApiContext, params: Params, reply: FastifyReply, w:
             replicaLabels: [...dedup.replicaLabels],
             dedup: dedup.enabled,
             dedupFunc: dedup.func,
+            explain: dedup.explain,
             partialResponse: policy.partialResponse,
           },
           policy,

@@ -91,6 +91,21 @@ export function* queryDataPieces(value: QueryValue): Generator<string, void, und
   }
 }
 
+/**
+ * The data pieces with more fields before the data object's closing brace (`fields` are
+ * `"name":value` strings): analyze's `analysis`, dedup=explain's `provenance`.
+ */
+export function* withDataFields(data: Iterable<string>, fields: readonly string[]): Generator<string, void, undefined> {
+  if (fields.length === 0) return yield* data;
+  let last: string | null = null;
+  for (const piece of data) {
+    if (last !== null) yield last;
+    last = piece;
+  }
+  if (last === null || !last.endsWith('}')) throw new Error('query data does not end with an object');
+  yield last.slice(0, -1) + ',' + fields.join(',') + '}';
+}
+
 /** A success envelope around `data` pieces: `{"status":"success","data":…,"warnings":…}`. */
 export function* successBodyPieces(
   data: Iterable<string>,

@@ -1,3 +1,4 @@
+import type { OperatorNode } from './explain.js';
 import type { Labels } from '../model/labels.js';
 
 /**
@@ -39,6 +40,8 @@ export interface QueryOptions {
    * worker's shared cancel flag), since a synchronous evaluation cannot see an abort event.
    */
   readonly interrupted?: () => boolean;
+  /** analyze=true: time and samples per operator come back in `QueryResult.analysis`. */
+  readonly analyze?: boolean;
 }
 
 /** One output sample of an instant vector. */
@@ -69,4 +72,6 @@ export interface QueryResult {
   readonly warnings: readonly string[];
   /** PromQL info-level annotations. */
   readonly infos: readonly string[];
+  /** With QueryOptions.analyze: the operator tree with time and samples per operator, and the whole evaluation's time. */
+  readonly analysis?: { readonly tree: OperatorNode; readonly evalMs: number };
 }

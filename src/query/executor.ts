@@ -6,7 +6,8 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 import { dedupSeries, groupReplicas, isCounterFunc, type DedupInput, type SeriesProvenance } from '../dedup/index.js';
-import { withProvenance, type SelectProvenance } from './provenance-json.js';
+import { provenanceField, type SelectProvenance } from './provenance-json.js';
+import { analysisField } from './analysis-json.js';
 import { labelsFromRecord } from '../model/labels.js';
 import { LabelMatcher } from '../model/matcher.js';
 import type { Series } from '../model/samples.js';
@@ -14,7 +15,7 @@ import { Engine } from '../promql/engine.js';
 import { PromQLError } from '../promql/errors.js';
 import { tooManySamples } from '../promql/eval/context.js';
 import { describeError, ErrorCodes } from '../model/errors.js';
-import { queryDataPieces, successBodyPieces } from '../promql/json.js';
+import { queryDataPieces, successBodyPieces, withDataFields } from '../promql/json.js';
 import type { QueryResult } from '../promql/types.js';
 import type { Querier, SelectHints, SelectResult } from '../storage/querier.js';
 import { applyExternalLabels, relabelSeries } from '../store/prometheus/external-labels.js';
@@ -185,6 +186,8 @@ class TaskRun {
   private readonly streams = new Map<number, Stream>();
   /** Samples fetched per endpoint (the max-samples check: what one replica would load). */
   private readonly endpointSamples = new Map<string, number>();
+  /** Series each endpoint sent (analyze=true). */
+  private readonly endpointSeries = new Map<string, number>();
   private readonly endpoints = new Set<string>();
   private readonly stats = { selects: 0, reads: 0, series: 0, samples: 0, samplesIn: 0, samplesOut: 0, bytes: 0, fetchMs: 0, dedupMs: 0 };
   private readonly started = performance.now();
@@ -219,6 +222,7 @@ class TaskRun {
     const opts = {
       compat: t.compat,
       annotations: t.annotations,
+      analyze: t.analyze === true,
       lookbackDelta: t.lookbackDelta,
       signal: this.abort.signal,
       interrupted: this.interrupted,
@@ -243,8 +247,14 @@ class TaskRun {
    * buffer, and the main thread starts writing it while the rest is encoded.
    */
   private sendBody(result: QueryResult): Promise<void> {
-    const data = this.task.explain === true ? withProvenance(queryDataPieces(result.value), this.provenance) : queryDataPieces(result.value);
-    const pieces = successBodyPieces(data, result.warnings, result.infos);
+    const fields: string[] = [];
+    if (result.analysis !== undefined) {
+      const endpoints = [...this.endpointSeries].map(([endpoint, series]) => ({ endpoint, series, samples: this.endpointSamples.get(endpoint) ?? 0 }));
+      endpoints.sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0));
+      fields.push(analysisField(result.analysis.tree, result.analysis.evalMs, this.stats.fetchMs, this.stats.dedupMs, endpoints));
+    }
+    if (this.task.explain === true) fields.push(provenanceField(this.provenance));
+    const pieces = successBodyPieces(withDataFields(queryDataPieces(result.value), fields), result.warnings, result.infos);
     return this.sendParts(() => nextChunk(pieces), result.warnings.length > 0);
   }
 
@@ -443,6 +453,8 @@ class TaskRun {
           const ext = s.begin.externalLabels;
           const decoded = applyExternalLabels(r.series, ext, batch.matchers[i]!, relabelSeries);
           const encoded = applyExternalLabels(r.encoded, ext, batch.matchers[i]!, (e, ls) => e.withLabels(ls));
+          const sent = decoded.series.length + encoded.series.length;
+          this.endpointSeries.set(s.begin.endpoint, (this.endpointSeries.get(s.begin.endpoint) ?? 0) + sent);
           stale ||= decoded.stale || encoded.stale;
           for (const x of decoded.series) perSelect[i]!.push(x);
           for (const x of encoded.series) perSelect[i]!.push(x);

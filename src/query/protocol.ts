@@ -55,6 +55,8 @@ export interface QueryTask {
   readonly dedupFunc: DedupFunc;
   /** dedup=explain: the answer also carries every select's dedup provenance. */
   readonly explain?: boolean;
+  /** analyze=true: the answer also carries the operator tree with time and samples per operator. */
+  readonly analyze?: boolean;
   readonly partialResponse: boolean;
   /** For kind 'series'. */
   readonly series?: SeriesTaskSpec;

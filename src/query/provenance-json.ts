@@ -16,17 +16,9 @@ export interface SelectProvenance {
   readonly series: readonly SeriesProvenance[];
 }
 
-/** The data pieces with `,"provenance":[…]` before the data object's closing brace. */
-export function* withProvenance(data: Iterable<string>, provenance: readonly SelectProvenance[]): Generator<string, void, undefined> {
-  let last: string | null = null;
-  for (const piece of data) {
-    if (last !== null) yield last;
-    last = piece;
-  }
-  if (last === null || !last.endsWith('}')) throw new Error('query data does not end with an object');
-  yield last.slice(0, -1) + ',"provenance":[';
-  for (let i = 0; i < provenance.length; i++) yield (i > 0 ? ',' : '') + selectJson(provenance[i]!);
-  yield ']}';
+/** The `"provenance":[…]` field of the answer's data. */
+export function provenanceField(provenance: readonly SelectProvenance[]): string {
+  return `"provenance":[${provenance.map(selectJson).join(',')}]`;
 }
 
 function selectJson(p: SelectProvenance): string {

@@ -2,6 +2,7 @@
  * dedup=explain end to end: two real Prometheus replicas of one series, replica a down for ten
  * minutes. The answer is the deduplicated one plus `data.provenance`: which replica served which
  * span, where the leader switched (at a's outage, and back only when b has its own gap) and why.
+ * Also Thanos' analyze=true and /api/v1/query(_range)_explain.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHaSetup, type HaSetup } from '../support/ha-setup.js';
@@ -91,6 +92,55 @@ describe.skipIf(!prometheusAvailable())('dedup=explain', () => {
     const used = series!.replicas.reduce((n, r) => n + r.samples_used, 0);
     expect(series!.spans.reduce((n, s) => n + s.samples, 0)).toBe(used);
     for (const r of series!.replicas) expect(r.samples_used).toBeLessThanOrEqual(r.samples_in);
+  });
+
+  it('analyze=true: the operator tree with time and samples per operator, and what each endpoint sent', async () => {
+    const params = new URLSearchParams({ query: 'sum by (job) (rate(jobs_total[5m]))', start: String(T0), end: String(T0 + 3600), step: '60', analyze: 'true' });
+    const res = await fetch(`${setup.querier.url}/api/v1/query_range?${params}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { data: { result: { values: unknown[] }[]; analysis: Record<string, unknown> } };
+    expect(body.data.result).toHaveLength(1);
+    const a = body.data.analysis as {
+      name: string;
+      executionTime: string;
+      totalSamples: number;
+      children: { name: string; children: { name: string }[] }[];
+      endpoints: { endpoint: string; series: number; samples: number }[];
+      fetchTime: string;
+    };
+    expect(a.name).toBe('[aggregate] sum by (job)');
+    expect(a.executionTime).toMatch(/^[0-9.]+(ns|µs|ms|s)$/);
+    expect(a.totalSamples).toBe(body.data.result[0]!.values.length); // the points the root produced
+    expect(a.children[0]!.name).toBe('[function] rate');
+    expect(a.children[0]!.children[0]!.name).toBe('[matrixSelector] jobs_total[5m]');
+    expect(a.endpoints.map((e) => e.endpoint).sort()).toEqual([setup.a.url, setup.b.url].sort());
+    for (const e of a.endpoints) {
+      expect(e.series).toBe(1);
+      expect(e.samples).toBeGreaterThan(150);
+    }
+    expect(a.fetchTime).toMatch(/^[0-9.]+(ns|µs|ms|s)$/);
+  });
+
+  it('query_explain and query_range_explain: the tree without evaluating; a bad query or engine is 400', async () => {
+    const explain = async (path: string, params: Record<string, string>) => {
+      const res = await fetch(`${setup.querier.url}/api/v1/${path}?${new URLSearchParams(params)}`);
+      return { status: res.status, body: (await res.json()) as { status: string; data?: unknown; error?: string } };
+    };
+    const tree = await explain('query_explain', { query: 'max(jobs_total) / on() group_left count(up)', engine: 'thanos' });
+    expect(tree.status).toBe(200);
+    expect(tree.body.data).toEqual({
+      name: '[binary] / on() group_left',
+      children: [
+        { name: '[aggregate] max', children: [{ name: '[vectorSelector] jobs_total' }] },
+        { name: '[aggregate] count', children: [{ name: '[vectorSelector] up' }] },
+      ],
+    });
+    expect((await explain('query_range_explain', { query: 'rate(jobs_total[5m])', start: String(T0), end: String(T0 + 60), step: '15' })).status).toBe(200);
+    expect((await explain('query_range_explain', { query: 'jobs_total[5m]' })).status).toBe(400);
+    const bad = await explain('query_explain', { query: 'sum(' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/^invalid parameter "query": /);
+    expect((await explain('query_explain', { query: 'up', engine: 'mimir' })).body.error).toBe("'mimir' bad engine");
   });
 
   it('still answers dedup=false and rejects other values', async () => {

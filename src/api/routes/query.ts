@@ -3,7 +3,11 @@ import type { Readable } from 'node:stream';
 import type { ApiContext } from '../context.js';
 import { ApiError, toApiError } from '../errors.js';
 import { nsToMs, parseDurationParam, parseDurationParamNs, parseTime, type Params } from '../params.js';
-import { clientGoneSignal, fanoutPolicy, requestDedupPolicy, requestParams } from '../request.js';
+import { clientGoneSignal, fanoutPolicy, requestDedupPolicy, requestParams, sendSuccess } from '../request.js';
+import { operatorTree, type OperatorNode } from '../../promql/explain.js';
+import { jsonString } from '../../promql/json.js';
+import { parseExpr } from '../../promql/parser.js';
+import { rangeQueryTypeError } from '../../promql/eval/run.js';
 import { ErrorCodes } from '../../model/errors.js';
 import { QueryFailure } from '../../query/pool.js';
 import type { QueryStats } from '../../query/protocol.js';
@@ -21,6 +25,43 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.post('/api/v1/query', instant);
   app.get('/api/v1/query_range', range);
   app.post('/api/v1/query_range', range);
+  // Thanos' explain paths: the operator tree without evaluating (promdedup has one engine, so
+  // `engine` may be either of Thanos' values).
+  const explain = (kind: 'instant' | 'range') => async (req: FastifyRequest, reply: FastifyReply) => {
+    const params = requestParams(req);
+    parseEngineParam(params);
+    const query = params.get('query') ?? '';
+    let expr;
+    try {
+      expr = parseExpr(query, { compat: ctx.compat() });
+    } catch (err) {
+      const apiError = toApiError(err);
+      throw new ApiError('bad_data', `invalid parameter "query": ${apiError.message}`, apiError.code);
+    }
+    if (kind === 'range') {
+      const typeError = rangeQueryTypeError(expr);
+      if (typeError !== null) throw new ApiError('bad_data', `invalid parameter "query": ${typeError.message}`, ErrorCodes.BAD_QUERY);
+    }
+    return sendSuccess(reply, explainJson(operatorTree(expr)), []);
+  };
+  app.get('/api/v1/query_explain', explain('instant'));
+  app.post('/api/v1/query_explain', explain('instant'));
+  app.get('/api/v1/query_range_explain', explain('range'));
+  app.post('/api/v1/query_range_explain', explain('range'));
+}
+
+/** Thanos' `engine` parameter: `prometheus` or `thanos` (both mean promdedup's engine); anything else is 400. */
+function parseEngineParam(params: Params): void {
+  const engine = params.get('engine');
+  if (engine !== undefined && engine !== '' && engine !== 'prometheus' && engine !== 'thanos') {
+    throw new ApiError('bad_data', `'${engine}' bad engine`);
+  }
+}
+
+/** Thanos' ExplainOutputNode: `name`, and `children` when there are any. */
+function explainJson(n: OperatorNode): string {
+  const children = n.children.length > 0 ? `,"children":[${n.children.map(explainJson).join(',')}]` : '';
+  return `{"name":${jsonString(n.name)}${children}}`;
 }
 
 async function handleInstant(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<Buffer | Readable> {
@@ -68,6 +109,9 @@ interface Window {
 /** Runs the query in a query worker under the gate and the timeout; the worker sends the body. */
 async function evaluate(ctx: ApiContext, params: Params, reply: FastifyReply, w: Window): Promise<Buffer | Readable> {
   const query = params.get('query') ?? '';
+  parseEngineParam(params);
+  // Thanos: analyze=true (or 1) adds the operator telemetry; anything else means no.
+  const analyze = params.get('analyze') === 'true' || params.get('analyze') === '1';
   const timeoutText = params.get('timeout');
   let timeout = ctx.config.queryTimeout;
   if (timeoutText !== undefined && timeoutText !== '') {
@@ -113,6 +157,7 @@ async function evaluate(ctx: ApiContext, params: Params, reply: FastifyReply, w:
             dedup: dedup.enabled,
             dedupFunc: dedup.func,
             explain: dedup.explain,
+            analyze,
             partialResponse: policy.partialResponse,
           },
           policy,

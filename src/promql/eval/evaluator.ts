@@ -15,11 +15,28 @@ import { evalVectorSelector, rangeInputFromSelector } from './selector.js';
 import { dropName, mergeSameLabelsMatrix, presentTotal } from './series.js';
 import { isStepInvariant, markMovingSelectors } from './step-invariant.js';
 import { unwrapParens, type NodeEvaluator } from './types.js';
+import type { EvalProfile } from '../explain.js';
 
 export class Evaluator implements NodeEvaluator {
-  constructor(readonly ctx: EvalContext) {}
+  /** analyze=true: inclusive time and output samples per node. */
+  constructor(
+    readonly ctx: EvalContext,
+    private readonly profile: EvalProfile | null = null,
+  ) {}
 
   eval(e: Expr, grid: Grid): EvalValue {
+    if (this.profile === null) return this.evalNode(e, grid);
+    const started = performance.now();
+    const v = this.evalNode(e, grid);
+    const ms = performance.now() - started;
+    const prev = this.profile.get(e);
+    const samples = outputSamples(v);
+    // A node evaluated more than once (it cannot be today) would add up.
+    this.profile.set(e, prev === undefined ? { ms, samples } : { ms: prev.ms + ms, samples: prev.samples + samples });
+    return v;
+  }
+
+  private evalNode(e: Expr, grid: Grid): EvalValue {
     checkAbort(this.ctx);
     switch (e.kind) {
       case 'NumberLiteral':
@@ -174,4 +191,13 @@ export class Evaluator implements NodeEvaluator {
 
 function validLabelNameFor(ev: Evaluator, name: string): boolean {
   return validLabelName(name, ev.ctx.compat);
+}
+
+/** Samples a node's value holds: present points of a vector, steps of a scalar. */
+function outputSamples(v: EvalValue): number {
+  if (v.kind === 'scalar') return v.values.length;
+  if (v.kind !== 'vector') return 0;
+  let n = 0;
+  for (const s of v.series) for (let i = 0; i < s.present.length; i++) n += s.present[i] !== 0 ? 1 : 0;
+  return n;
 }

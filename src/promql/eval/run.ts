@@ -17,6 +17,7 @@ import { dropMetadataLabels, mergeSameLabels, SAME_LABELSET } from './series.js'
 import { windowBounds } from './selector.js';
 import { toMatrix } from './to-matrix.js';
 import { unwrapParens } from './types.js';
+import { operatorTree, type EvalProfile } from '../explain.js';
 
 export interface RunParams {
   readonly expr: Expr;
@@ -84,10 +85,13 @@ export async function runQuery(params: RunParams): Promise<QueryResult> {
     annotations: new Annotations(p.query),
     samples: 0,
   };
-  const value = evaluateTop(new Evaluator(ctx), p.expr, grid, instant);
-  if (p.options.annotations === false) return { value, warnings: [...new Set(fetched.warnings)], infos: [] };
+  const profile: EvalProfile | null = p.options.analyze === true ? new Map() : null;
+  const evalStarted = performance.now();
+  const value = evaluateTop(new Evaluator(ctx, profile), p.expr, grid, instant);
+  const analysis = profile !== null ? { analysis: { tree: operatorTree(p.expr, profile), evalMs: performance.now() - evalStarted } } : {};
+  if (p.options.annotations === false) return { value, warnings: [...new Set(fetched.warnings)], infos: [], ...analysis };
   const warnings = [...new Set([...fetched.warnings, ...ctx.annotations.warnings])];
-  return { value, warnings, infos: [...ctx.annotations.infos] };
+  return { value, warnings, infos: [...ctx.annotations.infos], ...analysis };
 }
 
 function evaluateTop(ev: Evaluator, expr: Expr, grid: Grid, instant: boolean): QueryValue {

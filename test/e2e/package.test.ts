@@ -2,9 +2,11 @@
  * The npm package as a user without the repository gets it: `npm pack` run in a copy of the
  * repository's files (a fresh clone: no dist/, so the pack's own `prepare` build is what ships),
  * `npm install -g --prefix <tmp> <tarball>` run outside the repository (dependencies from the
- * registry), then the installed `promdedup` executable: its help texts, and `promdedup query` over
- * two real Prometheus replicas answering /api/v1/query deduplicated. The container health check
- * script shipped in the package (deploy/docker/healthcheck.mjs) is run against it too.
+ * registry), then the installed `promdedup` executable: its help texts, `promdedup query` over
+ * two real Prometheus replicas answering /api/v1/query deduplicated (queries run in the package's
+ * dist/workers/query.js, the StoreAPI server loads the package's proto/), and `promdedup ingest`
+ * forwarding one replica of a pair (decoded in dist/workers/ingest.js). The container health check
+ * script shipped in the package (deploy/docker/healthcheck.mjs) is run against both.
  *
  * Skipped, with a message, when the npm registry cannot be reached (the install needs it) or git is
  * missing; the query part also needs prometheus/promtool.
@@ -14,7 +16,10 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeBody } from '../../src/ingest/remote-write/body.js';
+import { encodeWriteRequest } from '../../src/ingest/remote-write/v1-reference.js';
 import { terminate, waitReady } from '../support/child-process.js';
+import { startRecordingSink, type RecordingSink } from '../support/remote-write-sink.js';
 import { freePort, prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { repoRoot } from '../support/querier-process.js';
 
@@ -63,6 +68,38 @@ function openMetrics(withGap: boolean): string {
   }
   lines.push('# EOF', '');
   return lines.join('\n');
+}
+
+interface Started {
+  readonly child: ChildProcess;
+  readonly url: string;
+  output(): string;
+}
+
+/** Starts the installed executable with these arguments; resolves once GET <url>/-/ready is 200. */
+async function startInstalled(bin: string, cwd: string, args: string[], url: string, name: string): Promise<Started> {
+  const child = spawn(bin, args, { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let spawnError: Error | null = null;
+  child.on('error', (e) => (spawnError = e));
+  const keep = (d: Buffer): void => {
+    output = (output + d.toString('utf8')).slice(-16_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  await waitReady({ name, url, child, timeoutMs: 30_000, output: () => output, spawnError: () => spawnError });
+  return { child, url, output: () => output };
+}
+
+/** node <package>/deploy/docker/healthcheck.mjs with PROMDEDUP_HEALTH_URL: its exit code. */
+function healthcheck(pkgDir: string, url: string): Promise<number | null> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(pkgDir, 'deploy/docker/healthcheck.mjs')], {
+      env: cleanEnv({ PROMDEDUP_HEALTH_URL: url }),
+      stdio: 'ignore',
+    });
+    p.on('exit', (code) => resolve(code));
+  });
 }
 
 describe.skipIf(!online)('npm package installed from its tarball, outside the repository', () => {
@@ -151,7 +188,6 @@ describe.skipIf(!online)('npm package installed from its tarball, outside the re
     let promB: PrometheusServer | undefined;
     let child: ChildProcess | undefined;
     let url: string;
-    let output = '';
 
     beforeAll(async () => {
       [promA, promB] = await Promise.all([
@@ -160,28 +196,16 @@ describe.skipIf(!online)('npm package installed from its tarball, outside the re
       ]);
       const [httpPort, grpcPort] = [await freePort(), await freePort()];
       url = `http://127.0.0.1:${httpPort}`;
-      const c = spawn(
-        bin,
-        [
-          'query',
-          `--http-address=127.0.0.1:${httpPort}`,
-          `--grpc-address=127.0.0.1:${grpcPort}`,
-          `--endpoint=${promA.url}`,
-          `--endpoint=${promB.url}`,
-          '--query.replica-label=replica',
-          '--query.workers=1',
-        ],
-        { cwd: work, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      child = c;
-      let spawnError: Error | null = null;
-      c.on('error', (e) => (spawnError = e));
-      const keep = (d: Buffer): void => {
-        output = (output + d.toString('utf8')).slice(-16_000);
-      };
-      c.stdout!.on('data', keep);
-      c.stderr!.on('data', keep);
-      await waitReady({ name: 'promdedup query (installed)', url, child: c, timeoutMs: 30_000, output: () => output, spawnError: () => spawnError });
+      const args = [
+        'query',
+        `--http-address=127.0.0.1:${httpPort}`,
+        `--grpc-address=127.0.0.1:${grpcPort}`,
+        `--endpoint=${promA.url}`,
+        `--endpoint=${promB.url}`,
+        '--query.replica-label=replica',
+        '--query.workers=1',
+      ];
+      child = (await startInstalled(bin, work, args, url, 'promdedup query (installed)')).child;
     }, 120_000);
 
     afterAll(async () => {
@@ -205,20 +229,51 @@ describe.skipIf(!online)('npm package installed from its tarball, outside the re
     });
 
     it('passes the container health check script shipped in the package, and fails it once stopped', async () => {
-      const check = (): Promise<number | null> =>
-        new Promise((resolve) => {
-          const p = spawn(process.execPath, [join(pkgDir, 'deploy/docker/healthcheck.mjs')], {
-            env: cleanEnv({ PROMDEDUP_HEALTH_URL: `${url}/-/healthy` }),
-            stdio: 'ignore',
-          });
-          p.on('exit', (code) => resolve(code));
-        });
-      expect(await check()).toBe(0);
+      expect(await healthcheck(pkgDir, `${url}/-/healthy`)).toBe(0);
       const c = child!;
       const exit = new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code)));
       c.kill('SIGTERM');
       expect(await exit).toBe(0);
-      expect(await check()).toBe(1);
+      expect(await healthcheck(pkgDir, `${url}/-/healthy`)).toBe(1);
+    });
+  });
+  describe('promdedup ingest from the package', () => {
+    let sink: RecordingSink | undefined;
+    let ingest: Started | undefined;
+
+    beforeAll(async () => {
+      sink = await startRecordingSink();
+      const port = await freePort();
+      // worker-min-bytes=0: every request is decoded in the package's dist/workers/ingest.js.
+      const args = ['ingest', `--http-address=127.0.0.1:${port}`, `--remote-write.url=${sink.writeUrl}`, '--remote-write.worker-min-bytes=0'];
+      ingest = await startInstalled(bin, work, args, `http://127.0.0.1:${port}`, 'promdedup ingest (installed)');
+    }, 60_000);
+
+    afterAll(async () => {
+      if (ingest !== undefined) await terminate(ingest.child);
+      await sink?.stop();
+    });
+
+    it('forwards the elected replica without __replica__, answers the other 202, and passes the health check', async () => {
+      const push = async (replica: string): Promise<number> => {
+        const labels = [
+          { name: '__name__', value: 'pkg_requests_total' },
+          { name: '__replica__', value: replica },
+          { name: 'cluster', value: 'pkg' },
+        ];
+        const body = encodeBody(encodeWriteRequest({ timeseries: [{ labels, samples: [{ value: 7, timestamp: T0 * 1000 }], exemplars: [], histograms: [] }], metadata: [] }));
+        const res = await fetch(`${ingest!.url}/api/v1/push`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' },
+          body,
+        });
+        await res.arrayBuffer();
+        return res.status;
+      };
+      expect(await push('a'), ingest!.output()).toBeLessThan(300);
+      expect(await push('b')).toBe(202);
+      expect([...sink!.samples]).toEqual([`{__name__="pkg_requests_total",cluster="pkg"} ${T0 * 1000} 7`]);
+      expect(await healthcheck(pkgDir, `${ingest!.url}/-/healthy`)).toBe(0);
     });
   });
 });

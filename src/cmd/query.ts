@@ -18,6 +18,7 @@ import type { FanoutPolicy } from '../query/partial.js';
 import type { QueryTask } from '../query/protocol.js';
 import { startGrpcServer } from '../api/grpc/server.js';
 import { Gate } from '../util/gate.js';
+import { DnsMetrics, GateMetrics } from '../api/metrics.js';
 import type { Logger } from '../util/log.js';
 
 export interface QueryService {
@@ -56,12 +57,16 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
     logger.info('endpoints', { count: next.size, endpoints: [...next.keys()].join(',') });
   };
   let syncing: Promise<void> = Promise.resolve();
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const dnsMetrics = new DnsMetrics(registry);
   const discovery = new EndpointDiscovery({
     endpoints: config.endpoints,
     strictEndpoints: config.strictEndpoints,
     sdFiles: config.sdFiles,
     sdIntervalMs: config.sdIntervalMs,
     dnsIntervalMs: config.dnsIntervalMs,
+    onDnsLookup: dnsMetrics.looked,
     logger,
     onChange: (current) => {
       syncing = syncing.then(() => sync(current)).catch((err: unknown) => logger.error('updating endpoints failed', { err: String(err) }));
@@ -69,8 +74,6 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
   });
   await discovery.start();
   await syncing;
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
   const metrics = new QueryMetrics(registry);
   metrics.watchEndpoints(registry, () => stores.stores);
   const versions = (): (string | null)[] => stores.stores.map((s) => s.version());
@@ -93,7 +96,9 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
   });
   let ready = false;
   const metadata = new MetadataQuerier(stores);
-  const gate = new Gate(config.maxConcurrent);
+  const gateMetrics = new GateMetrics(registry, config.maxConcurrent);
+  const gate = new Gate(config.maxConcurrent, gateMetrics);
+  gateMetrics.watch(gate);
   const runQuery = (task: QueryTask, policy: FanoutPolicy, signal: AbortSignal) => pool.run(task, policy, signal);
   const compat = () => compatFor(config.promqlCompat, versions());
   const app: FastifyInstance = buildHttpApi({

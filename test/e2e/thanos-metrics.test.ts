@@ -1,0 +1,155 @@
+/**
+ * The metric names and labels the thanos-mixin's querier alerts and dashboard read, from a real
+ * `promdedup query` over a real Prometheus: http_requests_total / http_request_duration_seconds
+ * with Thanos' handler names, the gate's thanos_query_concurrent_gate_*, and the DNS lookups'
+ * thanos_query_store_apis_dns_* (those counted against a real DNS server on loopback).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { DnsMetrics } from '../../src/api/metrics.js';
+import { DnsResolver, EndpointDiscovery } from '../../src/store/discovery/index.js';
+import { apiGet } from '../support/compare.js';
+import { TestDnsServer } from '../support/dns-server.js';
+import { prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { querierSourcePresent, startQuerier, type QuerierProcess } from '../support/querier-process.js';
+
+const promOk = prometheusAvailable();
+if (!promOk) console.warn('e2e: prometheus/promtool not on PATH (sudo apt-get install -y prometheus): skipping');
+
+interface Sample {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly value: number;
+}
+
+/** The samples of `name` in Prometheus' text exposition format (what prom-client writes). */
+function samples(text: string, name: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_x, c: string) => (c === 'n' ? '\n' : c));
+    out.push({ name, labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+function value(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const hit = samples(text, name).find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  return hit?.value;
+}
+
+describe.skipIf(!promOk || !querierSourcePresent())('Thanos-compatible querier metrics', () => {
+  let prom: PrometheusServer;
+  let querier: QuerierProcess;
+  let text = '';
+
+  beforeAll(async () => {
+    prom = await startPrometheus({ externalLabels: { replica: 'a' } });
+    querier = await startQuerier({ endpoints: [prom.url], extraArgs: ['--query.max-concurrent=7'] });
+    const now = Math.floor(Date.now() / 1000);
+    const ok = [
+      await apiGet(querier.url, '/api/v1/query', { query: 'vector(1)', time: now }),
+      await apiGet(querier.url, '/api/v1/query', { query: 'up', time: now }),
+      await apiGet(querier.url, '/api/v1/query_range', { query: 'vector(2)', start: now - 600, end: now, step: 60 }),
+      await apiGet(querier.url, '/api/v1/labels'),
+      await apiGet(querier.url, '/api/v1/label/__name__/values'),
+      await apiGet(querier.url, '/api/v1/series', { 'match[]': 'up' }),
+      await apiGet(querier.url, '/api/v1/metadata'),
+      await apiGet(querier.url, '/api/v1/status/buildinfo'),
+    ];
+    for (const r of ok) expect(r.httpStatus).toBe(200);
+    const post = await fetch(`${querier.url}/api/v1/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ query: '1+1', time: String(now) }),
+    });
+    expect(post.status).toBe(200);
+    // One erroring query: a parse error (400).
+    expect((await apiGet(querier.url, '/api/v1/query_range', { query: 'sum(', start: now - 600, end: now, step: 60 })).httpStatus).toBe(400);
+    expect((await fetch(`${querier.url}/api/v1/no_such_thing`)).status).toBe(404);
+    text = await (await fetch(`${querier.url}/metrics`)).text();
+  }, 120_000);
+
+  afterAll(async () => {
+    await querier?.stop();
+    await prom?.stop();
+  });
+
+  it('counts requests by Thanos handler name, status code and lower-case method', () => {
+    const total = (handler: string, code: string, method = 'get') => value(text, 'http_requests_total', { handler, code, method });
+    expect(total('query', '200')).toBe(2);
+    expect(total('query', '200', 'post')).toBe(1);
+    expect(total('query_range', '200')).toBe(1);
+    expect(total('query_range', '400')).toBe(1);
+    expect(total('label_names', '200')).toBe(1);
+    expect(total('label_values', '200')).toBe(1);
+    expect(total('series', '200')).toBe(1);
+    expect(total('metadata', '200')).toBe(1);
+    expect(total('status_build', '200')).toBe(1);
+    expect(total('not_found', '404')).toBe(1);
+    // No URL paths as handler values any more.
+    const handlers = new Set(samples(text, 'http_requests_total').map((s) => s.labels.handler));
+    for (const h of handlers) expect(h).not.toMatch(/\//);
+  });
+
+  it('times them in http_request_duration_seconds with the same labels, with buckets at the mixin thresholds', () => {
+    expect(value(text, 'http_request_duration_seconds_count', { handler: 'query', code: '200', method: 'get' })).toBe(2);
+    expect(value(text, 'http_request_duration_seconds_count', { handler: 'query_range', code: '400', method: 'get' })).toBe(1);
+    const les = samples(text, 'http_request_duration_seconds_bucket')
+      .filter((s) => s.labels.handler === 'query' && s.labels.code === '200' && s.labels.method === 'get')
+      .map((s) => s.labels.le);
+    expect(les).toContain('40');
+    expect(les).toContain('90');
+    expect(les).toContain('+Inf');
+  });
+
+  it('exports the query gate as Thanos: max, in flight, admitted, wait time', () => {
+    expect(value(text, 'thanos_query_concurrent_gate_queries_max', {})).toBe(7);
+    expect(value(text, 'thanos_query_concurrent_gate_queries_in_flight', {})).toBe(0);
+    // Every query and query_range that got past parameter parsing went through the gate: 3 + 1 + 1 (the parse error is found inside).
+    const admitted = value(text, 'thanos_query_concurrent_gate_queries_total', {})!;
+    expect(admitted).toBeGreaterThanOrEqual(4);
+    expect(value(text, 'thanos_query_concurrent_gate_queries_duration_seconds_count', {})).toBe(admitted);
+  });
+
+  it('exports the DNS lookup counters (0 with only static endpoints) and the endpoint gauge', () => {
+    expect(value(text, 'thanos_query_store_apis_dns_lookups_total', {})).toBe(0);
+    expect(value(text, 'thanos_query_store_apis_dns_failures_total', {})).toBe(0);
+    expect(value(text, 'promdedup_endpoint_up', { endpoint: prom.url })).toBe(1);
+  });
+});
+
+describe('DNS lookup counters against a real DNS server', () => {
+  let dns: TestDnsServer;
+
+  beforeAll(async () => {
+    dns = await TestDnsServer.start({ 'store.test': { A: ['10.0.0.1'] }, 'bad.test': { A: ['10.0.0.2'] } });
+    dns.fail('bad.test');
+  });
+
+  afterAll(async () => {
+    await dns?.close();
+  });
+
+  it('one lookup per DNS spec and resolution, a failure for a SERVFAIL; static specs are not counted', async () => {
+    const registry = new Registry();
+    const metrics = new DnsMetrics(registry);
+    const discovery = new EndpointDiscovery({
+      endpoints: ['dns+store.test:10901', 'dns+bad.test:10901', '127.0.0.1:10901'],
+      resolver: new DnsResolver({ servers: [dns.address], timeoutMs: 500, tries: 1 }),
+      dnsIntervalMs: 60_000,
+      onDnsLookup: metrics.looked,
+    });
+    try {
+      await discovery.start();
+      const text = await registry.metrics();
+      expect(value(text, 'thanos_query_store_apis_dns_lookups_total', {})).toBe(2);
+      expect(value(text, 'thanos_query_store_apis_dns_failures_total', {})).toBe(1);
+    } finally {
+      await discovery.stop();
+    }
+  });
+});

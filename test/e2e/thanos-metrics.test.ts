@@ -2,16 +2,23 @@
  * The metric names and labels the thanos-mixin's querier alerts and dashboard read, from a real
  * `promdedup query` over a real Prometheus: http_requests_total / http_request_duration_seconds
  * with Thanos' handler names, the gate's thanos_query_concurrent_gate_*, and the DNS lookups'
- * thanos_query_store_apis_dns_* (those counted against a real DNS server on loopback).
+ * thanos_query_store_apis_dns_* (those counted against a real DNS server on loopback). Then a
+ * second Prometheus scrapes a querier whose endpoint hangs, and the expressions of
+ * deploy/mixin's error-rate and overload alerts (the thanos-mixin's) select it.
  */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
+import { parse as parseYaml } from 'yaml';
 import { DnsMetrics } from '../../src/api/metrics.js';
 import { DnsResolver, EndpointDiscovery } from '../../src/store/discovery/index.js';
 import { apiGet } from '../support/compare.js';
 import { TestDnsServer } from '../support/dns-server.js';
 import { prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
-import { querierSourcePresent, startQuerier, type QuerierProcess } from '../support/querier-process.js';
+import { sleep } from '../support/child-process.js';
+import { querierSourcePresent, repoRoot, startQuerier, type QuerierProcess } from '../support/querier-process.js';
 
 const promOk = prometheusAvailable();
 if (!promOk) console.warn('e2e: prometheus/promtool not on PATH (sudo apt-get install -y prometheus): skipping');
@@ -152,4 +159,94 @@ describe('DNS lookup counters against a real DNS server', () => {
       await discovery.stop();
     }
   });
+});
+
+/** A TCP endpoint that accepts connections and never answers. */
+async function hangingEndpoint(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const sock of sockets) sock.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function alertExpr(name: string): string {
+  const file = join(repoRoot(), 'deploy', 'mixin', 'alerts', 'promdedup-query.rules.yml');
+  const doc = parseYaml(readFileSync(file, 'utf8')) as { groups: { rules: { alert?: string; expr: string }[] }[] };
+  const rule = doc.groups.flatMap((g) => g.rules).find((r) => r.alert === name);
+  if (!rule) throw new Error(`no alert ${name}`);
+  return rule.expr;
+}
+
+describe.skipIf(!promOk || !querierSourcePresent())('the mixin\'s alert expressions over a scraped querier', () => {
+  let hanging: Awaited<ReturnType<typeof hangingEndpoint>>;
+  let querier: QuerierProcess;
+  let monitor: PrometheusServer;
+
+  beforeAll(async () => {
+    hanging = await hangingEndpoint();
+    querier = await startQuerier({ endpoints: [hanging.url], extraArgs: ['--query.max-concurrent=1'], readyTimeoutMs: 60_000 });
+    monitor = await startPrometheus({
+      scrapeInterval: '1s',
+      scrapeConfigs: [{ job_name: 'promdedup-query', scrape_interval: '1s', static_configs: [{ targets: [new URL(querier.url).host] }] }],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await monitor?.stop();
+    await querier?.stop();
+    await hanging?.close();
+  });
+
+  it('5xx on query and query_range, and a full gate, select the querier\'s job', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const scraped = async () => {
+      for (let i = 0; i < 50; i++) {
+        const r = await apiGet(monitor.url, '/api/v1/query', { query: 'http_requests_total{job="promdedup-query", handler="query", code="503"}' });
+        const result = (r.body.data as { result: unknown[] } | undefined)?.result ?? [];
+        if (result.length > 0) return;
+        await sleep(200);
+      }
+      throw new Error('the monitor never scraped the querier\'s 503s');
+    };
+    const fail = async () => {
+      // Selects reach the hanging endpoint: the query times out (503).
+      expect((await apiGet(querier.url, '/api/v1/query', { query: 'up', time: now, timeout: '300ms' })).httpStatus).toBe(503);
+      expect((await apiGet(querier.url, '/api/v1/query_range', { query: 'up', start: now - 60, end: now, step: 15, timeout: '300ms' })).httpStatus).toBe(503);
+    };
+    await fail();
+    await scraped();
+    // A query holds the only gate slot over a few scrapes, while more fail.
+    const holding = apiGet(querier.url, '/api/v1/query', { query: 'up', time: now, timeout: '3s' });
+    await sleep(2500);
+    await fail();
+    expect((await holding).httpStatus).toBe(503);
+    await sleep(2500);
+
+    const select = async (alert: string) => {
+      const r = await apiGet(monitor.url, '/api/v1/query', { query: alertExpr(alert) });
+      expect(r.httpStatus, JSON.stringify(r.body)).toBe(200);
+      return (r.body.data as { result: { metric: Record<string, string>; value: [number, string] }[] }).result;
+    };
+    for (const alert of ['PromdedupQueryHttpRequestQueryErrorRateHigh', 'PromdedupQueryHttpRequestQueryRangeErrorRateHigh']) {
+      const got = await select(alert);
+      expect(got.map((s) => s.metric), alert).toEqual([{ job: 'promdedup-query' }]);
+      expect(Number(got[0]!.value[1])).toBeGreaterThan(5);
+    }
+    const overload = await select('PromdedupQueryOverload');
+    expect(overload.map((s) => s.metric.job)).toEqual(['promdedup-query']);
+    // The endpoint never answers its health check either.
+    const down = await select('PromdedupEndpointDown');
+    expect(down.map((s) => s.metric.endpoint)).toEqual([hanging.url]);
+  }, 60_000);
 });

@@ -13,6 +13,7 @@ import { PrometheusStore } from '../store/prometheus/store.js';
 import { GrpcStore } from '../store/grpc/store.js';
 import { EndpointDiscovery, type DiscoveredEndpoint } from '../store/discovery/index.js';
 import { clientCredentials } from '../store/grpc/credentials.js';
+import { GrpcClientMetrics } from '../store/grpc/metrics.js';
 import type { Store } from '../store/store.js';
 import type { FanoutPolicy } from '../query/partial.js';
 import type { QueryTask } from '../query/protocol.js';
@@ -32,19 +33,25 @@ export interface QueryService {
 }
 
 /** Makes the Store for one discovered endpoint: a Prometheus URL or a StoreAPI host:port. */
-function storeFactory(config: QueryConfig): (e: DiscoveredEndpoint) => Store {
+function storeFactory(config: QueryConfig, grpcMetrics: GrpcClientMetrics): (e: DiscoveredEndpoint) => Store {
   const tls = clientCredentials(config.grpcClientTls);
   return (e) => {
     if (e.kind === 'prometheus') return new PrometheusStore({ url: e.address });
     // An address found by a DNS lookup is checked against the looked-up name (unless a name is forced).
     const serverName = config.grpcClientTls.serverName === '' && e.serverName !== undefined && config.grpcClientTls.secure ? e.serverName : '';
     const options = serverName !== '' ? { ...tls.options, 'grpc.ssl_target_name_override': serverName, 'grpc.default_authority': serverName } : tls.options;
-    return new GrpcStore({ address: e.address, creds: tls.creds, channelOptions: options, strict: e.strict, infoIntervalMs: config.infoIntervalMs });
+    return new GrpcStore({
+      address: e.address,
+      creds: tls.creds,
+      channelOptions: options,
+      strict: e.strict,
+      infoIntervalMs: config.infoIntervalMs,
+      interceptors: [grpcMetrics.interceptor],
+    });
   };
 }
 
 export async function startQueryService(config: QueryConfig, logger: Logger): Promise<QueryService> {
-  const makeStore = storeFactory(config);
   const stores = new StoreSet([], { unhealthyTimeoutMs: config.unhealthyTimeoutMs });
   // Endpoints by discovery key: one Store per endpoint for as long as discovery lists it.
   const byKey = new Map<string, Store>();
@@ -60,6 +67,7 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const dnsMetrics = new DnsMetrics(registry);
+  const makeStore = storeFactory(config, new GrpcClientMetrics(registry));
   const discovery = new EndpointDiscovery({
     endpoints: config.endpoints,
     strictEndpoints: config.strictEndpoints,

@@ -51,7 +51,9 @@ function value(text: string, name: string, labels: Record<string, string>): numb
 describe.skipIf(!promOk || !querierSourcePresent())('Thanos-compatible querier metrics', () => {
   let prom: PrometheusServer;
   let querier: QuerierProcess;
+  let upper: QuerierProcess;
   let text = '';
+  let upperText = '';
 
   beforeAll(async () => {
     prom = await startPrometheus({ externalLabels: { replica: 'a' } });
@@ -78,11 +80,27 @@ describe.skipIf(!promOk || !querierSourcePresent())('Thanos-compatible querier m
     expect((await apiGet(querier.url, '/api/v1/query_range', { query: 'sum(', start: now - 600, end: now, step: 60 })).httpStatus).toBe(400);
     expect((await fetch(`${querier.url}/api/v1/no_such_thing`)).status).toBe(404);
     text = await (await fetch(`${querier.url}/metrics`)).text();
+    // A second querier over the first one's StoreAPI: its gRPC client calls.
+    upper = await startQuerier({ endpoints: [`127.0.0.1:${querier.grpcPort}`] });
+    expect((await apiGet(upper.url, '/api/v1/query', { query: 'up', time: now })).httpStatus).toBe(200);
+    upperText = await (await fetch(`${upper.url}/metrics`)).text();
   }, 120_000);
 
   afterAll(async () => {
+    await upper?.stop();
     await querier?.stop();
     await prom?.stop();
+  });
+
+  it('counts the StoreAPI calls to gRPC endpoints as grpc_client_* (and the endpoint\'s side as grpc_server_*)', async () => {
+    const series = { grpc_service: 'thanos.Store', grpc_method: 'Series', grpc_type: 'server_stream' };
+    expect(value(upperText, 'grpc_client_started_total', series)).toBeGreaterThanOrEqual(1);
+    expect(value(upperText, 'grpc_client_handled_total', { ...series, grpc_code: 'OK' })).toBeGreaterThanOrEqual(1);
+    expect(value(upperText, 'grpc_client_handling_seconds_count', series)).toBeGreaterThanOrEqual(1);
+    const unary = samples(upperText, 'grpc_client_handled_total').filter((s) => s.labels.grpc_type === 'unary' && s.labels.grpc_code === 'OK');
+    expect(unary.map((s) => s.labels.grpc_method)).toContain('Info');
+    const lower = await (await fetch(`${querier.url}/metrics`)).text();
+    expect(value(lower, 'grpc_server_handled_total', { ...series, grpc_code: 'OK' })).toBeGreaterThanOrEqual(1);
   });
 
   it('counts requests by Thanos handler name, status code and lower-case method', () => {

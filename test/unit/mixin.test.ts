@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { DnsMetrics, GateMetrics, HttpMetrics } from '../../src/api/metrics.js';
 import { GrpcServerMetrics } from '../../src/api/grpc/metrics.js';
+import { GrpcClientMetrics } from '../../src/store/grpc/metrics.js';
 import { createIngestMetrics, registerRuntimeConfigMetrics } from '../../src/ingest/metrics.js';
 import { parseExpr } from '../../src/promql/parser.js';
 import { QueryMetrics } from '../../src/query/metrics.js';
@@ -35,6 +36,9 @@ const QUERY_METRICS = [
   ...['bucket', 'count', 'sum'].map((s) => `thanos_query_concurrent_gate_queries_duration_seconds_${s}`),
   'thanos_query_store_apis_dns_lookups_total',
   'thanos_query_store_apis_dns_failures_total',
+  'grpc_client_started_total',
+  'grpc_client_handled_total',
+  ...['bucket', 'count', 'sum'].map((s) => `grpc_client_handling_seconds_${s}`),
   'grpc_server_started_total',
   'grpc_server_handled_total',
   ...['bucket', 'count', 'sum'].map((s) => `grpc_server_handling_seconds_${s}`),
@@ -95,6 +99,7 @@ async function realNames(): Promise<{ query: Set<string>; ingest: Set<string> }>
   gate.watch(new Gate(20, gate));
   new DnsMetrics(q);
   new GrpcServerMetrics(q);
+  new GrpcClientMetrics(q);
   const i = new Registry();
   collectDefaultMetrics({ register: i });
   createIngestMetrics(i);
@@ -157,7 +162,7 @@ describe('deploy/mixin', () => {
     const files = readdirSync(join(MIXIN, 'alerts')).filter((f) => f.endsWith('.yml'));
     expect(files.sort()).toEqual(['promdedup-ingest.rules.yml', 'promdedup-query.rules.yml']);
     const out = execFileSync('promtool', ['check', 'rules', ...files.map((f) => join(MIXIN, 'alerts', f))], { encoding: 'utf8', stdio: 'pipe' });
-    expect(out).toMatch(/SUCCESS: 12 rules found/);
+    expect(out).toMatch(/SUCCESS: 13 rules found/);
     expect(out).toMatch(/SUCCESS: 6 rules found/);
   });
 

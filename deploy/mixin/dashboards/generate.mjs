@@ -203,6 +203,16 @@ const query = dashboard({
       ],
     ],
     [
+      row('gRPC endpoints (StoreAPI client)'),
+      [
+        panel('Rate', 'Calls to gRPC endpoints (sidecars, stores, other queriers), by method and code.', [[`sum by (grpc_method, grpc_code) (rate(grpc_client_handled_total{${S}}[${RI}]))`, '{{grpc_method}} {{grpc_code}}']], { unit: 'reqps', stack: true }),
+        panel('Errors', 'Share of the calls to gRPC endpoints that did not end OK.', [
+          [`sum by (job, grpc_method) (rate(grpc_client_handled_total{${S}, grpc_code!="OK"}[${RI}])) / sum by (job, grpc_method) (rate(grpc_client_started_total{${S}}[${RI}]))`, '{{job}} {{grpc_method}}'],
+        ], { unit: 'percentunit', max: 1 }),
+        panel('Duration p99', 'p99 time of the calls, by method (Series: the whole stream).', [[`histogram_quantile(0.99, sum by (grpc_method, le) (rate(grpc_client_handling_seconds_bucket{${S}}[${RI}])))`, '{{grpc_method}}']], { unit: 's' }),
+      ],
+    ],
+    [
       row('DNS'),
       [
         panel('Lookups', 'DNS lookups of dns+/dnssrv+ endpoints.', [[`sum by (job) (rate(thanos_query_store_apis_dns_lookups_total{${S}}[${RI}]))`, 'lookups {{job}}']], { unit: 'short' }),

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { DnsMetrics, GateMetrics, HttpMetrics } from '../../src/api/metrics.js';
+import { DnsMetrics, GateMetrics, handlerName, HttpMetrics } from '../../src/api/metrics.js';
 import { GrpcServerMetrics } from '../../src/api/grpc/metrics.js';
 import { GrpcClientMetrics } from '../../src/store/grpc/metrics.js';
 import { createIngestMetrics, registerRuntimeConfigMetrics } from '../../src/ingest/metrics.js';
@@ -232,5 +232,23 @@ describe('deploy/mixin', () => {
         expect(metricNames(substitute(m![1]!))).toEqual(['up']);
       }
     }
+  });
+});
+
+describe('handler label', () => {
+  it('uses Thanos\' route names, the path for routes Thanos has not, not_found without a route', () => {
+    expect(handlerName('/api/v1/query', 'GET')).toBe('query');
+    expect(handlerName('/api/v1/query_range', 'POST')).toBe('query_range');
+    expect(handlerName('/api/v1/query_explain', 'GET')).toBe('query');
+    expect(handlerName('/api/v1/labels', 'GET')).toBe('label_names');
+    expect(handlerName('/api/v1/label/:name/values', 'GET')).toBe('label_values');
+    expect(handlerName('/api/v1/status/runtimeinfo', 'GET')).toBe('status_runtime');
+    expect(handlerName('/api/v1/query_exemplars', 'POST')).toBe('exemplars');
+    expect(handlerName('/api/v1/*', 'OPTIONS')).toBe('options');
+    expect(handlerName('/api/v1/format_query', 'GET')).toBe('format_query');
+    expect(handlerName('/api/v1/status/:what/details', 'GET')).toBe('status_details');
+    expect(handlerName('/-/ready', 'GET')).toBe('ready');
+    expect(handlerName('/ui/assets/*', 'GET')).toBe('/ui/assets/*');
+    expect(handlerName(undefined, 'GET')).toBe('not_found');
   });
 });

@@ -198,6 +198,19 @@ async function hangingEndpoint(): Promise<{ url: string; close(): Promise<void> 
   };
 }
 
+/** Every target expression of a dashboard in deploy/mixin/dashboards, Grafana's variables replaced. */
+function dashboardExprs(file: string): { title: string; expr: string }[] {
+  const d = JSON.parse(readFileSync(join(repoRoot(), 'deploy', 'mixin', 'dashboards', file), 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
+  return d.panels.flatMap((p) =>
+    (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr.replaceAll('$__rate_interval', '1m').replace(/\$(job|instance)/g, '.*') })),
+  );
+}
+
+function ruleExprs(file: string): { alert: string; expr: string }[] {
+  const doc = parseYaml(readFileSync(join(repoRoot(), 'deploy', 'mixin', 'alerts', file), 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] };
+  return doc.groups.flatMap((g) => g.rules);
+}
+
 function alertExpr(name: string): string {
   const file = join(repoRoot(), 'deploy', 'mixin', 'alerts', 'promdedup-query.rules.yml');
   const doc = parseYaml(readFileSync(file, 'utf8')) as { groups: { rules: { alert?: string; expr: string }[] }[] };
@@ -267,4 +280,22 @@ describe.skipIf(!promOk || !querierSourcePresent())('the mixin\'s alert expressi
     const down = await select('PromdedupEndpointDown');
     expect(down.map((s) => s.metric.endpoint)).toEqual([hanging.url]);
   }, 60_000);
+
+  it('Prometheus accepts every dashboard and rule expression; the querier dashboard\'s request panels have data', async () => {
+    const exprs = [
+      ...dashboardExprs('promdedup-query.json'),
+      ...dashboardExprs('promdedup-ingest.json'),
+      ...ruleExprs('promdedup-query.rules.yml').map((r) => ({ title: r.alert, expr: r.expr })),
+      ...ruleExprs('promdedup-ingest.rules.yml').map((r) => ({ title: r.alert, expr: r.expr })),
+    ];
+    const withData = new Set<string>();
+    for (const { title, expr } of exprs) {
+      const r = await apiGet(monitor.url, '/api/v1/query', { query: expr });
+      expect(r.httpStatus, `${title}: ${expr}: ${JSON.stringify(r.body)}`).toBe(200);
+      if ((r.body.data as { result: unknown[] }).result.length > 0) withData.add(expr);
+    }
+    for (const { title, expr } of dashboardExprs('promdedup-query.json').filter((e) => /^(Rate|Errors|Up|Concurrent capacity|Memory|CPU)$/.test(e.title) && !e.expr.includes('grpc_'))) {
+      expect(withData.has(expr), `${title}: ${expr}`).toBe(true);
+    }
+  });
 });

@@ -38,14 +38,7 @@ export function buildHttpApi(ctx: ApiContext): FastifyInstance {
     done(null, new URLSearchParams(body as string));
   });
 
-  const metrics = new HttpMetrics(ctx.registry);
-  app.addHook('onResponse', async (req, reply) => {
-    const handler = req.routeOptions.url ?? 'other';
-    metrics.requestDuration.observe(
-      { handler, code: String(reply.statusCode), method: req.method },
-      reply.elapsedTime / 1000,
-    );
-  });
+  new HttpMetrics(ctx.registry).instrument(app);
 
   app.setErrorHandler(async (err, req, reply) => {
     const apiError = toApiError(err);

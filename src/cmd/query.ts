@@ -13,11 +13,13 @@ import { PrometheusStore } from '../store/prometheus/store.js';
 import { GrpcStore } from '../store/grpc/store.js';
 import { EndpointDiscovery, type DiscoveredEndpoint } from '../store/discovery/index.js';
 import { clientCredentials } from '../store/grpc/credentials.js';
+import { GrpcClientMetrics } from '../store/grpc/metrics.js';
 import type { Store } from '../store/store.js';
 import type { FanoutPolicy } from '../query/partial.js';
 import type { QueryTask } from '../query/protocol.js';
 import { startGrpcServer } from '../api/grpc/server.js';
 import { Gate } from '../util/gate.js';
+import { DnsMetrics, GateMetrics } from '../api/metrics.js';
 import type { Logger } from '../util/log.js';
 
 export interface QueryService {
@@ -31,19 +33,25 @@ export interface QueryService {
 }
 
 /** Makes the Store for one discovered endpoint: a Prometheus URL or a StoreAPI host:port. */
-function storeFactory(config: QueryConfig): (e: DiscoveredEndpoint) => Store {
+function storeFactory(config: QueryConfig, grpcMetrics: GrpcClientMetrics): (e: DiscoveredEndpoint) => Store {
   const tls = clientCredentials(config.grpcClientTls);
   return (e) => {
     if (e.kind === 'prometheus') return new PrometheusStore({ url: e.address });
     // An address found by a DNS lookup is checked against the looked-up name (unless a name is forced).
     const serverName = config.grpcClientTls.serverName === '' && e.serverName !== undefined && config.grpcClientTls.secure ? e.serverName : '';
     const options = serverName !== '' ? { ...tls.options, 'grpc.ssl_target_name_override': serverName, 'grpc.default_authority': serverName } : tls.options;
-    return new GrpcStore({ address: e.address, creds: tls.creds, channelOptions: options, strict: e.strict, infoIntervalMs: config.infoIntervalMs });
+    return new GrpcStore({
+      address: e.address,
+      creds: tls.creds,
+      channelOptions: options,
+      strict: e.strict,
+      infoIntervalMs: config.infoIntervalMs,
+      interceptors: [grpcMetrics.interceptor],
+    });
   };
 }
 
 export async function startQueryService(config: QueryConfig, logger: Logger): Promise<QueryService> {
-  const makeStore = storeFactory(config);
   const stores = new StoreSet([], { unhealthyTimeoutMs: config.unhealthyTimeoutMs });
   // Endpoints by discovery key: one Store per endpoint for as long as discovery lists it.
   const byKey = new Map<string, Store>();
@@ -56,12 +64,17 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
     logger.info('endpoints', { count: next.size, endpoints: [...next.keys()].join(',') });
   };
   let syncing: Promise<void> = Promise.resolve();
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const dnsMetrics = new DnsMetrics(registry);
+  const makeStore = storeFactory(config, new GrpcClientMetrics(registry));
   const discovery = new EndpointDiscovery({
     endpoints: config.endpoints,
     strictEndpoints: config.strictEndpoints,
     sdFiles: config.sdFiles,
     sdIntervalMs: config.sdIntervalMs,
     dnsIntervalMs: config.dnsIntervalMs,
+    onDnsLookup: dnsMetrics.looked,
     logger,
     onChange: (current) => {
       syncing = syncing.then(() => sync(current)).catch((err: unknown) => logger.error('updating endpoints failed', { err: String(err) }));
@@ -69,8 +82,6 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
   });
   await discovery.start();
   await syncing;
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
   const metrics = new QueryMetrics(registry);
   metrics.watchEndpoints(registry, () => stores.stores);
   const versions = (): (string | null)[] => stores.stores.map((s) => s.version());
@@ -93,7 +104,9 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
   });
   let ready = false;
   const metadata = new MetadataQuerier(stores);
-  const gate = new Gate(config.maxConcurrent);
+  const gateMetrics = new GateMetrics(registry, config.maxConcurrent);
+  const gate = new Gate(config.maxConcurrent, gateMetrics);
+  gateMetrics.watch(gate);
   const runQuery = (task: QueryTask, policy: FanoutPolicy, signal: AbortSignal) => pool.run(task, policy, signal);
   const compat = () => compatFor(config.promqlCompat, versions());
   const app: FastifyInstance = buildHttpApi({

@@ -87,6 +87,12 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
     labelNames: ['user', 'cluster'] as const,
     registers,
   });
+  const casFailures = new Counter({
+    name: 'promdedup_ha_tracker_kv_store_cas_failures_total',
+    help: 'CAS calls to the KV store that failed (store unreachable or timed out) for a user ID/cluster.',
+    labelNames: ['user', 'cluster'] as const,
+    registers,
+  });
   const cleanupStarted = new Counter({ name: 'promdedup_ha_tracker_replicas_cleanup_started_total', help: 'Number of elected replicas cleanup loops started.', registers });
   const markedForDeletion = new Counter({
     name: 'promdedup_ha_tracker_replicas_cleanup_marked_for_deletion_total',
@@ -103,6 +109,7 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
   return {
     tracker: {
       casCalled: (user, cluster) => casCalls.inc({ user, cluster }),
+      casFailed: (user, cluster) => casFailures.inc({ user, cluster }),
       electedReplicaUpdated: (user, cluster, desc, leaderChanged) => {
         // Whole seconds, as Mimir (ms / 1000 in integer arithmetic).
         electedTimestamp.set({ user, cluster }, Math.floor(desc.receivedAt / 1000));
@@ -114,7 +121,7 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       changePropagated: (seconds) => propagation.observe(seconds),
       // A forgotten cluster (idle, soft-deleted) keeps no series: cluster names that come and go must not pile up.
       clusterForgotten: (user, cluster) => {
-        for (const metric of [electedChanges, electedTimestamp, lastElection, reelections, casCalls, deduped]) metric.remove({ user, cluster });
+        for (const metric of [electedChanges, electedTimestamp, lastElection, reelections, casCalls, casFailures, deduped]) metric.remove({ user, cluster });
       },
       cleanupStarted: () => cleanupStarted.inc(),
       markedForDeletion: () => markedForDeletion.inc(),

@@ -315,6 +315,13 @@ describe.skipIf(!redisAvailable())('promdedup ingest on Redis: Redis hung, kille
         counted[k] += m ? Number(m[1]) : 0;
       }
     }
+    // The CAS calls that failed while Redis was away are counted (promdedup_ha_tracker_kv_store_cas_failures_total).
+    let casFailures = 0;
+    for (const i of instances) {
+      const text = await (await fetch(`${i.url}/metrics`)).text();
+      for (const m of text.matchAll(/^promdedup_ha_tracker_kv_store_cas_failures_total\{[^}]*\} (\d+)$/gm)) casFailures += Number(m[1]);
+    }
+    expect(casFailures).toBeGreaterThan(0);
     const attempts = sent.flatMap((s) => s.attempts);
     expect(counted).toEqual({
       accepted: attempts.filter((a) => a.status === 200).length,

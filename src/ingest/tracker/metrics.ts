@@ -8,6 +8,8 @@ import type { ReplicaDesc } from './kv.js';
 export interface HaTrackerMetrics {
   /** cortex_ha_tracker_kv_store_cas_total{user,cluster} */
   casCalled?(tenant: string, cluster: string): void;
+  /** A CAS call to the store failed (threw: store unreachable, timed out): promdedup's own, Mimir has none. */
+  casFailed?(tenant: string, cluster: string): void;
   /**
    * The cache took a record from the store: cortex_ha_tracker_elected_replica_timestamp_seconds (receivedAt/1000);
    * when `leaderChanged`, also cortex_ha_tracker_elected_replica_changes_total++,

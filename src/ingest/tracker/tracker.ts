@@ -294,6 +294,7 @@ export class HaTracker {
       result = await this.store.cas(this.key(tenant, cluster), update);
     } catch (error) {
       this.storeFailedAtMs = Math.max(this.storeFailedAtMs, now);
+      this.metrics.casFailed?.(tenant, cluster);
       throw error;
     }
     if (result === null || result.deletedAt > 0) this.forget(tenant, cluster);

@@ -34,6 +34,8 @@ export interface EndpointDiscoveryOptions {
   /** Default: a DnsResolver on the system's DNS servers. */
   readonly resolver?: NameResolver;
   readonly logger?: Logger;
+  /** Called after each resolution of a DNS spec (`dns+`, `dnssrv+`, `dnssrvnoa+`): failed when a lookup got no answer. */
+  readonly onDnsLookup?: (failed: boolean) => void;
   /** Called once per change of the set (keys, strictness or TLS server names), not per refresh. */
   readonly onChange?: (current: readonly DiscoveredEndpoint[]) => void;
 }
@@ -162,6 +164,7 @@ export class EndpointDiscovery {
         .map(async (spec) => {
           try {
             const { endpoints, errors } = await resolveSpec(spec, this.resolver);
+            if (isDynamic(spec)) this.options.onDnsLookup?.(errors.length > 0);
             for (const err of errors) {
               this.logger.warn('endpoint lookup failed, using the last good addresses', { spec: spec.text, err: describeError(err) });
             }

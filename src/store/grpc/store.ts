@@ -4,7 +4,7 @@
  * Series streams whose frames go to the query worker as raw bytes; label names and values are
  * unary calls.
  */
-import { Client, Metadata, status as GrpcStatus, type ChannelCredentials, type ChannelOptions, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { Client, Metadata, status as GrpcStatus, type ChannelCredentials, type ChannelOptions, type ClientReadableStream, type Interceptor, type ServiceError } from '@grpc/grpc-js';
 import { compareStrings, type Label, type Labels } from '../../model/labels.js';
 import type { LabelMatcher } from '../../model/matcher.js';
 import type { LabelsRequest, MetricMetadata, RawRead, Store, StoreSelectRequest, StoreStatus } from '../store.js';
@@ -39,6 +39,8 @@ export interface GrpcStoreOptions {
   readonly infoIntervalMs?: number;
   /** Name in warnings and metrics; defaults to the address. */
   readonly name?: string;
+  /** Client interceptors for every call (the grpc_client_* metrics). */
+  readonly interceptors?: readonly Interceptor[];
 }
 
 const MATCH_TYPE: Record<string, number> = { '=': 0, '!=': 1, '=~': 2, '!~': 3 };
@@ -77,6 +79,7 @@ export class GrpcStore implements Store {
       'grpc.max_send_message_length': -1,
       'grpc.keepalive_time_ms': 30_000,
       ...opts.channelOptions,
+      ...(opts.interceptors ? { interceptors: [...opts.interceptors] } : {}),
     });
   }
 

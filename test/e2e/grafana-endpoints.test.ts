@@ -278,7 +278,19 @@ describe.skipIf(!promOk || !querierOk)('Grafana endpoints over two replicas', ()
 
   describe('/api/v1/format_query', () => {
     it('formats as Prometheus does', async () => {
-      for (const query of ['sum(rate(foo{a="b"}[5m]))by(job)', 'a+on(b)group_left(c)d', 'x offset 5m', 'topk(3,up)']) {
+      const long = 'http_requests_total{job="api-server",handler="/api/v1/query_range",code=~"5.."}';
+      const queries = [
+        'sum(rate(foo{a="b"}[5m]))by(job)',
+        'a+on(b)group_left(c)d',
+        'x offset 5m',
+        'topk(3,up)',
+        // Longer than 100 characters: split over lines as Prometheus' Prettify does.
+        `sum by (job, instance) (rate(${long}[5m])) / on (job) group_left sum by (job) (rate(${long}[5m]))`,
+        `histogram_quantile(0.99, sum by (le) (rate(${long}[5m]))) > bool 0.5`,
+        `-(max_over_time(rate(${long}[5m])[1h:5m]) or vector(0))`,
+        `topk(5, count_values("value", ${long}) * 2)`,
+      ];
+      for (const query of queries) {
         const [got, want] = await Promise.all([apiGet(querier!.url, '/api/v1/format_query', { query }), apiGet(a!.url, '/api/v1/format_query', { query })]);
         expect(got.httpStatus).toBe(200);
         expect(got.body).toEqual(want.body);

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Expr } from '../../promql/ast.js';
 import { parseExpr, parseMetricSelector } from '../../promql/parser.js';
-import { formatExpr } from '../../promql/printer.js';
+import { prettyExpr, withSortedMatchers } from '../../promql/printer.js';
 import { encodeLabels, jsonString } from '../../promql/json.js';
 import { formatTimestampSeconds } from '../../promql/format.js';
 import type { LabelMatcher } from '../../model/matcher.js';
@@ -133,7 +133,7 @@ async function handleAlerts(ctx: ApiContext, querier: RulesQuerier, req: Fastify
   return sendSuccess(reply, `{"alerts":${encodeJson(data)}}`, warnings);
 }
 
-/** The query parsed and printed back (Prometheus: `invalid parameter "query": ...` on a bad one). */
+/** The query parsed and pretty-printed as Prometheus does (`invalid parameter "query": ...` on a bad one). */
 function handleFormatQuery(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): string {
   const params = requestParams(req);
   let expr: Expr;
@@ -142,5 +142,5 @@ function handleFormatQuery(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
   } catch (err) {
     throw new ApiError('bad_data', `invalid parameter "query": ${toApiError(err).message}`);
   }
-  return sendSuccess(reply, jsonString(formatExpr(expr)), []);
+  return sendSuccess(reply, jsonString(prettyExpr(withSortedMatchers(expr))), []);
 }

@@ -36,6 +36,12 @@ export interface Answer<T> {
 }
 
 const STATE_RANK: Readonly<Record<string, number>> = { inactive: 0, pending: 1, firing: 2 };
+const HEALTH_RANK: Readonly<Record<string, number>> = { unknown: 0, down: 1, up: 2 };
+
+function timeOf(x: unknown): number {
+  const t = typeof x === 'string' ? Date.parse(x) : NaN;
+  return Number.isNaN(t) ? -Infinity : t;
+}
 
 export class RulesQuerier {
   constructor(private readonly stores: StoreSet) {}
@@ -133,6 +139,70 @@ export class RulesQuerier {
         exemplars: [...e.exemplars.values()].sort((x, y) => x.timestampMs - y.timestampMs || compareLabels(x.labels, y.labels)),
       }));
     return { data, warnings: [...unavailable, ...out.warnings] };
+  }
+
+  /**
+   * `/api/v1/targets` of every endpoint, merged as Thanos' Targets API: with dedup on, replica
+   * labels dropped from target and discovered labels, then one active target per discovered labels,
+   * labels, scrape pool and URLs (the healthiest copy, then the latest scrape) and one dropped
+   * target per discovered labels. `droppedTargetCounts` (newer Prometheus) are summed per pool, or
+   * with dedup on the largest replica's count taken.
+   */
+  async targets(params: readonly [string, string][], policy: FanoutPolicy, dedup: DedupPolicy, signal: AbortSignal): Promise<Answer<JsonObject>> {
+    const { results, warnings } = await this.ask(policy, signal, (s) => s.targets !== undefined, (s, sig) => s.targets!(params, sig));
+    const drop = droppedLabels(dedup);
+    const strip = (t: JsonObject): JsonObject => {
+      if (drop.size === 0) return t;
+      for (const key of ['discoveredLabels', 'labels']) {
+        const v = t[key];
+        if (v instanceof LabelSet) t[key] = new LabelSet(dropLabels(v.labels, drop));
+      }
+      return t;
+    };
+    const labelKey = (t: JsonObject, key: string) => (t[key] instanceof LabelSet ? labelsKey((t[key] as LabelSet).labels) : '');
+    const active = new Map<string, JsonObject>();
+    const dropped = new Map<string, JsonObject>();
+    let counts: Map<string, number> | null = null;
+    const data: JsonObject = {};
+    for (const r of results) {
+      // The first answer's key order for the merged object.
+      for (const k of Object.keys(r)) if (!(k in data)) data[k] = null;
+      for (const t of Array.isArray(r.activeTargets) ? (r.activeTargets as JsonObject[]) : []) {
+        strip(t);
+        const key = [labelKey(t, 'discoveredLabels'), labelKey(t, 'labels'), t.scrapePool, t.scrapeUrl, t.globalUrl].join('\xfe');
+        const seen = active.get(key);
+        if (seen === undefined) active.set(key, t);
+        else {
+          const d = (HEALTH_RANK[String(t.health)] ?? 0) - (HEALTH_RANK[String(seen.health)] ?? 0);
+          if (d > 0 || (d === 0 && timeOf(t.lastScrape) > timeOf(seen.lastScrape))) active.set(key, t);
+        }
+      }
+      for (const t of Array.isArray(r.droppedTargets) ? (r.droppedTargets as JsonObject[]) : []) {
+        strip(t);
+        const key = labelKey(t, 'discoveredLabels');
+        if (drop.size === 0 || !dropped.has(key)) dropped.set(drop.size === 0 ? `${dropped.size}` : key, t);
+      }
+      const c = r.droppedTargetCounts;
+      if (typeof c === 'object' && c !== null && !Array.isArray(c)) {
+        counts ??= new Map();
+        for (const [pool, n] of Object.entries(c as Record<string, unknown>)) {
+          const v = Number(n);
+          const prev = counts.get(pool) ?? 0;
+          counts.set(pool, drop.size > 0 ? Math.max(prev, v) : prev + v);
+        }
+      }
+    }
+    if (results.length === 0) {
+      data.activeTargets = [];
+      data.droppedTargets = [];
+    }
+    if ('activeTargets' in data) data.activeTargets = [...active.values()];
+    if ('droppedTargets' in data) data.droppedTargets = [...dropped.values()];
+    if (counts !== null) {
+      const pools = [...counts.keys()].sort(compareStrings);
+      data.droppedTargetCounts = Object.fromEntries(pools.map((p) => [p, counts!.get(p)!]));
+    }
+    return { data, warnings };
   }
 
   /** Every endpoint that has the API; unhealthy ones that have it make the answer partial. */

@@ -81,6 +81,11 @@ export interface Store {
   rules?(params: readonly [string, string][], signal: AbortSignal): Promise<JsonObject[]>;
   /** Active alerts (`/api/v1/alerts`), labels with the external labels included. */
   alerts?(signal: AbortSignal): Promise<JsonObject[]>;
+  /**
+   * Scrape targets (`/api/v1/targets`, `params` passed on): the answer's `data`, target and
+   * discovered labels with the external labels included.
+   */
+  targets?(params: readonly [string, string][], signal: AbortSignal): Promise<JsonObject>;
 }
 
 /** A JSON object of an endpoint's answer, its key order kept; label maps are Labels (sorted). */

@@ -41,7 +41,7 @@ function shape(x: unknown): unknown {
   if (Array.isArray(x)) return x.length > 0 ? [shape(x[0])] : [];
   if (x === null) return 'null';
   if (typeof x !== 'object') return typeof x;
-  return Object.entries(x as Json).map(([k, v]) => [k, k === 'labels' || k === 'annotations' || k === 'seriesLabels' ? 'labels' : shape(v)]);
+  return Object.entries(x as Json).map(([k, v]) => [k, ['labels', 'annotations', 'seriesLabels', 'discoveredLabels'].includes(k) ? 'labels' : shape(v)]);
 }
 
 async function until<T>(what: string, f: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
@@ -91,7 +91,14 @@ describe.skipIf(!promOk || !querierOk)('Grafana endpoints over two replicas', ()
       evaluationInterval: '1s',
       ruleFiles: [rulesFile],
       extraArgs: ['--enable-feature=exemplar-storage'],
-      scrapeConfigs: [{ job_name: 'demo', static_configs: [{ targets: [`127.0.0.1:${port}`] }] }],
+      scrapeConfigs: [
+        {
+          job_name: 'demo',
+          static_configs: [{ targets: [`127.0.0.1:${port}`, '127.0.0.1:1'] }],
+          // One dropped target for /api/v1/targets.
+          relabel_configs: [{ source_labels: ['__address__'], regex: '127\\.0\\.0\\.1:1', action: 'drop' }],
+        },
+      ],
     };
     const started = await Promise.allSettled([
       startPrometheus({ ...common, externalLabels: { cluster: 'c1', replica: 'a' } }),
@@ -302,6 +309,58 @@ describe.skipIf(!promOk || !querierOk)('Grafana endpoints over two replicas', ()
     });
   });
 
+  describe('/api/v1/targets', () => {
+    type Targets = { activeTargets: Json[]; droppedTargets: Json[] };
+    const targets = (a: ApiAnswer) => a.body.data as Targets;
+
+    it('dedup on: one active and one dropped target, no replica label; the shape of a single Prometheus', async () => {
+      const [got, single] = await Promise.all([apiGet(querier!.url, '/api/v1/targets'), apiGet(ref!.url, '/api/v1/targets')]);
+      expect(got.httpStatus).toBe(200);
+      const t = targets(got);
+      expect(t.activeTargets.length).toBe(1);
+      expect(t.droppedTargets.length).toBe(1);
+      const active = t.activeTargets[0]!;
+      expect(active.labels).toEqual({ cluster: 'c1', instance: expect.any(String), job: 'demo' });
+      expect((active.discoveredLabels as Json).replica).toBeUndefined();
+      expect((active.discoveredLabels as Json).cluster).toBe('c1');
+      expect(active.health).toBe('up');
+      expect((t.droppedTargets[0]!.discoveredLabels as Json).__address__).toBe('127.0.0.1:1');
+      expect(shape(got.body)).toEqual(shape(single.body));
+    });
+
+    it('dedup=false: each replica\'s targets; state and scrapePool', async () => {
+      const all = targets(await apiGet(querier!.url, '/api/v1/targets', { dedup: 'false' }));
+      expect(all.activeTargets.map((x) => (x.labels as Json).replica).sort()).toEqual(['a', 'b']);
+      expect(all.droppedTargets.map((x) => (x.discoveredLabels as Json).replica).sort()).toEqual(['a', 'b']);
+      const active = targets(await apiGet(querier!.url, '/api/v1/targets', { state: 'active' }));
+      expect([active.activeTargets.length, active.droppedTargets.length]).toEqual([1, 0]);
+      const dropped = targets(await apiGet(querier!.url, '/api/v1/targets', { state: 'Dropped' }));
+      expect([dropped.activeTargets.length, dropped.droppedTargets.length]).toEqual([0, 1]);
+      const [bogus, bogusWant] = await Promise.all([
+        apiGet(querier!.url, '/api/v1/targets', { state: 'bogus' }),
+        apiGet(a!.url, '/api/v1/targets', { state: 'bogus' }),
+      ]);
+      expect(bogus.body).toEqual(bogusWant.body);
+      const otherPool = targets(await apiGet(querier!.url, '/api/v1/targets', { state: 'active', scrapePool: 'nope' }));
+      expect(otherPool.activeTargets).toEqual([]);
+      const demoPool = targets(await apiGet(querier!.url, '/api/v1/targets', { state: 'active', scrapePool: 'demo' }));
+      expect(demoPool.activeTargets.length).toBe(1);
+    });
+  });
+
+  describe('/api/v1/status/runtimeinfo', () => {
+    it('Prometheus\' fields in its order, promdedup\'s values', async () => {
+      const [got, want] = await Promise.all([apiGet(querier!.url, '/api/v1/status/runtimeinfo'), apiGet(a!.url, '/api/v1/status/runtimeinfo')]);
+      expect(got.httpStatus).toBe(200);
+      expect(shape(got.body)).toEqual(shape(want.body));
+      const d = got.body.data as Json;
+      expect(Date.parse(String(d.startTime))).toBeLessThanOrEqual(Date.now());
+      expect(Date.parse(String(d.startTime))).toBeGreaterThan(Date.now() - 3600_000);
+      expect(d.CWD).toEqual(expect.any(String));
+      expect(d.storageRetention).toBe('');
+    });
+  });
+
   describe('with replica B down', () => {
     beforeAll(async () => {
       await b!.stop();
@@ -309,7 +368,7 @@ describe.skipIf(!promOk || !querierOk)('Grafana endpoints over two replicas', ()
     });
 
     it('rules and alerts answer from A with a warning naming B', async () => {
-      for (const path of ['/api/v1/rules', '/api/v1/alerts']) {
+      for (const path of ['/api/v1/rules', '/api/v1/alerts', '/api/v1/targets']) {
         const got = await apiGet(querier!.url, path);
         expect(got.httpStatus).toBe(200);
         expect(got.body.warnings?.some((w) => w.includes(bHost))).toBe(true);

@@ -25,6 +25,7 @@ export function registerRulesRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.post('/api/v1/query_exemplars', exemplars);
   app.get('/api/v1/rules', (req, reply) => handleRules(ctx, querier, req, reply));
   app.get('/api/v1/alerts', (req, reply) => handleAlerts(ctx, querier, req, reply));
+  app.get('/api/v1/targets', (req, reply) => handleTargets(ctx, querier, req, reply));
   const format = async (req: FastifyRequest, reply: FastifyReply) => handleFormatQuery(ctx, req, reply);
   app.get('/api/v1/format_query', format);
   app.post('/api/v1/format_query', format);
@@ -131,6 +132,28 @@ async function handleAlerts(ctx: ApiContext, querier: RulesQuerier, req: Fastify
     querier.alerts(fanoutPolicy(ctx, params), requestDedupPolicy(ctx, params), signal),
   );
   return sendSuccess(reply, `{"alerts":${encodeJson(data)}}`, warnings);
+}
+
+/**
+ * Prometheus' `state` (any, active, dropped; another value gives both lists empty) and
+ * `scrapePool`, passed on and applied here too (an older endpoint may not know `scrapePool`).
+ */
+async function handleTargets(ctx: ApiContext, querier: RulesQuerier, req: FastifyRequest, reply: FastifyReply): Promise<string> {
+  const params = requestParams(req);
+  const state = (params.get('state') ?? '').toLowerCase();
+  const pool = params.get('scrapePool') ?? '';
+  const showActive = state === '' || state === 'any' || state === 'active';
+  const showDropped = state === '' || state === 'any' || state === 'dropped';
+  const sent: [string, string][] = [];
+  if (state !== '') sent.push(['state', state]);
+  if (pool !== '') sent.push(['scrapePool', pool]);
+  const { data, warnings } = await withDeadline(ctx, reply, (signal) =>
+    querier.targets(sent, fanoutPolicy(ctx, params), requestDedupPolicy(ctx, params), signal),
+  );
+  const inPool = (t: unknown) => pool === '' || (t as { scrapePool?: unknown }).scrapePool === undefined || (t as { scrapePool?: unknown }).scrapePool === pool;
+  if (Array.isArray(data.activeTargets)) data.activeTargets = showActive ? data.activeTargets.filter(inPool) : [];
+  if (Array.isArray(data.droppedTargets)) data.droppedTargets = showDropped ? data.droppedTargets.filter(inPool) : [];
+  return sendSuccess(reply, encodeJson(data), warnings);
 }
 
 /** The query parsed and pretty-printed as Prometheus does (`invalid parameter "query": ...` on a bad one). */

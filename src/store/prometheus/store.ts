@@ -402,6 +402,20 @@ export class PrometheusStore implements Store {
     for (const a of data.alerts) alertLabels(a, ext);
     return data.alerts;
   }
+
+  /** `/api/v1/targets`; discovered and target labels carry the external labels (as Thanos' sidecar). */
+  async targets(params: readonly [string, string][], signal: AbortSignal): Promise<JsonObject> {
+    const data = await apiCall<JsonObject>(this.ctx, '/api/v1/targets', [...params], signal, false, TARGET_DISCOVERY);
+    const ext = this.ext ?? [];
+    for (const key of ['activeTargets', 'droppedTargets']) {
+      if (!Array.isArray(data[key])) continue;
+      for (const t of data[key] as JsonObject[]) {
+        withLabels(t, 'discoveredLabels', ext);
+        withLabels(t, 'labels', ext);
+      }
+    }
+    return data;
+  }
 }
 
 const isObjectList = (d: unknown): boolean => Array.isArray(d) && d.every((x) => typeof x === 'object' && x !== null && !Array.isArray(x));
@@ -409,6 +423,7 @@ const OBJECT_LIST = Object.assign(isObjectList, { expected: 'a list of objects' 
 const RULE_DISCOVERY = Object.assign((d: unknown) => typeof d === 'object' && d !== null && isObjectList((d as { groups?: unknown }).groups), {
   expected: 'rule groups',
 });
+const TARGET_DISCOVERY = Object.assign((d: unknown) => typeof d === 'object' && d !== null && !Array.isArray(d), { expected: 'targets' });
 const ALERT_DISCOVERY = Object.assign((d: unknown) => typeof d === 'object' && d !== null && isObjectList((d as { alerts?: unknown }).alerts), {
   expected: 'alerts',
 });

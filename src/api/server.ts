@@ -93,7 +93,7 @@ export function buildHttpApi(ctx: ApiContext): FastifyInstance {
 
 /** Methods served on a known API path (as Prometheus' Allow header lists them), null for unknown paths. */
 function allowedMethods(path: string): string | null {
-  if (/^\/api\/v1\/(query|query_range|series|labels|query_exemplars|format_query)$/.test(path)) return 'GET, OPTIONS, POST';
+  if (/^\/api\/v1\/(query|query_range|series|labels|query_exemplars|format_query|parse_query)$/.test(path)) return 'GET, OPTIONS, POST';
   if (/^\/api\/v1\/(label\/[^/]+\/values|metadata|status\/buildinfo|status\/flags|status\/runtimeinfo|rules|alerts|targets)$/.test(path)) return 'GET, OPTIONS';
   return null;
 }

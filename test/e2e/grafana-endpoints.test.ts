@@ -309,6 +309,19 @@ describe.skipIf(!promOk || !querierOk)('Grafana endpoints over two replicas', ()
     });
   });
 
+  describe('/api/v1/parse_query', () => {
+    it('answers the AST as Prometheus 3.x does (2.42 has no parse_query to compare with)', async () => {
+      const form = new URLSearchParams({ query: 'foo / bar' });
+      const res = await fetch(`${querier!.url}/api/v1/parse_query`, { method: 'POST', body: form });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text.startsWith('{"status":"success","data":{"bool":false,"lhs":{"anchored":false,"matchers":[{"name":"__name__","type":"=","value":"foo"}]')).toBe(true);
+      const bad = await apiGet(querier!.url, '/api/v1/parse_query', { query: 'foo /' });
+      expect(bad.httpStatus).toBe(400);
+      expect(String(bad.body.error)).toMatch(/^invalid parameter "query": /);
+    });
+  });
+
   describe('/api/v1/targets', () => {
     type Targets = { activeTargets: Json[]; droppedTargets: Json[] };
     const targets = (a: ApiAnswer) => a.body.data as Targets;

@@ -6,6 +6,7 @@ import { encodeLabels, jsonString } from '../../promql/json.js';
 import { formatTimestampSeconds } from '../../promql/format.js';
 import type { LabelMatcher } from '../../model/matcher.js';
 import { encodeJson } from '../../model/json-value.js';
+import { translateAst } from '../parse-query.js';
 import type { ExemplarSeries } from '../../store/store.js';
 import { RulesQuerier, type RulesFilter } from '../../query/rules.js';
 import type { ApiContext } from '../context.js';
@@ -16,7 +17,7 @@ import { fanoutPolicy, metadataSignal, requestDedupPolicy, requestParams, sendSu
 /**
  * The endpoints Grafana calls besides queries and metadata: `/api/v1/query_exemplars`,
  * `/api/v1/rules`, `/api/v1/alerts` (fanned out and merged by the querier, src/query/rules.ts) and
- * `/api/v1/format_query` (answered here).
+ * `/api/v1/targets`, and `/api/v1/format_query`, `/api/v1/parse_query` (answered here).
  */
 export function registerRulesRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const querier = new RulesQuerier(ctx.stores);
@@ -29,6 +30,9 @@ export function registerRulesRoutes(app: FastifyInstance, ctx: ApiContext): void
   const format = async (req: FastifyRequest, reply: FastifyReply) => handleFormatQuery(ctx, req, reply);
   app.get('/api/v1/format_query', format);
   app.post('/api/v1/format_query', format);
+  const parse = async (req: FastifyRequest, reply: FastifyReply) => handleParseQuery(ctx, req, reply);
+  app.get('/api/v1/parse_query', parse);
+  app.post('/api/v1/parse_query', parse);
 }
 
 async function withDeadline<T>(ctx: ApiContext, reply: FastifyReply, f: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -156,14 +160,21 @@ async function handleTargets(ctx: ApiContext, querier: RulesQuerier, req: Fastif
   return sendSuccess(reply, encodeJson(data), warnings);
 }
 
-/** The query parsed and pretty-printed as Prometheus does (`invalid parameter "query": ...` on a bad one). */
-function handleFormatQuery(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): string {
-  const params = requestParams(req);
-  let expr: Expr;
+function parseQueryParam(ctx: ApiContext, params: Params): Expr {
   try {
-    expr = parseExpr(params.get('query') ?? '', { compat: ctx.compat() });
+    return parseExpr(params.get('query') ?? '', { compat: ctx.compat() });
   } catch (err) {
     throw new ApiError('bad_data', `invalid parameter "query": ${toApiError(err).message}`);
   }
+}
+
+/** Prometheus 3.x's parse_query: the AST as its web UI's tree view reads it. */
+function handleParseQuery(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): string {
+  return sendSuccess(reply, encodeJson(translateAst(parseQueryParam(ctx, requestParams(req)))), []);
+}
+
+/** The query parsed and pretty-printed as Prometheus does (`invalid parameter "query": ...` on a bad one). */
+function handleFormatQuery(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): string {
+  const expr = parseQueryParam(ctx, requestParams(req));
   return sendSuccess(reply, jsonString(prettyExpr(withSortedMatchers(expr))), []);
 }

@@ -13,7 +13,7 @@
  */
 import { compareLabels, compareStrings, dropLabels, labelsKey, type Labels } from '../model/labels.js';
 import type { LabelMatcher } from '../model/matcher.js';
-import { LabelSet } from '../model/json-value.js';
+import { LabelSet } from '../promql/json-value.js';
 import type { Exemplar, ExemplarSeries, JsonObject, Store } from '../store/store.js';
 import type { DedupPolicy } from './metadata.js';
 import { fanOut, unavailableWarnings, type FanoutPolicy } from './partial.js';

@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeJson } from '../../src/model/json-value.js';
+import { encodeJson } from '../../src/promql/json-value.js';
 import { LabelMatcher } from '../../src/model/matcher.js';
 import { RulesQuerier } from '../../src/query/rules.js';
 import { StoreSet } from '../../src/query/stores.js';

@@ -5,7 +5,7 @@ import { prettyExpr, withSortedMatchers } from '../../promql/printer.js';
 import { encodeLabels, jsonString } from '../../promql/json.js';
 import { formatTimestampSeconds } from '../../promql/format.js';
 import type { LabelMatcher } from '../../model/matcher.js';
-import { encodeJson } from '../../model/json-value.js';
+import { encodeJson } from '../../promql/json-value.js';
 import { translateAst } from '../parse-query.js';
 import type { ExemplarSeries } from '../../store/store.js';
 import { RulesQuerier, type RulesFilter } from '../../query/rules.js';

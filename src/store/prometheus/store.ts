@@ -10,7 +10,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { compareStrings, type Label, type Labels } from '../../model/labels.js';
 import { LabelMatcher } from '../../model/matcher.js';
 import type { ExemplarSeries, JsonObject, LabelsRequest, MetricMetadata, RawRead, Store, StoreSelectRequest, StoreSelectResult, StoreStatus } from '../store.js';
-import { LabelSet } from '../../model/json-value.js';
+import { LabelSet } from '../../promql/json-value.js';
 import { addLabels, applyExternalLabels, relabelSeries } from './external-labels.js';
 import { apiCall, fetchExternalLabels, fetchVersion, formatSelector, formatTime, LABEL_SETS, METADATA, STRING_LIST, type ApiContext } from './http-api.js';
 import type { ReadQuery, ResponseTypeValue } from './messages.js';

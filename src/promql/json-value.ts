@@ -4,8 +4,8 @@
  * print as Go prints a float64 (JavaScript's shortest form, exponent below 1e-6 and from 1e21, is
  * the same), and label maps (LabelSet) print sorted by name.
  */
-import { encodeLabels, jsonString } from '../promql/json.js';
-import { compareStrings, type Label, type Labels } from './labels.js';
+import { encodeLabels, jsonString } from './json.js';
+import { compareStrings, type Label, type Labels } from '../model/labels.js';
 
 /** A label map inside a JSON value (Prometheus marshals labels.Labels as a name-sorted object). */
 export class LabelSet {

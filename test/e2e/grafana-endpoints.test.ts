@@ -280,6 +280,17 @@ describe.skipIf(!promOk || !querierOk)('Grafana endpoints over two replicas', ()
       expect(badWant.httpStatus).toBe(400);
       expect(bad.body.errorType).toBe('bad_data');
       expect(bad.body.errorType).toBe(badWant.body.errorType);
+      const [backwards, backwardsWant] = await Promise.all([
+        apiGet(querier!.url, '/api/v1/query_exemplars', { query: 'up', start: 10, end: 5 }),
+        apiGet(a!.url, '/api/v1/query_exemplars', { query: 'up', start: 10, end: 5 }),
+      ]);
+      expect(backwards.httpStatus).toBe(400);
+      expect(backwards.body).toEqual(backwardsWant.body);
+      const [badStart, badStartWant] = await Promise.all([
+        apiGet(querier!.url, '/api/v1/query_exemplars', { query: 'up', start: 'x' }),
+        apiGet(a!.url, '/api/v1/query_exemplars', { query: 'up', start: 'x' }),
+      ]);
+      expect(badStart.body).toEqual(badStartWant.body);
     });
   });
 

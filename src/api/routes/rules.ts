@@ -70,7 +70,7 @@ async function handleExemplars(ctx: ApiContext, querier: RulesQuerier, req: Fast
   const endText = params.get('end');
   const start = startText ? parseTime('start', startText) : MIN_TIME_MS;
   const end = endText ? parseTime('end', endText) : MAX_TIME_MS;
-  if (end < start) throw new ApiError('bad_data', 'invalid parameter "end": end timestamp must not be before start timestamp');
+  if (end < start) throw new ApiError('bad_data', 'end timestamp must not be before start timestamp');
   let expr: Expr;
   try {
     expr = parseExpr(params.get('query') ?? '', { compat: ctx.compat() });

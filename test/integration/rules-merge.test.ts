@@ -21,6 +21,30 @@ interface Replica {
   readonly activeAt: string;
   readonly lastEvaluation: string;
   readonly exemplars: { labels: Record<string, string>; value: string; timestamp: number }[];
+  readonly health: string;
+  readonly lastScrape: string;
+}
+
+function targetsBody(r: Replica): unknown {
+  return {
+    activeTargets: [
+      {
+        discoveredLabels: { __address__: 'h:9100', job: 'node' },
+        labels: { instance: 'h:9100', job: 'node' },
+        scrapePool: 'node',
+        scrapeUrl: 'http://h:9100/metrics',
+        globalUrl: 'http://h:9100/metrics',
+        lastError: r.health === 'up' ? '' : 'connection refused',
+        lastScrape: r.lastScrape,
+        lastScrapeDuration: 0.001,
+        health: r.health,
+        scrapeInterval: '15s',
+        scrapeTimeout: '10s',
+      },
+    ],
+    droppedTargets: [{ discoveredLabels: { __address__: 'h:1', job: 'node' } }],
+    droppedTargetCounts: { node: 1 },
+  };
 }
 
 function rulesBody(r: Replica): unknown {
@@ -66,6 +90,7 @@ function serve(r: Replica): Promise<Server> {
     if (path === '/api/v1/status/buildinfo') return ok({ version: '2.42.0' });
     if (path === '/api/v1/rules') return ok(rulesBody(r));
     if (path === '/api/v1/alerts') return ok({ alerts: (rulesBody(r) as { groups: { rules: { alerts?: unknown[] }[] }[] }).groups[0]!.rules[0]!.alerts });
+    if (path === '/api/v1/targets') return ok(targetsBody(r));
     if (path === '/api/v1/query_exemplars') return ok([{ seriesLabels: { __name__: 'req_total', job: 'j' }, exemplars: r.exemplars }]);
     res.statusCode = 404;
     res.end();
@@ -99,6 +124,8 @@ describe('rules, alerts and exemplars merged across replicas', () => {
           { labels: { trace_id: 't1' }, value: '1', timestamp: 1577836800.5 },
           { labels: { trace_id: 't2' }, value: '2', timestamp: 1577836900 },
         ],
+        health: 'down',
+        lastScrape: '2020-01-01T00:05:00Z',
       }),
       serve({
         replica: 'b',
@@ -109,6 +136,8 @@ describe('rules, alerts and exemplars merged across replicas', () => {
           { labels: { trace_id: 't1' }, value: '1', timestamp: 1577836800.5 },
           { labels: { trace_id: 't0' }, value: '0.5', timestamp: 1577836700.25 },
         ],
+        health: 'up',
+        lastScrape: '2020-01-01T00:04:00Z',
       }),
     ]);
     stores = servers.map((s) => new PrometheusStore({ url: url(s), refreshIntervalMs: 0 }));
@@ -151,6 +180,20 @@ describe('rules, alerts and exemplars merged across replicas', () => {
     const { data } = await querier.alerts(policy, dedup, signal());
     const alerts = JSON.parse(encodeJson(data)) as { state: string; activeAt: string }[];
     expect(alerts.map((a) => [a.state, a.activeAt])).toEqual([['firing', '2020-01-01T00:00:10Z']]);
+  });
+
+  it('targets: the healthy copy, one dropped target, counts of the largest replica', async () => {
+    const { data } = await querier.targets([], policy, dedup, signal());
+    const json = JSON.parse(encodeJson(data)) as { activeTargets: Record<string, unknown>[]; droppedTargets: Record<string, unknown>[]; droppedTargetCounts: Record<string, number> };
+    expect(Object.keys(json)).toEqual(['activeTargets', 'droppedTargets', 'droppedTargetCounts']);
+    expect(json.activeTargets.map((t) => [t.health, t.lastScrape])).toEqual([['up', '2020-01-01T00:04:00Z']]);
+    expect(json.activeTargets[0]!.labels).toEqual({ cluster: 'c', instance: 'h:9100', job: 'node' });
+    expect(json.droppedTargets).toEqual([{ discoveredLabels: { __address__: 'h:1', cluster: 'c', job: 'node' } }]);
+    expect(json.droppedTargetCounts).toEqual({ node: 1 });
+    const off = JSON.parse(encodeJson((await querier.targets([], policy, noDedup, signal())).data)) as typeof json;
+    expect(off.activeTargets.length).toBe(2);
+    expect(off.droppedTargets.length).toBe(2);
+    expect(off.droppedTargetCounts).toEqual({ node: 2 });
   });
 
   it('exemplars: one series, the union of exemplars in time order', async () => {

@@ -9,6 +9,9 @@ export function goTime(ms: number): string {
   return new Date(Math.floor(ms)).toISOString().replace(/\.?0+Z$/, 'Z');
 }
 
+/** When the process started (ms since the epoch), for runtimeinfo. */
+const STARTED_MS = Date.now() - process.uptime() * 1000;
+
 
 /** Build info, flags, health, readiness and the process' own metrics. */
 export function registerStatusRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -27,7 +30,7 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.get('/api/v1/status/runtimeinfo', async (_req, reply) => {
     reply.type('application/json');
     // Prometheus' fields (2.42), promdedup's values: no TSDB (no corruption, no retention), no config reload.
-    const started = goTime(Date.now() - process.uptime() * 1000);
+    const started = goTime(STARTED_MS);
     const data =
       `{"startTime":${jsonString(started)},"CWD":${jsonString(process.cwd())},"reloadConfigSuccess":true,` +
       `"lastConfigTime":${jsonString(started)},"corruptionCount":0,` +

@@ -7,6 +7,7 @@ import { errorBody } from '../promql/json.js';
 import { statusFor, toApiError } from './errors.js';
 import { registerMetadataRoutes } from './routes/metadata.js';
 import { registerQueryRoutes } from './routes/query.js';
+import { registerRulesRoutes } from './routes/rules.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { registerStoresRoutes } from './routes/stores.js';
 
@@ -79,12 +80,13 @@ export function buildHttpApi(ctx: ApiContext): FastifyInstance {
   registerMetadataRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
   registerStoresRoutes(app, ctx);
+  registerRulesRoutes(app, ctx);
   return app;
 }
 
 /** Methods served on a known API path (as Prometheus' Allow header lists them), null for unknown paths. */
 function allowedMethods(path: string): string | null {
-  if (/^\/api\/v1\/(query|query_range|series|labels)$/.test(path)) return 'GET, OPTIONS, POST';
-  if (/^\/api\/v1\/(label\/[^/]+\/values|metadata|status\/buildinfo|status\/flags)$/.test(path)) return 'GET, OPTIONS';
+  if (/^\/api\/v1\/(query|query_range|series|labels|query_exemplars|format_query|parse_query)$/.test(path)) return 'GET, OPTIONS, POST';
+  if (/^\/api\/v1\/(label\/[^/]+\/values|metadata|status\/buildinfo|status\/flags|status\/runtimeinfo|rules|alerts|targets)$/.test(path)) return 'GET, OPTIONS';
   return null;
 }

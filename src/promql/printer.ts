@@ -45,6 +45,71 @@ export function formatExpr(e: Expr): string {
   }
 }
 
+/** Prometheus' line length beyond which Pretty splits an expression. */
+const MAX_CHARACTERS_PER_LINE = 100;
+
+/**
+ * Prometheus' Prettify (promql/parser/prettier.go), as `/api/v1/format_query` answers: an
+ * expression longer than 100 bytes is split over lines, its children indented two spaces per level.
+ */
+export function prettyExpr(e: Expr, level = 0): string {
+  const indent = '  '.repeat(level);
+  const text = formatExpr(e);
+  const split = Buffer.byteLength(text) > MAX_CHARACTERS_PER_LINE;
+  switch (e.kind) {
+    case 'AggregateExpr': {
+      if (!split) return indent + text;
+      let op: string = e.op;
+      if (e.without) op += ` without (${formatLabels(e.grouping)}) `;
+      else if (e.grouping.length > 0) op += ` by (${formatLabels(e.grouping)}) `;
+      let s = `${indent}${op}(\n`;
+      if (e.param) s += `${prettyExpr(e.param, level + 1)},\n`;
+      return `${s}${prettyExpr(e.expr, level + 1)}\n${indent})`;
+    }
+    case 'BinaryExpr':
+      if (!split) return indent + text;
+      return `${prettyExpr(e.lhs, level + 1)}\n${indent}${e.op}${e.returnBool ? ' bool' : ''}${formatMatching(e)}\n${prettyExpr(e.rhs, level + 1)}`;
+    case 'Call':
+      if (!split || e.args.length === 0) return indent + text;
+      return `${indent}${e.func.name}(\n${e.args.map((a) => prettyExpr(a, level + 1)).join(',\n')}\n${indent})`;
+    case 'ParenExpr':
+      if (!split) return indent + text;
+      return `${indent}(\n${prettyExpr(e.expr, level + 1)}\n${indent})`;
+    case 'SubqueryExpr':
+      // As Prometheus: no indent of its own when it fits on the line.
+      if (!split) return text;
+      return prettyExpr(e.expr, level) + text.slice(formatExpr(e.expr).length);
+    case 'UnaryExpr':
+      return `${indent}${e.op}${prettyExpr(e.expr, level).trim()}`;
+    default:
+      return indent + text;
+  }
+}
+
+/**
+ * A copy of the AST whose selectors' matchers are in the order Prometheus prints them (it sorts the
+ * printed matchers as strings), for answers that must match Prometheus' text (format_query).
+ */
+export function withSortedMatchers(e: Expr): Expr {
+  const copy = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(copy);
+    if (typeof x !== 'object' || x === null || Object.getPrototypeOf(x) !== Object.prototype) return x;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(x)) out[k] = copy(v);
+    if (out.kind === 'VectorSelector') {
+      const text = (m: { name: string; type: string; value: string }) => `${formatLabelName(m.name)}${m.type}${goQuote(m.value)}`;
+      out.matchers = [...(out.matchers as VectorSelector['matchers'])].sort((a, b) => compareBytes(text(a), text(b)));
+    }
+    return out;
+  };
+  return copy(e) as Expr;
+}
+
+/** Go's string order (bytes of the UTF-8 encoding). */
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
 function formatMatching(e: BinaryExpr): string {
   const vm: VectorMatching | null = e.matching;
   if (!vm) return '';

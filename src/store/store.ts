@@ -69,6 +69,38 @@ export interface Store {
   series(req: LabelsRequest, signal: AbortSignal, warn?: (message: string) => void): Promise<Labels[]>;
   /** Metric metadata as Prometheus' `/api/v1/metadata` returns it. */
   metadata(metric: string, limit: number, signal: AbortSignal): Promise<Record<string, MetricMetadata[]>>;
+  /**
+   * Exemplars of the series the selectors pick in [minTime, maxTime] (`/api/v1/query_exemplars`),
+   * series labels with the external labels included. Absent on stores without exemplars.
+   */
+  exemplars?(selectors: readonly (readonly LabelMatcher[])[], minTime: number, maxTime: number, signal: AbortSignal): Promise<ExemplarSeries[]>;
+  /**
+   * Rule groups as the endpoint's `/api/v1/rules` answers them (`params` passed on), rule and alert
+   * labels with the external labels included. Absent on stores without rules.
+   */
+  rules?(params: readonly [string, string][], signal: AbortSignal): Promise<JsonObject[]>;
+  /** Active alerts (`/api/v1/alerts`), labels with the external labels included. */
+  alerts?(signal: AbortSignal): Promise<JsonObject[]>;
+  /**
+   * Scrape targets (`/api/v1/targets`, `params` passed on): the answer's `data`, target and
+   * discovered labels with the external labels included.
+   */
+  targets?(params: readonly [string, string][], signal: AbortSignal): Promise<JsonObject>;
+}
+
+/** A JSON object of an endpoint's answer, its key order kept; label maps are Labels (sorted). */
+export type JsonObject = Record<string, unknown>;
+
+export interface Exemplar {
+  readonly labels: Labels;
+  /** As the endpoint formatted it. */
+  readonly value: string;
+  readonly timestampMs: number;
+}
+
+export interface ExemplarSeries {
+  readonly seriesLabels: Labels;
+  readonly exemplars: Exemplar[];
 }
 
 export interface MetricMetadata {

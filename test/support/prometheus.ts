@@ -28,6 +28,10 @@ export interface PrometheusOptions {
   scrapeInterval?: string;
   scrapeConfigs?: Record<string, unknown>[];
   remoteWrite?: Record<string, unknown>[];
+  /** `rule_files` of the config: paths the caller wrote (HA replicas share the same path). */
+  ruleFiles?: string[];
+  /** `global.evaluation_interval`, default 1m. */
+  evaluationInterval?: string;
   /** How long to wait for /-/ready, default 30 s. */
   readyTimeoutMs?: number;
   /** Listen on this port (e.g. to start a stopped server again where it was); a free one when omitted. */
@@ -130,10 +134,19 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
   };
 
   try {
-    const global: Record<string, unknown> = { evaluation_interval: '1m', scrape_interval: opts.scrapeInterval ?? '1m' };
+    const global: Record<string, unknown> = { evaluation_interval: opts.evaluationInterval ?? '1m', scrape_interval: opts.scrapeInterval ?? '1m' };
     if (opts.externalLabels && Object.keys(opts.externalLabels).length > 0) global.external_labels = opts.externalLabels;
     const configFile = join(workDir, 'prometheus.yml');
-    writeFileSync(configFile, stringify({ global, scrape_configs: opts.scrapeConfigs ?? [], ...(opts.remoteWrite ? { remote_write: opts.remoteWrite } : {}) }));
+    const ruleFiles = opts.ruleFiles ?? [];
+    writeFileSync(
+      configFile,
+      stringify({
+        global,
+        ...(ruleFiles.length > 0 ? { rule_files: ruleFiles } : {}),
+        scrape_configs: opts.scrapeConfigs ?? [],
+        ...(opts.remoteWrite ? { remote_write: opts.remoteWrite } : {}),
+      }),
+    );
 
     if (opts.openMetrics !== undefined) {
       let text = opts.openMetrics;

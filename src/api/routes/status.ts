@@ -2,6 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.js';
 import { jsonString, successBody } from '../../promql/json.js';
 import { VERSION } from '../../version.js';
+import { availableParallelism } from 'node:os';
+
+/** A time as Go's time.Time marshals it in UTC (RFC 3339, fraction without trailing zeros). */
+export function goTime(ms: number): string {
+  return new Date(Math.floor(ms)).toISOString().replace(/\.?0+Z$/, 'Z');
+}
+
+/** When the process started (ms since the epoch), for runtimeinfo. */
+const STARTED_MS = Date.now() - process.uptime() * 1000;
 
 
 /** Build info, flags, health, readiness and the process' own metrics. */
@@ -17,6 +26,17 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: ApiContext): voi
       goVersion: `node ${process.version}`,
     };
     return successBody(JSON.stringify(data), []);
+  });
+  app.get('/api/v1/status/runtimeinfo', async (_req, reply) => {
+    reply.type('application/json');
+    // Prometheus' fields (2.42), promdedup's values: no TSDB (no corruption, no retention), no config reload.
+    const started = goTime(STARTED_MS);
+    const data =
+      `{"startTime":${jsonString(started)},"CWD":${jsonString(process.cwd())},"reloadConfigSuccess":true,` +
+      `"lastConfigTime":${jsonString(started)},"corruptionCount":0,` +
+      `"goroutineCount":${process.getActiveResourcesInfo().length},"GOMAXPROCS":${availableParallelism()},` +
+      `"GOGC":${jsonString(process.env.GOGC ?? '')},"GODEBUG":${jsonString(process.env.GODEBUG ?? '')},"storageRetention":""}`;
+    return successBody(data, []);
   });
   app.get('/api/v1/status/flags', async (_req, reply) => {
     reply.type('application/json');

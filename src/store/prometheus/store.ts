@@ -9,7 +9,8 @@
 import { Agent, type Dispatcher } from 'undici';
 import { compareStrings, type Label, type Labels } from '../../model/labels.js';
 import { LabelMatcher } from '../../model/matcher.js';
-import type { LabelsRequest, MetricMetadata, RawRead, Store, StoreSelectRequest, StoreSelectResult, StoreStatus } from '../store.js';
+import type { ExemplarSeries, JsonObject, LabelsRequest, MetricMetadata, RawRead, Store, StoreSelectRequest, StoreSelectResult, StoreStatus } from '../store.js';
+import { LabelSet } from '../../promql/json-value.js';
 import { addLabels, applyExternalLabels, relabelSeries } from './external-labels.js';
 import { apiCall, fetchExternalLabels, fetchVersion, formatSelector, formatTime, LABEL_SETS, METADATA, STRING_LIST, type ApiContext } from './http-api.js';
 import type { ReadQuery, ResponseTypeValue } from './messages.js';
@@ -333,6 +334,119 @@ export class PrometheusStore implements Store {
     }
     return out;
   }
+
+  /**
+   * `/api/v1/query_exemplars` for the selectors (Prometheus only looks at a query's selectors),
+   * matchers on external labels resolved here as for selects; series labels get the external
+   * labels, as Thanos' sidecar adds them.
+   */
+  async exemplars(selectors: readonly (readonly LabelMatcher[])[], minTime: number, maxTime: number, signal: AbortSignal): Promise<ExemplarSeries[]> {
+    const sent: string[] = [];
+    for (const sel of selectors) {
+      const ms = this.serverMatchers(sel);
+      if (ms === null) continue;
+      if (!ms.some((m) => !m.matchesEmpty())) ms.push(ALL_SERIES);
+      sent.push(formatSelector(ms));
+    }
+    if (sent.length === 0) return [];
+    const params: [string, string][] = [['query', sent.join(' or ')]];
+    const start = formatTime(minTime);
+    const end = formatTime(maxTime);
+    if (start !== null) params.push(['start', start]);
+    if (end !== null) params.push(['end', end]);
+    const data = await apiCall<unknown[]>(this.ctx, '/api/v1/query_exemplars', params, signal, true, OBJECT_LIST);
+    const ext = this.ext ?? [];
+    return data.map((x) => {
+      const s = x as { seriesLabels?: unknown; exemplars?: unknown };
+      const list = Array.isArray(s.exemplars) ? s.exemplars : [];
+      return {
+        seriesLabels: addLabels(LabelSet.fromJson(s.seriesLabels).labels, ext),
+        exemplars: list.map((e) => {
+          const ex = e as { labels?: unknown; value?: unknown; timestamp?: unknown };
+          return {
+            labels: LabelSet.fromJson(ex.labels).labels,
+            value: typeof ex.value === 'string' ? ex.value : String(ex.value),
+            timestampMs: Math.round(Number(ex.timestamp) * 1000),
+          };
+        }),
+      };
+    });
+  }
+
+  /** `/api/v1/rules` groups; rule and alert labels carry the external labels (as Thanos' sidecar). */
+  async rules(params: readonly [string, string][], signal: AbortSignal): Promise<JsonObject[]> {
+    const data = await apiCall<{ groups: JsonObject[] }>(this.ctx, '/api/v1/rules', [...params], signal, true, RULE_DISCOVERY);
+    const ext = this.ext ?? [];
+    for (const g of data.groups) {
+      const rules = Array.isArray(g.rules) ? (g.rules as JsonObject[]) : [];
+      g.rules = rules;
+      for (let i = 0; i < rules.length; i++) {
+        const r = rules[i]!;
+        if (!('labels' in r) && ext.length > 0) {
+          // A recording rule without labels has none in the answer (omitempty): place them where Go would.
+          rules[i] = insertAfter(r, 'query', 'labels', new LabelSet(ext));
+          continue;
+        }
+        withLabels(r, 'labels', ext);
+        if ('annotations' in r) r.annotations = LabelSet.fromJson(r.annotations);
+        if (Array.isArray(r.alerts)) for (const a of r.alerts as JsonObject[]) alertLabels(a, ext);
+      }
+    }
+    return data.groups;
+  }
+
+  /** `/api/v1/alerts`; labels carry the external labels. */
+  async alerts(signal: AbortSignal): Promise<JsonObject[]> {
+    const data = await apiCall<{ alerts: JsonObject[] }>(this.ctx, '/api/v1/alerts', [], signal, false, ALERT_DISCOVERY);
+    const ext = this.ext ?? [];
+    for (const a of data.alerts) alertLabels(a, ext);
+    return data.alerts;
+  }
+
+  /** `/api/v1/targets`; discovered and target labels carry the external labels (as Thanos' sidecar). */
+  async targets(params: readonly [string, string][], signal: AbortSignal): Promise<JsonObject> {
+    const data = await apiCall<JsonObject>(this.ctx, '/api/v1/targets', [...params], signal, false, TARGET_DISCOVERY);
+    const ext = this.ext ?? [];
+    for (const key of ['activeTargets', 'droppedTargets']) {
+      if (!Array.isArray(data[key])) continue;
+      for (const t of data[key] as JsonObject[]) {
+        withLabels(t, 'discoveredLabels', ext);
+        withLabels(t, 'labels', ext);
+      }
+    }
+    return data;
+  }
+}
+
+const isObjectList = (d: unknown): boolean => Array.isArray(d) && d.every((x) => typeof x === 'object' && x !== null && !Array.isArray(x));
+const OBJECT_LIST = Object.assign(isObjectList, { expected: 'a list of objects' });
+const RULE_DISCOVERY = Object.assign((d: unknown) => typeof d === 'object' && d !== null && isObjectList((d as { groups?: unknown }).groups), {
+  expected: 'rule groups',
+});
+const TARGET_DISCOVERY = Object.assign((d: unknown) => typeof d === 'object' && d !== null && !Array.isArray(d), { expected: 'targets' });
+const ALERT_DISCOVERY = Object.assign((d: unknown) => typeof d === 'object' && d !== null && isObjectList((d as { alerts?: unknown }).alerts), {
+  expected: 'alerts',
+});
+
+/** Replaces the label map at `key` by a LabelSet holding the external labels too (the object's own win). */
+function withLabels(o: JsonObject, key: string, ext: Labels): void {
+  if (key in o) o[key] = new LabelSet(addLabels(LabelSet.fromJson(o[key]).labels, ext));
+}
+
+/** A copy of `o` with `key` set right after `after` (at the end when `after` is absent). */
+function insertAfter(o: JsonObject, after: string, key: string, value: unknown): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(o)) {
+    out[k] = v;
+    if (k === after) out[key] = value;
+  }
+  if (!(key in out)) out[key] = value;
+  return out;
+}
+
+function alertLabels(a: JsonObject, ext: Labels): void {
+  withLabels(a, 'labels', ext);
+  if ('annotations' in a) a.annotations = LabelSet.fromJson(a.annotations);
 }
 
 function limit<T>(xs: T[], n: number): T[] {

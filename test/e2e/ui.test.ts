@@ -167,6 +167,14 @@ describe.skipIf(!promOk || browserPath === null || !querierSourcePresent())('web
     run = await waitRun(run);
     expect(await page.getAttribute('[data-testid=result]', 'data-state')).toBe('error');
     expect(await page.locator('[data-testid=error]').textContent()).toContain('bad_data');
+    // Back to the good query (the next tests start from the last query run).
+    await page.click('.cm-content');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(EXPR);
+    await page.keyboard.press('Escape');
+    await page.click('#execute');
+    run = await waitRun(run);
+    expect(await page.getAttribute('[data-testid=result]', 'data-state')).toBe('done');
   });
 
   it('the Endpoints page lists both replicas as up, with labels and time range', async () => {
@@ -185,6 +193,40 @@ describe.skipIf(!promOk || browserPath === null || !querierSourcePresent())('web
     expect(text).toMatch(/(−∞|\d{4}-\d\d-\d\dT)/);
     await shot('ui-endpoints.png');
   });
+
+  it('replica B down: the query answers from A with a partial-response warning naming B', async () => {
+    await setup!.b.stop();
+    const bHost = new URL(setup!.b.url).host;
+    // The Query link brings back the last query, which runs again.
+    await page.click('nav a[data-page=graph]');
+    expect(new URL(page.url()).searchParams.get('g0.expr')).toBe(EXPR);
+    await waitRun(0);
+    expect(await page.getAttribute('[data-testid=result]', 'data-state')).toBe('done');
+    const warnings = await page.locator('[data-testid=warning]').allTextContents();
+    expect(warnings.some((w) => w.includes(bHost))).toBe(true);
+    expect(await page.locator('[data-testid=row]').count()).toBe((await apiInstant(true)).length);
+    await shot('ui-partial-response.png');
+  });
+
+  it('replica B down: the Endpoints page shows it down with its last error', async () => {
+    // Endpoints are re-checked every 30 s, and at once on SIGHUP (as Prometheus and Thanos reload).
+    process.kill(setup!.querier.pid, 'SIGHUP');
+    await page.click('nav a[data-page=endpoints]');
+    const bHost = new URL(setup!.b.url).host;
+    const bRow = page.locator('[data-testid=endpoint]', { hasText: bHost });
+    const deadline = Date.now() + 40_000;
+    for (;;) {
+      await page.waitForSelector('[data-testid=endpoints][data-state=done]');
+      if ((await bRow.locator('[data-testid=health]').textContent()) === 'DOWN' || Date.now() > deadline) break;
+      await page.waitForTimeout(500);
+      await page.click('#refresh');
+    }
+    expect(await bRow.locator('[data-testid=health]').textContent()).toBe('DOWN');
+    expect((await bRow.locator('.last-error').textContent())?.length ?? 0).toBeGreaterThan(0);
+    const aRow = page.locator('[data-testid=endpoint]', { hasText: new URL(setup!.a.url).host });
+    expect(await aRow.locator('[data-testid=health]').textContent()).toBe('UP');
+    await shot('ui-endpoints-down.png');
+  }, 90_000);
 
   it('no script errors in the page', () => {
     // The bad expression's 400 is logged by the browser as a failed resource; nothing else may be.

@@ -2,7 +2,7 @@
 import './style.css';
 import { mountEndpointsPage } from './endpoints-page';
 import { graphView } from './graph-view';
-import { mountQueryPage } from './query-page';
+import { LAST_QUERY_KEY, mountQueryPage } from './query-page';
 import { tableView } from './table-view';
 import { registerResultView } from './views';
 
@@ -33,7 +33,18 @@ document.addEventListener('click', (ev) => {
   const a = (ev.target as Element | null)?.closest?.('a[data-nav]') as HTMLAnchorElement | null;
   if (a === null || ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey) return;
   ev.preventDefault();
-  if (a.pathname !== location.pathname || a.search !== location.search) history.pushState(null, '', a.href);
+  let href = a.href;
+  if (a.dataset['page'] === 'graph' && a.search === '') {
+    let last: string | null = null;
+    try {
+      last = sessionStorage.getItem(LAST_QUERY_KEY);
+    } catch {
+      // storage disabled
+    }
+    if (last !== null) href = `${a.pathname}${last}`;
+  }
+  const target = new URL(href, location.href);
+  if (target.pathname !== location.pathname || target.search !== location.search) history.pushState(null, '', target.href);
   show();
 });
 window.addEventListener('popstate', show);

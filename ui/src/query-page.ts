@@ -39,7 +39,15 @@ function writeUrl(s: PageState): void {
   if (!s.dedup) q.set('dedup', 'false');
   if (s.replicaLabels !== '') q.set('replicaLabels', s.replicaLabels);
   history.replaceState(null, '', `${location.pathname}?${q.toString()}`);
+  try {
+    sessionStorage.setItem(LAST_QUERY_KEY, `?${q.toString()}`);
+  } catch {
+    // storage disabled: the Query link starts empty
+  }
 }
+
+/** The last query's URL state, for the Query link (as Prometheus' UI keeps the query across pages). */
+export const LAST_QUERY_KEY = 'promdedup.lastQuery';
 
 function seriesCount(answer: ApiSuccess): string {
   const d = answer.data as QueryData;

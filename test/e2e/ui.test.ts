@@ -150,6 +150,24 @@ describe.skipIf(!promOk || browserPath === null || !querierSourcePresent())('web
     expect((await seriesTexts()).length).toBe(deduped);
   });
 
+  it('the replica-labels field is sent as replicaLabels[] (here: cluster, so replica stays)', async () => {
+    const deduped = (await seriesTexts()).length;
+    await page.fill('#replica-labels', 'cluster');
+    await page.locator('#replica-labels').blur(); // a changed field runs the query again
+    run = await waitRun(run);
+    const legend = await seriesTexts();
+    expect(legend.length).toBe(2 * deduped);
+    for (const l of legend) {
+      expect(l).not.toContain('cluster=');
+      expect(l).toMatch(/replica="[ab]"/);
+    }
+    expect(new URL(page.url()).searchParams.get('replicaLabels')).toBe('cluster');
+    await page.fill('#replica-labels', '');
+    await page.locator('#replica-labels').blur();
+    run = await waitRun(run);
+    expect((await seriesTexts()).length).toBe(deduped);
+  });
+
   it('the table view answers an instant query at the End time', async () => {
     await page.click('[data-tab=table]');
     run = await waitRun(run);

@@ -5,6 +5,9 @@ import type { MatrixSeries, QueryData } from './api';
 import { el, formatSeries } from './format';
 import { baseParams, type ResultView } from './views';
 
+/** More series than this are not drawn (the browser would stall); the note says how many were left out. */
+export const MAX_GRAPH_SERIES = 1000;
+
 /** Distinct, readable colours: golden-angle hues. */
 export function seriesColor(i: number): string {
   return `hsl(${Math.round((i * 137.508) % 360)}, 65%, 45%)`;
@@ -49,7 +52,13 @@ export const graphView: ResultView = {
       target.append(el('p', { class: 'empty' }, 'Empty query result'));
       return;
     }
-    const labels = data.result.map((s) => formatSeries(s.metric));
+    const drawn = data.result.filter((s) => (s.values?.length ?? 0) > 0).slice(0, MAX_GRAPH_SERIES);
+    const histograms = data.result.filter((s) => (s.values?.length ?? 0) === 0 && (s.histograms?.length ?? 0) > 0).length;
+    const left = data.result.length - drawn.length - histograms;
+    if (histograms > 0) target.append(el('p', { class: 'muted' }, `${histograms} native histogram series not drawn (see the Table view)`));
+    if (left > 0) target.append(el('p', { class: 'muted' }, `${left} more series not drawn: only the first ${MAX_GRAPH_SERIES} are`));
+    if (drawn.length === 0) return;
+    const labels = drawn.map((s) => formatSeries(s.metric));
     const chartBox = el('div', { class: 'chart', 'data-testid': 'chart' });
     const legend = el('ul', { class: 'series-list', 'data-testid': 'series-list' });
     target.append(chartBox, legend);
@@ -61,10 +70,12 @@ export const graphView: ResultView = {
         legend: { show: false },
         cursor: { drag: { x: true, y: false } },
         scales: { x: { time: true } },
+        // UTC, as the End field and Prometheus' UI by default.
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
         series: [{}, ...labels.map((label, i) => ({ label, stroke: seriesColor(i), width: 1.5, points: { show: false }, spanGaps: false }))],
         axes: [{}, { size: 70 }],
       },
-      columns(data.result, c.end - c.range, c.end, c.step),
+      columns(drawn, c.end - c.range, c.end, c.step),
       chartBox,
     );
     labels.forEach((label, i) => {

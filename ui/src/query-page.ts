@@ -154,7 +154,7 @@ export function mountQueryPage(root: HTMLElement): () => void {
     inflight?.abort();
     const abort = new AbortController();
     inflight = abort;
-    const run = ++runs;
+    const seq = ++runs;
     const view = active;
     result.dataset['state'] = 'loading';
     status.textContent = 'Loading…';
@@ -162,7 +162,7 @@ export function mountQueryPage(root: HTMLElement): () => void {
     const req = view.request(c);
     try {
       const answer = await apiGet(req.path, req.params, abort.signal);
-      if (run !== runs) return;
+      if (seq !== runs) return;
       cleanup?.();
       cleanup = null;
       result.replaceChildren();
@@ -173,7 +173,7 @@ export function mountQueryPage(root: HTMLElement): () => void {
       cleanup = view.render(result, answer, c) ?? null;
       result.dataset['state'] = 'done';
     } catch (err) {
-      if ((err as Error).name === 'AbortError' || run !== runs) return;
+      if ((err as Error).name === 'AbortError' || seq !== runs) return;
       cleanup?.();
       cleanup = null;
       result.replaceChildren();
@@ -183,8 +183,8 @@ export function mountQueryPage(root: HTMLElement): () => void {
       showMessages([e instanceof ApiError && e.errorType !== 'network' ? `${e.errorType}: ${e.message}` : e.message], 'error');
       result.dataset['state'] = 'error';
     } finally {
-      if (run === runs) {
-        result.dataset['run'] = String(run);
+      if (seq === runs) {
+        result.dataset['run'] = String(seq);
         inflight = null;
       }
     }

@@ -18,6 +18,7 @@ import type { Store } from '../store/store.js';
 import type { FanoutPolicy } from '../query/partial.js';
 import type { QueryTask } from '../query/protocol.js';
 import { startGrpcServer } from '../api/grpc/server.js';
+import { uiPlugin } from '../ui/plugin.js';
 import { Gate } from '../util/gate.js';
 import { DnsMetrics, GateMetrics } from '../api/metrics.js';
 import type { Logger } from '../util/log.js';
@@ -122,6 +123,7 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
     annotations: () => config.promqlCompat !== 'auto' || annotationsFor(versions()),
     ready: () => ready,
   });
+  void app.register(uiPlugin, { logger });
 
   // Serve right away (health, metrics); /-/ready turns 200 once every endpoint was asked once.
   await app.listen({ host: config.httpAddress.host, port: config.httpAddress.port });

@@ -109,6 +109,10 @@ async function main(): Promise<number> {
       return allOk ? 0 : 1;
     }
 
+    const ui = new URLSearchParams({ 'g0.expr': 'sum by (instance) (rate(http_requests_total[5m]))', 'g0.tab': 'graph', 'g0.range_input': formatHours(data.endMs - data.startMs), 'g0.end_input': new Date(data.endMs).toISOString() });
+    console.log(`Web UI: ${querier.url}/graph?${ui.toString()}`);
+    console.log('   (untick Deduplication to see both replicas\' series and their holes; Endpoints lists the replicas)');
+    console.log('');
     console.log('(pipe the curl output through `jq` for readability) — press Ctrl-C to stop everything.');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
@@ -131,3 +135,8 @@ main().then(
     process.exit(1);
   },
 );
+
+/** A window length as a Prometheus duration in whole hours (the demo's history is whole hours). */
+function formatHours(ms: number): string {
+  return `${Math.max(1, Math.round(ms / 3_600_000))}h`;
+}

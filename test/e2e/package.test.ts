@@ -155,6 +155,7 @@ describe.skipIf(!online)('npm package installed from its tarball, outside the re
       'dist/src/cmd/main.js',
       'dist/workers/query.js',
       'dist/workers/ingest.js',
+      'dist/ui/index.html',
       'proto/thanos/store/storepb/rpc.proto',
       'proto/thanos/info/infopb/rpc.proto',
       'proto/grpc/health/v1/health.proto',
@@ -226,6 +227,16 @@ describe.skipIf(!online)('npm package installed from its tarball, outside the re
       const rawBody = (await raw.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
       const byReplica = Object.fromEntries(rawBody.data.result.map((s) => [s.metric.replica, s.value[1]]));
       expect(byReplica).toEqual({ a: '15', b: '22' });
+    });
+
+    it('serves the web UI built into the package', async () => {
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      const html = await page.text();
+      const asset = /(?:src|href)="(\/assets\/[^"]+)"/.exec(html);
+      expect(asset).not.toBeNull();
+      expect((await fetch(`${url}${asset![1]}`)).status).toBe(200);
     });
 
     it('passes the container health check script shipped in the package, and fails it once stopped', async () => {

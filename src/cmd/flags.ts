@@ -5,6 +5,8 @@ import { PromQLError } from '../promql/errors.js';
 import { EndpointSpecError, parseEndpointSpec, staticEndpoint } from '../store/discovery/spec.js';
 import { parseDuration } from '../promql/parser.js';
 import type { LogFormat, LogLevel } from '../util/log.js';
+import { ClientConfigError, loadEndpointConfig, parseEndpointConfig, type EndpointConfig } from '../store/prometheus/client-config.js';
+import { CorsOriginError, parseCorsOrigin } from '../api/cors.js';
 
 /** A flag value that can't be used; the CLI prints the reason on one line and exits 2. */
 export class FlagError extends Error {}
@@ -46,14 +48,29 @@ export interface RawQueryFlags {
   readonly 'store.responseTimeout': string;
   readonly 'log.level': string;
   readonly 'log.format': string;
+  readonly 'http.config'?: string;
+  readonly 'web.cors.origin'?: string;
+  readonly 'endpoint.sdConfigFile'?: string;
+  readonly 'endpoint.sdConfig'?: string;
 }
 
 export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
   const endpoints = raw.endpoint.map((e) => parseEndpoint(e));
   const strictEndpoints = (raw.endpointStrict ?? []).map((e) => parseEndpoint(e, '--endpoint-strict'));
   const sdFiles = raw['store.sdFiles'] ?? [];
-  if (endpoints.length + strictEndpoints.length + sdFiles.length === 0) {
-    throw new FlagError('at least one --endpoint, --endpoint-strict or --store.sd-files is required');
+  const endpointConfig = readEndpointConfig(raw['endpoint.sdConfigFile'] ?? '', raw['endpoint.sdConfig'] ?? '');
+  // Endpoints of the config file join the flags' (specs checked as --endpoint's are).
+  const configured = endpointConfig.endpoints.map((e) => ({ ...e, address: parseEndpoint(e.address, '--endpoint.sd-config') }));
+  if (endpoints.length + strictEndpoints.length + sdFiles.length + configured.length === 0) {
+    throw new FlagError('at least one --endpoint, --endpoint-strict, --store.sd-files or --endpoint.sd-config(-file) is required');
+  }
+  const httpConfigFile = raw['http.config'] ?? '';
+  const corsOrigin = raw['web.cors.origin'] ?? '.*';
+  try {
+    parseCorsOrigin(corsOrigin);
+  } catch (err) {
+    if (err instanceof CorsOriginError) throw new FlagError(err.message);
+    throw err;
   }
   const replicaLabels = raw['query.replicaLabel']
     .flatMap((v) => v.split(','))
@@ -72,6 +89,9 @@ export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
   const workers = raw['query.workers'] ?? raw['deduplication.workers'];
   return {
     httpAddress: parseAddress('--http-address', raw.httpAddress),
+    httpConfigFile,
+    corsOrigin,
+    configuredEndpoints: configured,
     grpcAddress: parseAddress('--grpc-address', raw.grpcAddress),
     endpoints,
     strictEndpoints,
@@ -130,8 +150,26 @@ export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
       'store.limits.request-samples': raw['store.limits.requestSamples'],
       'log.level': raw['log.level'],
       'log.format': raw['log.format'],
+      'http.config': httpConfigFile,
+      'web.cors.origin': corsOrigin,
+      'endpoint.sd-config-file': raw['endpoint.sdConfigFile'] ?? '',
+      // Inline YAML may hold passwords and tokens: never shown.
+      'endpoint.sd-config': (raw['endpoint.sdConfig'] ?? '') === '' ? '' : '<secret>',
     },
   };
+}
+
+/** --endpoint.sd-config-file or --endpoint.sd-config (not both), parsed; no flag: no endpoints. */
+function readEndpointConfig(file: string, inline: string): EndpointConfig {
+  if (file !== '' && inline !== '') throw new FlagError('--endpoint.sd-config-file and --endpoint.sd-config exclude each other');
+  try {
+    if (file !== '') return loadEndpointConfig(file);
+    if (inline !== '') return parseEndpointConfig(inline, '--endpoint.sd-config');
+    return { endpoints: [] };
+  } catch (err) {
+    if (err instanceof ClientConfigError) throw new FlagError(err.message);
+    throw err;
+  }
 }
 
 /**

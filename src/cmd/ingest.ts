@@ -16,6 +16,7 @@ import type { ReplicaDescStore } from '../ingest/tracker/kv.js';
 import { parseDuration } from '../promql/parser.js';
 import type { Logger } from '../util/log.js';
 import { FlagError, parseAddress } from './flags.js';
+import { WebConfigHolder } from '../api/web-config.js';
 
 export interface RawIngestFlags {
   readonly httpAddress: string;
@@ -249,7 +250,7 @@ const HA_OFF = { acceptHaSamples: false, clusterLabel: '', replicaLabel: '' } as
 /** Decoded requests may be this many times the compressed limit (a snappy bomb is refused before decoding). */
 const DECODED_PER_COMPRESSED = 10;
 
-export async function startIngestService(config: IngestConfig, logger: Logger): Promise<IngestService> {
+export async function startIngestService(config: IngestConfig, logger: Logger, web: WebConfigHolder = WebConfigHolder.none()): Promise<IngestService> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   let store: ReplicaDescStore;
@@ -330,7 +331,7 @@ export async function startIngestService(config: IngestConfig, logger: Logger): 
     reloader = active;
     logger.info('runtime config loaded', { file: path, sha256: initial.sha256, tenants: limits.tenants().join(',') });
   }
-  const app = buildIngestApi({ receiver, tracker, registry, metrics, maxRequestBytes: config.maxRequestBytes, multitenancy: config.multitenancy, ready: () => true });
+  const app = buildIngestApi({ web, receiver, tracker, registry, metrics, maxRequestBytes: config.maxRequestBytes, multitenancy: config.multitenancy, ready: () => true });
   // Heartbeats, failover and cleanup run in the background, as Mimir's update loop does.
   const tick = setInterval(() => void tracker.tick(), Math.max(100, Math.min(config.updateTimeoutMs, 1000)));
   tick.unref();
@@ -340,7 +341,7 @@ export async function startIngestService(config: IngestConfig, logger: Logger): 
   const host = config.httpAddress.host === '0.0.0.0' ? '127.0.0.1' : config.httpAddress.host;
   logger.info('listening for remote write', { address: `${config.httpAddress.host}:${port}`, targets: config.remoteWriteUrls.join(',') });
   return {
-    httpUrl: `http://${host}:${port}`,
+    httpUrl: `${web.tls ? 'https' : 'http'}://${host}:${port}`,
     async close() {
       clearInterval(tick);
       reloader?.stop();

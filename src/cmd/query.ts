@@ -19,6 +19,8 @@ import type { QueryTask } from '../query/protocol.js';
 import { startGrpcServer } from '../api/grpc/server.js';
 import { Gate } from '../util/gate.js';
 import type { Logger } from '../util/log.js';
+import { WebConfigHolder } from '../api/web-config.js';
+import { parseCorsOrigin } from '../api/cors.js';
 
 export interface QueryService {
   /** Where the HTTP API listens, e.g. http://127.0.0.1:10902 */
@@ -33,8 +35,20 @@ export interface QueryService {
 /** Makes the Store for one discovered endpoint: a Prometheus URL or a StoreAPI host:port. */
 function storeFactory(config: QueryConfig): (e: DiscoveredEndpoint) => Store {
   const tls = clientCredentials(config.grpcClientTls);
+  // HTTP client settings of --endpoint.sd-config(-file) endpoints, by their spec.
+  const clients = new Map(config.configuredEndpoints.filter((c) => c.client !== null).map((c) => [c.address, c.client!]));
   return (e) => {
-    if (e.kind === 'prometheus') return new PrometheusStore({ url: e.address });
+    if (e.kind === 'prometheus') {
+      const client = clients.get(e.source);
+      if (client === undefined) return new PrometheusStore({ url: e.address });
+      // An address found by a DNS lookup is checked against the looked-up name unless server_name is set.
+      const servername = client.tls.servername ?? e.serverName;
+      return new PrometheusStore({
+        url: e.address,
+        headers: { ...client.headers },
+        tls: { ...client.tls, ...(servername !== undefined ? { servername } : {}) },
+      });
+    }
     // An address found by a DNS lookup is checked against the looked-up name (unless a name is forced).
     const serverName = config.grpcClientTls.serverName === '' && e.serverName !== undefined && config.grpcClientTls.secure ? e.serverName : '';
     const options = serverName !== '' ? { ...tls.options, 'grpc.ssl_target_name_override': serverName, 'grpc.default_authority': serverName } : tls.options;
@@ -42,7 +56,7 @@ function storeFactory(config: QueryConfig): (e: DiscoveredEndpoint) => Store {
   };
 }
 
-export async function startQueryService(config: QueryConfig, logger: Logger): Promise<QueryService> {
+export async function startQueryService(config: QueryConfig, logger: Logger, web: WebConfigHolder = WebConfigHolder.none()): Promise<QueryService> {
   const makeStore = storeFactory(config);
   const stores = new StoreSet([], { unhealthyTimeoutMs: config.unhealthyTimeoutMs });
   // Endpoints by discovery key: one Store per endpoint for as long as discovery lists it.
@@ -57,8 +71,8 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
   };
   let syncing: Promise<void> = Promise.resolve();
   const discovery = new EndpointDiscovery({
-    endpoints: config.endpoints,
-    strictEndpoints: config.strictEndpoints,
+    endpoints: [...config.endpoints, ...config.configuredEndpoints.filter((c) => !c.strict).map((c) => c.address)],
+    strictEndpoints: [...config.strictEndpoints, ...config.configuredEndpoints.filter((c) => c.strict).map((c) => c.address)],
     sdFiles: config.sdFiles,
     sdIntervalMs: config.sdIntervalMs,
     dnsIntervalMs: config.dnsIntervalMs,
@@ -108,15 +122,20 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
     compat,
     annotations: () => config.promqlCompat !== 'auto' || annotationsFor(versions()),
     ready: () => ready,
-  });
+  }, { web, cors: parseCorsOrigin(config.corsOrigin) });
 
   // Serve right away (health, metrics); /-/ready turns 200 once every endpoint was asked once.
   await app.listen({ host: config.httpAddress.host, port: config.httpAddress.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpAddress.port;
   const host = config.httpAddress.host === '0.0.0.0' ? '127.0.0.1' : config.httpAddress.host;
-  const httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  logger.info('listening for HTTP', { address: `${config.httpAddress.host}:${port}`, query_workers: pool.size });
+  const httpUrl = `${web.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info('listening for HTTP', {
+    address: `${config.httpAddress.host}:${port}`,
+    query_workers: pool.size,
+    tls: web.tls,
+    basic_auth_users: web.config.users.size,
+  });
 
   const grpc = await startGrpcServer(
     { host: config.grpcAddress.host, port: config.grpcAddress.port, tls: config.grpcServerTls },
@@ -152,7 +171,15 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
   return {
     httpUrl,
     async reload() {
+      // The web config first: a bad file is reported (and the previous one kept) without stopping the rest.
+      let webError: unknown = null;
+      try {
+        if (web.reload()) logger.info('reloaded --http.config', { file: web.path, tls: web.tls, basic_auth_users: web.config.users.size });
+      } catch (err) {
+        webError = err;
+      }
       await Promise.all(stores.stores.map((s) => s.refreshExternalLabels()));
+      if (webError !== null) throw webError;
     },
     grpcPort: grpc.port,
     async close() {

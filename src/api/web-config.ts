@@ -317,7 +317,13 @@ export class WebConfigHolder {
     }
     if (next.tls !== null && this.server !== null && 'setSecureContext' in this.server) {
       try {
-        (this.server as HttpsServer).setSecureContext(secureContextOptions(next.tls));
+        const server = this.server as HttpsServer & { requestCert: boolean; rejectUnauthorized: boolean };
+        const options = secureContextOptions(next.tls);
+        server.setSecureContext(options);
+        // setSecureContext() replaces certificates, CA and protocol settings but not these two,
+        // which each new connection takes from the server object.
+        server.requestCert = options.requestCert;
+        server.rejectUnauthorized = options.rejectUnauthorized;
       } catch (err) {
         throw new WebConfigError(`${this.path}: ${(err as Error).message}`);
       }

@@ -7,6 +7,7 @@ import { parseDuration } from '../promql/parser.js';
 import type { LogFormat, LogLevel } from '../util/log.js';
 import { ClientConfigError, loadEndpointConfig, parseEndpointConfig, type EndpointConfig } from '../store/prometheus/client-config.js';
 import { CorsOriginError, parseCorsOrigin } from '../api/cors.js';
+import { SECRET } from '../util/redact.js';
 
 /** A flag value that can't be used; the CLI prints the reason on one line and exits 2. */
 export class FlagError extends Error {}
@@ -154,7 +155,7 @@ export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
       'web.cors.origin': corsOrigin,
       'endpoint.sd-config-file': raw['endpoint.sdConfigFile'] ?? '',
       // Inline YAML may hold passwords and tokens: never shown.
-      'endpoint.sd-config': (raw['endpoint.sdConfig'] ?? '') === '' ? '' : '<secret>',
+      'endpoint.sd-config': (raw['endpoint.sdConfig'] ?? '') === '' ? '' : SECRET,
     },
   };
 }

@@ -16,6 +16,7 @@ import type { ReplicaDescStore } from '../ingest/tracker/kv.js';
 import { parseDuration } from '../promql/parser.js';
 import type { Logger } from '../util/log.js';
 import { FlagError, parseAddress } from './flags.js';
+import { redactUrl } from '../util/redact.js';
 import { WebConfigHolder } from '../api/web-config.js';
 
 export interface RawIngestFlags {
@@ -148,12 +149,15 @@ export function parseIngestFlags(raw: RawIngestFlags): IngestConfig {
   if (urls.length === 0) throw new FlagError('at least one --remote-write.url is required');
   for (const u of urls) {
     let url: URL;
+    const shown = JSON.stringify(redactUrl(u));
     try {
       url = new URL(u);
     } catch {
-      throw new FlagError(`--remote-write.url ${JSON.stringify(u)}: expected an http(s):// URL`);
+      throw new FlagError(`--remote-write.url ${shown}: expected an http(s):// URL`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FlagError(`--remote-write.url ${JSON.stringify(u)}: scheme must be http or https`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FlagError(`--remote-write.url ${shown}: scheme must be http or https`);
+    // The HTTP client never sent them; say so rather than drop them silently (or log them).
+    if (url.username !== '' || url.password !== '') throw new FlagError(`--remote-write.url ${shown}: credentials in the URL are not supported; use --remote-write.basic-auth.*`);
   }
   const headers: Record<string, string> = {};
   for (const h of raw['remoteWrite.header'] ?? []) {

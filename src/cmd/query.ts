@@ -40,7 +40,10 @@ function storeFactory(config: QueryConfig): (e: DiscoveredEndpoint) => Store {
   return (e) => {
     if (e.kind === 'prometheus') {
       const client = clients.get(e.source);
-      if (client === undefined) return new PrometheusStore({ url: e.address });
+      if (client === undefined) {
+        // dns+https://name: the certificate is checked against the looked-up name, not the IP.
+        return new PrometheusStore({ url: e.address, ...(e.serverName !== undefined ? { tls: { servername: e.serverName } } : {}) });
+      }
       // An address found by a DNS lookup is checked against the looked-up name unless server_name is set.
       const servername = client.tls.servername ?? e.serverName;
       return new PrometheusStore({

@@ -5,7 +5,7 @@ import { PromQLError } from '../promql/errors.js';
 import { EndpointSpecError, parseEndpointSpec, staticEndpoint } from '../store/discovery/spec.js';
 import { parseDuration } from '../promql/parser.js';
 import type { LogFormat, LogLevel } from '../util/log.js';
-import { ClientConfigError, loadEndpointConfig, parseEndpointConfig, type EndpointConfig } from '../store/prometheus/client-config.js';
+import { ClientConfigError, loadEndpointConfig, parseEndpointConfig, type ConfiguredEndpoint, type EndpointConfig } from '../store/prometheus/client-config.js';
 import { CorsOriginError, parseCorsOrigin } from '../api/cors.js';
 import { SECRET } from '../util/redact.js';
 
@@ -53,15 +53,15 @@ export interface RawQueryFlags {
   readonly 'web.cors.origin'?: string;
   readonly 'endpoint.sdConfigFile'?: string;
   readonly 'endpoint.sdConfig'?: string;
+  readonly 'endpoint.sdConfigReloadInterval'?: string;
 }
 
 export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
   const endpoints = raw.endpoint.map((e) => parseEndpoint(e));
   const strictEndpoints = (raw.endpointStrict ?? []).map((e) => parseEndpoint(e, '--endpoint-strict'));
   const sdFiles = raw['store.sdFiles'] ?? [];
-  const endpointConfig = readEndpointConfig(raw['endpoint.sdConfigFile'] ?? '', raw['endpoint.sdConfig'] ?? '');
-  // Endpoints of the config file join the flags' (specs checked as --endpoint's are).
-  const configured = endpointConfig.endpoints.map((e) => ({ ...e, address: parseEndpoint(e.address, '--endpoint.sd-config') }));
+  const endpointConfigFile = raw['endpoint.sdConfigFile'] ?? '';
+  const configured = configuredEndpoints(readEndpointConfig(endpointConfigFile, raw['endpoint.sdConfig'] ?? ''));
   if (endpoints.length + strictEndpoints.length + sdFiles.length + configured.length === 0) {
     throw new FlagError('at least one --endpoint, --endpoint-strict, --store.sd-files or --endpoint.sd-config(-file) is required');
   }
@@ -93,6 +93,8 @@ export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
     httpConfigFile,
     corsOrigin,
     configuredEndpoints: configured,
+    endpointConfigFile,
+    endpointConfigReloadMs: positiveDuration('--endpoint.sd-config-reload-interval', raw['endpoint.sdConfigReloadInterval'] ?? '5m'),
     grpcAddress: parseAddress('--grpc-address', raw.grpcAddress),
     endpoints,
     strictEndpoints,
@@ -153,11 +155,22 @@ export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
       'log.format': raw['log.format'],
       'http.config': httpConfigFile,
       'web.cors.origin': corsOrigin,
-      'endpoint.sd-config-file': raw['endpoint.sdConfigFile'] ?? '',
+      'endpoint.sd-config-file': endpointConfigFile,
+      'endpoint.sd-config-reload-interval': raw['endpoint.sdConfigReloadInterval'] ?? '5m',
       // Inline YAML may hold passwords and tokens: never shown.
       'endpoint.sd-config': (raw['endpoint.sdConfig'] ?? '') === '' ? '' : SECRET,
     },
   };
+}
+
+/** Endpoints of the config file join the flags' (specs checked as --endpoint's are). */
+function configuredEndpoints(c: EndpointConfig): ConfiguredEndpoint[] {
+  return c.endpoints.map((e) => ({ ...e, address: parseEndpoint(e.address, '--endpoint.sd-config') }));
+}
+
+/** Reads --endpoint.sd-config-file again (reloads); throws FlagError with the reason. */
+export function readEndpointConfigFile(path: string): ConfiguredEndpoint[] {
+  return configuredEndpoints(readEndpointConfig(path, ''));
 }
 
 /** --endpoint.sd-config-file or --endpoint.sd-config (not both), parsed; no flag: no endpoints. */

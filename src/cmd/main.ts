@@ -120,9 +120,10 @@ function buildProgram(): Command {
     .option('--web.cors.origin <regex>', 'Regexp for CORS origins (anchored); API responses to matching Origins carry Access-Control-Allow-Origin. As Prometheus.', '.*')
     .option(
       '--endpoint.sd-config-file <file>',
-      'YAML listing endpoints (Thanos\' shape: endpoints: [{address, strict}]) with per-endpoint client_config for Prometheus endpoints: tls_config, basic_auth, authorization, headers. See docs/security.md.',
+      'YAML listing endpoints (Thanos\' shape: endpoints: [{address, strict}]) with per-endpoint client_config for Prometheus endpoints: tls_config, basic_auth, authorization, headers. Re-read on SIGHUP and every --endpoint.sd-config-reload-interval. See docs/security.md.',
       '',
     )
+    .option('--endpoint.sd-config-reload-interval <duration>', 'Re-read --endpoint.sd-config-file this often (and on SIGHUP).', '5m')
     .option('--endpoint.sd-config <yaml>', 'The content of an --endpoint.sd-config-file, inline (shown as <secret> in /api/v1/status/flags).', '')
     .option('--log.level <level>', 'Log level: debug, info, warn, error.', 'info')
     .option('--log.format <format>', 'Log format: logfmt or json.', 'logfmt')
@@ -135,7 +136,7 @@ function buildProgram(): Command {
       exitOnSignals(service, logger);
       // SIGHUP reloads, as Prometheus and Thanos do; the rest of the configuration lives in flags.
       process.on('SIGHUP', () => {
-        logger.info('reloading on SIGHUP: endpoints\' external labels and versions');
+        logger.info('reloading on SIGHUP: --http.config, --endpoint.sd-config-file, endpoints\' external labels and versions');
         service.reload().then(
           () => logger.info('reload done'),
           (err: unknown) => logger.error('reload failed', { err: String(err instanceof Error ? err.message : err) }),

@@ -12,6 +12,9 @@ export interface QueryConfig {
   readonly corsOrigin: string;
   /** Endpoints of --endpoint.sd-config(-file), with their HTTP client settings. */
   readonly configuredEndpoints: readonly ConfiguredEndpoint[];
+  /** --endpoint.sd-config-file ('' for none), re-read on SIGHUP and every endpointConfigReloadMs. */
+  readonly endpointConfigFile: string;
+  readonly endpointConfigReloadMs: number;
   readonly grpcAddress: { host: string; port: number };
   /** Endpoint specs (--endpoint): Prometheus URLs, StoreAPI host:port, dns+/dnssrv+ names. */
   readonly endpoints: readonly string[];

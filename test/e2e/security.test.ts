@@ -408,6 +408,49 @@ describe.skipIf(!runnable)('security: --http.config, endpoint auth, CORS, redact
     expect(querier.logs()).not.toContain(USER_PW_2);
   });
 
+  it('re-reads --endpoint.sd-config-file on SIGHUP; a bad file keeps the endpoints', async () => {
+    const file = join(dir, 'endpoints.yml');
+    const original = readFileSync(file, 'utf8');
+    const replicas = async (): Promise<{ replicas: string[]; warnings: string[] }> => {
+      const body = JSON.parse((await get(queryUrl(querier.url, false), admin(USER_PW_2))).text) as {
+        data: { result: { metric: Record<string, string> }[] };
+        warnings?: string[];
+      };
+      return { replicas: body.data.result.map((r) => r.metric['replica']!).sort(), warnings: body.warnings ?? [] };
+    };
+    const hup = async (until: (r: { replicas: string[]; warnings: string[] }) => boolean, what: string) => {
+      process.kill(querier.pid, 'SIGHUP');
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const r = await replicas();
+        if (until(r)) return r;
+        if (Date.now() > deadline) throw new Error(`${what}: got ${JSON.stringify(r)}\n${querier.logs()}`);
+        await sleep(200);
+      }
+    };
+    try {
+      // The basic-auth endpoint with a wrong password: its reads fail with 401, a warning.
+      writeFileSync(file, original.replace(`password_file: ${join(dir, 'prom-password')}`, 'password: wrong-password-for-test'));
+      const wrong = await hup((r) => r.replicas.join() === 'b' && r.warnings.length > 0, 'wrong password');
+      expect(wrong.warnings.join('\n')).toMatch(/401/);
+      expect(wrong.warnings.join('\n')).not.toContain('wrong-password-for-test');
+      // A file that cannot be used: logged, the endpoints stay as they were.
+      writeFileSync(file, 'endpoints: [{ address: https://x, client_config: { oauth2: {} } }]\n');
+      process.kill(querier.pid, 'SIGHUP');
+      const until = Date.now() + 10_000;
+      while (!/--endpoint\.sd-config-file: .*unknown field oauth2.*keeping the previous endpoints/.test(querier.logs())) {
+        if (Date.now() > until) throw new Error(`no reload failure logged:\n${querier.logs()}`);
+        await sleep(100);
+      }
+      expect((await replicas()).replicas).toEqual(['b']);
+    } finally {
+      writeFileSync(file, original);
+    }
+    const back = await hup((r) => r.replicas.join() === 'a,b' && r.warnings.length === 0, 'original file');
+    expect(back.replicas).toEqual(['a', 'b']);
+    expect(querier.logs()).not.toContain(PROM_PASSWORD);
+  });
+
   it('exits 2 with the reason when --http.config cannot be used at start', async () => {
     const bad = join(dir, 'bad-web.yml');
     writeFileSync(bad, `tls_server_config:\n  cert_file: ${pki.file('server.crt')}\n`);

@@ -475,8 +475,9 @@ describe.skipIf(!runnable)('security: --http.config, endpoint auth, CORS, redact
 
   describe('promdedup ingest', () => {
     let ingest: IngestProcess;
+    let file = '';
     beforeAll(async () => {
-      const file = join(dir, 'web-ingest.yml');
+      file = join(dir, 'web-ingest.yml');
       writeFileSync(file, webConfig(USER_PW_1));
       ingest = track(
         await startIngestProcess([`--remote-write.url=${recorderUrl}/api/v1/write`, `--http.config=${file}`], {
@@ -494,6 +495,25 @@ describe.skipIf(!runnable)('security: --http.config, endpoint auth, CORS, redact
       expect(ok.status).toBe(200);
       expect(ok.headers['x-frame-options']).toBe('deny');
       expect(ingest.logs()).not.toContain(USER_PW_1);
+    });
+
+    it('re-reads the file when it changes (no signal needed), and on SIGHUP without exiting', async () => {
+      const waitFor = async (pw: string) => {
+        const deadline = Date.now() + 15_000;
+        while ((await get(`${ingest.url}/-/ready`, admin(pw))).status !== 200) {
+          if (Date.now() > deadline) throw new Error(`password not taken:\n${ingest.logs()}`);
+          await sleep(200);
+        }
+      };
+      writeFileSync(file, webConfig(USER_PW_2));
+      await waitFor(USER_PW_2);
+      expect((await get(`${ingest.url}/-/ready`, admin(USER_PW_1))).status).toBe(401);
+      expect(ingest.logs()).toMatch(/reloaded --http.config after a change/);
+      writeFileSync(file, webConfig(USER_PW_1));
+      process.kill(ingest.child.pid!, 'SIGHUP');
+      await waitFor(USER_PW_1);
+      expect(ingest.child.exitCode).toBeNull();
+      expect(ingest.logs()).not.toContain(USER_PW_2);
     });
   });
 });

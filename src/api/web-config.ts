@@ -368,7 +368,7 @@ export class WebConfigHolder {
     });
   }
 
-  /** Checks a raw request's Basic credentials against `cfg` (exported for servers without fastify). */
+  /** Checks a raw request's Basic credentials against `cfg`. */
   async authorized(cfg: WebConfig, req: IncomingMessage): Promise<boolean> {
     const header = req.headers.authorization ?? '';
     const m = /^Basic\s+([A-Za-z0-9+/=]*)\s*$/i.exec(header);

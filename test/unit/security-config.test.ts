@@ -200,12 +200,15 @@ describe.skipIf(!opensslOk)('TLS reload', () => {
     dir = mkdtempSync(join(tmpdir(), 'promdedup-webcfg-'));
     const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 30_000 });
     const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    run('req', '-x509', ...ecKey, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650', '-subj', '/CN=test ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+    for (const ca of ['ca', 'other']) {
+      run('req', '-x509', ...ecKey, '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '3650', '-subj', `/CN=test ${ca}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+    }
     let serial = 2;
-    for (const [name, ext] of [['server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth'], ['client', 'extendedKeyUsage=clientAuth']] as const) {
+    const leaves = [['server', 'ca', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth'], ['client', 'ca', 'extendedKeyUsage=clientAuth'], ['stranger', 'other', 'extendedKeyUsage=clientAuth']] as const;
+    for (const [name, ca, ext] of leaves) {
       writeFileSync(f(`${name}.ext`), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n${ext}\n`);
       run('req', ...ecKey, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-      run('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', String(serial++), '-days', '3650', '-out', `${name}.crt`, '-extfile', `${name}.ext`);
+      run('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-set_serial', String(serial++), '-days', '3650', '-out', `${name}.crt`, '-extfile', `${name}.ext`);
     }
     file = f('web.yml');
     writeFileSync(file, `tls_server_config: { cert_file: ${f('server.crt')}, key_file: ${f('server.key')} }\n`);
@@ -222,9 +225,11 @@ describe.skipIf(!opensslOk)('TLS reload', () => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  const get = async (client: boolean) => {
+  /** GET / with no client certificate (false), ours (true) or one from another CA ('stranger'). */
+  const get = async (client: boolean | 'stranger') => {
+    const name = client === 'stranger' ? 'stranger' : 'client';
     const agent = new Agent({
-      connect: { ca: readFileSync(f('ca.crt')), ...(client ? { cert: readFileSync(f('client.crt')), key: readFileSync(f('client.key')) } : {}) },
+      connect: { ca: readFileSync(f('ca.crt')), ...(client !== false ? { cert: readFileSync(f(`${name}.crt`)), key: readFileSync(f(`${name}.key`)) } : {}) },
     });
     try {
       const res = await request(url, { dispatcher: agent, signal: AbortSignal.timeout(5000) });
@@ -251,5 +256,20 @@ describe.skipIf(!opensslOk)('TLS reload', () => {
     writeFileSync(file, `basic_auth_users: {}\n`);
     expect(() => holder.reload()).toThrow(/turning TLS off needs a restart/);
     expect(await get(true)).toBe(200);
+    await expect(get('stranger')).rejects.toThrow();
+  });
+
+  it.each([
+    ['NoClientCert', { none: true, ours: true, stranger: true }],
+    ['RequestClientCert', { none: true, ours: true, stranger: true }],
+    ['RequireAnyClientCert', { none: false, ours: true, stranger: true }],
+    ['VerifyClientCertIfGiven', { none: true, ours: true, stranger: false }],
+    ['RequireAndVerifyClientCert', { none: false, ours: true, stranger: false }],
+  ])('client_auth_type %s', async (policy, expected) => {
+    const ca = policy === 'NoClientCert' ? '' : `, client_ca_file: ${f('ca.crt')}`;
+    writeFileSync(file, `tls_server_config: { cert_file: ${f('server.crt')}, key_file: ${f('server.key')}, client_auth_type: ${policy}${ca} }\n`);
+    holder.reload();
+    const ok = (p: Promise<number>) => p.then((status) => status === 200, () => false);
+    expect({ none: await ok(get(false)), ours: await ok(get(true)), stranger: await ok(get('stranger')) }).toEqual(expected);
   });
 });

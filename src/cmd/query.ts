@@ -47,7 +47,7 @@ function storeFactory(config: QueryConfig): (e: DiscoveredEndpoint, client: Http
       const servername = client.tls.servername ?? e.serverName;
       return new PrometheusStore({
         url: e.address,
-        headers: { ...client.headers },
+        headers: client.headers, // not copied: the authorization from a file is read per request
         tls: { ...client.tls, ...(servername !== undefined ? { servername } : {}) },
       });
     }

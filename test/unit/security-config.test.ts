@@ -133,6 +133,23 @@ describe('--endpoint.sd-config parsing', () => {
     expect(grpc!.client).toBeNull();
   });
 
+  it('reads password and token files again on every use of the header', () => {
+    const c = parse('endpoints: [{ address: https://a, client_config: { authorization: { credentials_file: tok } } }, { address: https://b, client_config: { basic_auth: { username: u, password_file: pw } } }]');
+    const [tok, basic] = c.endpoints.map((e) => e.client!.headers);
+    expect({ ...tok }).toEqual({ authorization: 'Bearer t0ken' });
+    files['tok'] = Buffer.from('n3w\n');
+    files['pw'] = Buffer.from('rotated');
+    try {
+      expect({ ...tok }).toEqual({ authorization: 'Bearer n3w' });
+      expect({ ...basic }).toEqual({ authorization: `Basic ${Buffer.from('u:rotated').toString('base64')}` });
+      delete files['tok'];
+      expect(() => ({ ...tok })).toThrow(/credentials_file "tok": ENOENT/);
+    } finally {
+      files['tok'] = Buffer.from('t0ken\n');
+      files['pw'] = Buffer.from('s3cret\n');
+    }
+  });
+
   it('reads bearer_token, client certificates and insecure_skip_verify', () => {
     const c = parse('endpoints: [{ address: https://a, client_config: { bearer_token: abc, tls_config: { cert_file: c.crt, key_file: c.key, insecure_skip_verify: true } } }]');
     expect(c.endpoints[0]!.client).toEqual({ headers: { authorization: 'Bearer abc' }, tls: { cert: files['c.crt'], key: files['c.key'], rejectUnauthorized: false } });

@@ -15,7 +15,8 @@
  *       strict: false
  *       client_config: { … as above; its fields replace the default's }
  *
- * Files named in it are read when the file is read; secrets never appear in error messages.
+ * Certificate files are read when the file is read; password, username, credentials and token
+ * files then and again on every request. Secrets never appear in error messages.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -26,7 +27,7 @@ export class ClientConfigError extends Error {
 
 /** What the HTTP client of one Prometheus endpoint sends and checks. */
 export interface HttpClientSettings {
-  /** Added to every request (authorization included). */
+  /** Added to every request (authorization included; read through a getter when it comes from files, so spread it per request). */
   readonly headers: Readonly<Record<string, string>>;
   /** TLS options for undici's connector (undefined: defaults). */
   readonly tls: {
@@ -84,6 +85,21 @@ function str(where: string, v: unknown): string {
   return v;
 }
 
+/**
+ * Sets `authorization` to `value()`: computed now (so a missing file fails at start), and, when it
+ * comes from files, again each time the header is read, i.e. on every request (the request code
+ * spreads the headers), as Prometheus reads password and credentials files per request: rotated
+ * tokens are picked up without a reload. A file that cannot be read then fails that request.
+ */
+function setAuthorization(headers: Record<string, string>, value: () => string, fromFiles: boolean): void {
+  const first = value();
+  if (!fromFiles) {
+    headers['authorization'] = first;
+    return;
+  }
+  Object.defineProperty(headers, 'authorization', { enumerable: true, configurable: true, get: value });
+}
+
 function secretFile(where: string, file: string, read: (f: string) => Buffer): string {
   try {
     return read(file).toString('utf8').trim();
@@ -116,18 +132,19 @@ export function parseClientConfig(where: string, c: Raw, read: (f: string) => Bu
   if (ba !== undefined && ba !== null) {
     if (!isRecord(ba)) throw new ClientConfigError(`${where}.basic_auth: expected a mapping`);
     checkKeys(`${where}.basic_auth`, ba, ['username', 'password', 'password_file', 'username_file']);
-    let username = str(`${where}.basic_auth.username`, ba['username']);
+    const username = str(`${where}.basic_auth.username`, ba['username']);
     const usernameFile = str(`${where}.basic_auth.username_file`, ba['username_file']);
-    if (usernameFile !== '') {
-      if (username !== '') throw new ClientConfigError(`${where}.basic_auth: at most one of username and username_file`);
-      username = secretFile(`${where}.basic_auth.username_file`, usernameFile, read);
-    }
+    if (usernameFile !== '' && username !== '') throw new ClientConfigError(`${where}.basic_auth: at most one of username and username_file`);
     const password = str(`${where}.basic_auth.password`, ba['password']);
     const passwordFile = str(`${where}.basic_auth.password_file`, ba['password_file']);
     if (password !== '' && passwordFile !== '') throw new ClientConfigError(`${where}.basic_auth: at most one of password and password_file`);
-    if (username === '') throw new ClientConfigError(`${where}.basic_auth: username is required`);
-    const pw = passwordFile !== '' ? secretFile(`${where}.basic_auth.password_file`, passwordFile, read) : password;
-    headers['authorization'] = `Basic ${Buffer.from(`${username}:${pw}`).toString('base64')}`;
+    const value = (): string => {
+      const user = usernameFile !== '' ? secretFile(`${where}.basic_auth.username_file`, usernameFile, read) : username;
+      if (user === '') throw new ClientConfigError(`${where}.basic_auth: username is required`);
+      const pw = passwordFile !== '' ? secretFile(`${where}.basic_auth.password_file`, passwordFile, read) : password;
+      return `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
+    };
+    setAuthorization(headers, value, usernameFile !== '' || passwordFile !== '');
     auths.push('basic_auth');
   }
   const az = c['authorization'];
@@ -140,16 +157,15 @@ export function parseClientConfig(where: string, c: Raw, read: (f: string) => Bu
     const cred = str(`${where}.authorization.credentials`, az['credentials']);
     const credFile = str(`${where}.authorization.credentials_file`, az['credentials_file']);
     if (cred !== '' && credFile !== '') throw new ClientConfigError(`${where}.authorization: at most one of credentials and credentials_file`);
-    const value = credFile !== '' ? secretFile(`${where}.authorization.credentials_file`, credFile, read) : cred;
-    if (value === '') throw new ClientConfigError(`${where}.authorization: credentials or credentials_file is required`);
-    headers['authorization'] = `${type} ${value}`;
+    if (cred === '' && credFile === '') throw new ClientConfigError(`${where}.authorization: credentials or credentials_file is required`);
+    setAuthorization(headers, () => `${type} ${credFile !== '' ? secretFile(`${where}.authorization.credentials_file`, credFile, read) : cred}`, credFile !== '');
     auths.push('authorization');
   }
   const bt = str(`${where}.bearer_token`, c['bearer_token']);
   const btf = str(`${where}.bearer_token_file`, c['bearer_token_file']);
   if (bt !== '' && btf !== '') throw new ClientConfigError(`${where}: at most one of bearer_token and bearer_token_file`);
   if (bt !== '' || btf !== '') {
-    headers['authorization'] = `Bearer ${btf !== '' ? secretFile(`${where}.bearer_token_file`, btf, read) : bt}`;
+    setAuthorization(headers, () => `Bearer ${btf !== '' ? secretFile(`${where}.bearer_token_file`, btf, read) : bt}`, btf !== '');
     auths.push('bearer_token');
   }
   if (auths.length > 1) throw new ClientConfigError(`${where}: at most one of basic_auth, authorization and bearer_token(_file) (got ${auths.join(', ')})`);

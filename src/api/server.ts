@@ -1,5 +1,4 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { createServer } from 'node:http';
 import { registerCompression } from './compress.js';
 import { HttpMetrics } from './metrics.js';
 import type { ApiContext } from './context.js';
@@ -10,6 +9,16 @@ import { registerQueryRoutes } from './routes/query.js';
 import { registerRulesRoutes } from './routes/rules.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { registerStoresRoutes } from './routes/stores.js';
+import { parseCorsOrigin, registerCors, type CorsOrigin } from './cors.js';
+import { WebConfigHolder } from './web-config.js';
+
+/** How the server is reached: the --http.config file in force and --web.cors.origin. */
+export interface HttpServing {
+  /** TLS, basic auth and response headers; default none. */
+  readonly web?: WebConfigHolder;
+  /** Default `.*`, as Prometheus. */
+  readonly cors?: CorsOrigin;
+}
 
 /**
  * Go's net/http limit on request headers (DefaultMaxHeaderBytes plus its 4096 bytes of slack), so
@@ -19,10 +28,11 @@ import { registerStoresRoutes } from './routes/stores.js';
 const MAX_HEADER_BYTES = (1 << 20) + 4096;
 
 /** The Prometheus-compatible HTTP API. */
-export function buildHttpApi(ctx: ApiContext): FastifyInstance {
+export function buildHttpApi(ctx: ApiContext, serving: HttpServing = {}): FastifyInstance {
+  const web = serving.web ?? WebConfigHolder.none();
   const app = Fastify({
     logger: false,
-    serverFactory: (handler) => createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler),
+    serverFactory: (handler) => web.createServer(handler, MAX_HEADER_BYTES),
     // Label names in /api/v1/label/<name>/values may be long (fastify's default cut is 100).
     maxParamLength: MAX_HEADER_BYTES,
     bodyLimit: 16 * 1024 * 1024,
@@ -38,6 +48,11 @@ export function buildHttpApi(ctx: ApiContext): FastifyInstance {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, new URLSearchParams(body as string));
   });
+
+  // Headers and authentication first: with basic_auth_users every path (health and readiness too)
+  // asks for credentials, as Prometheus does.
+  web.install(app);
+  registerCors(app, serving.cors ?? parseCorsOrigin('.*'));
 
   new HttpMetrics(ctx.registry).instrument(app);
 

@@ -5,6 +5,9 @@ import { PromQLError } from '../promql/errors.js';
 import { EndpointSpecError, parseEndpointSpec, staticEndpoint } from '../store/discovery/spec.js';
 import { parseDuration } from '../promql/parser.js';
 import type { LogFormat, LogLevel } from '../util/log.js';
+import { ClientConfigError, loadEndpointConfig, parseEndpointConfig, type ConfiguredEndpoint, type EndpointConfig } from '../store/prometheus/client-config.js';
+import { CorsOriginError, parseCorsOrigin } from '../api/cors.js';
+import { SECRET } from '../util/redact.js';
 
 /** A flag value that can't be used; the CLI prints the reason on one line and exits 2. */
 export class FlagError extends Error {}
@@ -46,14 +49,29 @@ export interface RawQueryFlags {
   readonly 'store.responseTimeout': string;
   readonly 'log.level': string;
   readonly 'log.format': string;
+  readonly 'http.config'?: string;
+  readonly 'web.cors.origin'?: string;
+  readonly 'endpoint.sdConfigFile'?: string;
+  readonly 'endpoint.sdConfig'?: string;
+  readonly 'endpoint.sdConfigReloadInterval'?: string;
 }
 
 export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
   const endpoints = raw.endpoint.map((e) => parseEndpoint(e));
   const strictEndpoints = (raw.endpointStrict ?? []).map((e) => parseEndpoint(e, '--endpoint-strict'));
   const sdFiles = raw['store.sdFiles'] ?? [];
-  if (endpoints.length + strictEndpoints.length + sdFiles.length === 0) {
-    throw new FlagError('at least one --endpoint, --endpoint-strict or --store.sd-files is required');
+  const endpointConfigFile = raw['endpoint.sdConfigFile'] ?? '';
+  const configured = configuredEndpoints(readEndpointConfig(endpointConfigFile, raw['endpoint.sdConfig'] ?? ''));
+  if (endpoints.length + strictEndpoints.length + sdFiles.length + configured.length === 0) {
+    throw new FlagError('at least one --endpoint, --endpoint-strict, --store.sd-files or --endpoint.sd-config(-file) is required');
+  }
+  const httpConfigFile = raw['http.config'] ?? '';
+  const corsOrigin = raw['web.cors.origin'] ?? '.*';
+  try {
+    parseCorsOrigin(corsOrigin);
+  } catch (err) {
+    if (err instanceof CorsOriginError) throw new FlagError(err.message);
+    throw err;
   }
   const replicaLabels = raw['query.replicaLabel']
     .flatMap((v) => v.split(','))
@@ -72,6 +90,11 @@ export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
   const workers = raw['query.workers'] ?? raw['deduplication.workers'];
   return {
     httpAddress: parseAddress('--http-address', raw.httpAddress),
+    httpConfigFile,
+    corsOrigin,
+    configuredEndpoints: configured,
+    endpointConfigFile,
+    endpointConfigReloadMs: positiveDuration('--endpoint.sd-config-reload-interval', raw['endpoint.sdConfigReloadInterval'] ?? '5m'),
     grpcAddress: parseAddress('--grpc-address', raw.grpcAddress),
     endpoints,
     strictEndpoints,
@@ -130,8 +153,37 @@ export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
       'store.limits.request-samples': raw['store.limits.requestSamples'],
       'log.level': raw['log.level'],
       'log.format': raw['log.format'],
+      'http.config': httpConfigFile,
+      'web.cors.origin': corsOrigin,
+      'endpoint.sd-config-file': endpointConfigFile,
+      'endpoint.sd-config-reload-interval': raw['endpoint.sdConfigReloadInterval'] ?? '5m',
+      // Inline YAML may hold passwords and tokens: never shown.
+      'endpoint.sd-config': (raw['endpoint.sdConfig'] ?? '') === '' ? '' : SECRET,
     },
   };
+}
+
+/** Endpoints of the config file join the flags' (specs checked as --endpoint's are). */
+function configuredEndpoints(c: EndpointConfig): ConfiguredEndpoint[] {
+  return c.endpoints.map((e) => ({ ...e, address: parseEndpoint(e.address, '--endpoint.sd-config') }));
+}
+
+/** Reads --endpoint.sd-config-file again (reloads); throws FlagError with the reason. */
+export function readEndpointConfigFile(path: string): ConfiguredEndpoint[] {
+  return configuredEndpoints(readEndpointConfig(path, ''));
+}
+
+/** --endpoint.sd-config-file or --endpoint.sd-config (not both), parsed; no flag: no endpoints. */
+function readEndpointConfig(file: string, inline: string): EndpointConfig {
+  if (file !== '' && inline !== '') throw new FlagError('--endpoint.sd-config-file and --endpoint.sd-config exclude each other');
+  try {
+    if (file !== '') return loadEndpointConfig(file);
+    if (inline !== '') return parseEndpointConfig(inline, '--endpoint.sd-config');
+    return { endpoints: [] };
+  } catch (err) {
+    if (err instanceof ClientConfigError) throw new FlagError(err.message);
+    throw err;
+  }
 }
 
 /**

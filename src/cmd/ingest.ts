@@ -16,6 +16,8 @@ import type { ReplicaDescStore } from '../ingest/tracker/kv.js';
 import { parseDuration } from '../promql/parser.js';
 import type { Logger } from '../util/log.js';
 import { FlagError, parseAddress } from './flags.js';
+import { redactUrl } from '../util/redact.js';
+import { WebConfigHolder } from '../api/web-config.js';
 
 export interface RawIngestFlags {
   readonly httpAddress: string;
@@ -147,12 +149,15 @@ export function parseIngestFlags(raw: RawIngestFlags): IngestConfig {
   if (urls.length === 0) throw new FlagError('at least one --remote-write.url is required');
   for (const u of urls) {
     let url: URL;
+    const shown = JSON.stringify(redactUrl(u));
     try {
       url = new URL(u);
     } catch {
-      throw new FlagError(`--remote-write.url ${JSON.stringify(u)}: expected an http(s):// URL`);
+      throw new FlagError(`--remote-write.url ${shown}: expected an http(s):// URL`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FlagError(`--remote-write.url ${JSON.stringify(u)}: scheme must be http or https`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FlagError(`--remote-write.url ${shown}: scheme must be http or https`);
+    // The HTTP client never sent them; say so rather than drop them silently (or log them).
+    if (url.username !== '' || url.password !== '') throw new FlagError(`--remote-write.url ${shown}: credentials in the URL are not supported; use --remote-write.basic-auth.*`);
   }
   const headers: Record<string, string> = {};
   for (const h of raw['remoteWrite.header'] ?? []) {
@@ -249,7 +254,7 @@ const HA_OFF = { acceptHaSamples: false, clusterLabel: '', replicaLabel: '' } as
 /** Decoded requests may be this many times the compressed limit (a snappy bomb is refused before decoding). */
 const DECODED_PER_COMPRESSED = 10;
 
-export async function startIngestService(config: IngestConfig, logger: Logger): Promise<IngestService> {
+export async function startIngestService(config: IngestConfig, logger: Logger, web: WebConfigHolder = WebConfigHolder.none()): Promise<IngestService> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   let store: ReplicaDescStore;
@@ -330,7 +335,7 @@ export async function startIngestService(config: IngestConfig, logger: Logger): 
     reloader = active;
     logger.info('runtime config loaded', { file: path, sha256: initial.sha256, tenants: limits.tenants().join(',') });
   }
-  const app = buildIngestApi({ receiver, tracker, registry, metrics, maxRequestBytes: config.maxRequestBytes, multitenancy: config.multitenancy, ready: () => true });
+  const app = buildIngestApi({ web, receiver, tracker, registry, metrics, maxRequestBytes: config.maxRequestBytes, multitenancy: config.multitenancy, ready: () => true });
   // Heartbeats, failover and cleanup run in the background, as Mimir's update loop does.
   const tick = setInterval(() => void tracker.tick(), Math.max(100, Math.min(config.updateTimeoutMs, 1000)));
   tick.unref();
@@ -340,7 +345,7 @@ export async function startIngestService(config: IngestConfig, logger: Logger): 
   const host = config.httpAddress.host === '0.0.0.0' ? '127.0.0.1' : config.httpAddress.host;
   logger.info('listening for remote write', { address: `${config.httpAddress.host}:${port}`, targets: config.remoteWriteUrls.join(',') });
   return {
-    httpUrl: `http://${host}:${port}`,
+    httpUrl: `${web.tls ? 'https' : 'http'}://${host}:${port}`,
     async close() {
       clearInterval(tick);
       reloader?.stop();

@@ -10,6 +10,38 @@ import { createLogger, type LogFormat, type LogLevel, type Logger } from '../uti
 import { parseIngestFlags, startIngestService, type RawIngestFlags } from './ingest.js';
 import { VERSION } from '../version.js';
 import { FlagError, parseQueryFlags, type RawQueryFlags } from './flags.js';
+import { watchFile, unwatchFile } from 'node:fs';
+import { WebConfigError, WebConfigHolder } from '../api/web-config.js';
+
+const HTTP_CONFIG_HELP =
+  'Prometheus web-config file (as --web.config.file) for the HTTP server: tls_server_config, basic_auth_users (bcrypt), http_server_config.headers. Re-read on SIGHUP and when it changes.';
+
+/** Reads --http.config at start: a problem is a flag error (exit 2 with the reason). */
+function loadWebConfig(path: string): WebConfigHolder {
+  try {
+    return WebConfigHolder.load(path);
+  } catch (err) {
+    if (err instanceof WebConfigError) throw new FlagError(`--http.config: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Re-reads the --http.config file when its modification time or size changes (checked every 2 s). */
+function watchWebConfig(web: WebConfigHolder, logger: Logger): () => void {
+  if (web.path === '') return () => {};
+  const path = web.path;
+  const listener = (cur: { mtimeMs: number; size: number }, prev: { mtimeMs: number; size: number }): void => {
+    if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size) return;
+    try {
+      web.reload();
+      logger.info('reloaded --http.config after a change', { file: path, tls: web.tls, basic_auth_users: web.config.users.size });
+    } catch (err) {
+      logger.error('reloading --http.config failed; keeping the previous configuration', { err: String(err instanceof Error ? err.message : err) });
+    }
+  };
+  watchFile(path, { interval: 2000, persistent: false }, listener);
+  return () => unwatchFile(path, listener);
+}
 
 const collect = (value: string, previous: string[]): string[] => previous.concat(value);
 
@@ -84,19 +116,30 @@ function buildProgram(): Command {
     .option('--store.limits.request-series <n>', 'Most series one endpoint read may return (0 = no limit).', '0')
     .option('--store.limits.request-samples <n>', 'Most samples one endpoint read may return (0 = no limit).', '0')
     .option('--store.response-timeout <duration>', 'Give up on an endpoint that sends nothing for this long (0 = only the query timeout applies).', '0ms')
+    .option('--http.config <file>', HTTP_CONFIG_HELP, '')
+    .option('--web.cors.origin <regex>', 'Regexp for CORS origins (anchored); API responses to matching Origins carry Access-Control-Allow-Origin. As Prometheus.', '.*')
+    .option(
+      '--endpoint.sd-config-file <file>',
+      'YAML listing endpoints (Thanos\' shape: endpoints: [{address, strict}]) with per-endpoint client_config for Prometheus endpoints: tls_config, basic_auth, authorization, headers. Re-read on SIGHUP and every --endpoint.sd-config-reload-interval. See docs/security.md.',
+      '',
+    )
+    .option('--endpoint.sd-config-reload-interval <duration>', 'Re-read --endpoint.sd-config-file this often (and on SIGHUP).', '5m')
+    .option('--endpoint.sd-config <yaml>', 'The content of an --endpoint.sd-config-file, inline (shown as <secret> in /api/v1/status/flags).', '')
     .option('--log.level <level>', 'Log level: debug, info, warn, error.', 'info')
     .option('--log.format <format>', 'Log format: logfmt or json.', 'logfmt')
     .action(async (raw: RawQueryFlags) => {
       const config = parseQueryFlags(raw);
+      const web = loadWebConfig(config.httpConfigFile);
       const logger = createLogger(config.logLevel, config.logFormat);
-      const service = await startQueryService(config, logger);
+      const service = await startQueryService(config, logger, web);
+      watchWebConfig(web, logger);
       exitOnSignals(service, logger);
       // SIGHUP reloads, as Prometheus and Thanos do; the rest of the configuration lives in flags.
       process.on('SIGHUP', () => {
-        logger.info('reloading on SIGHUP: endpoints\' external labels and versions');
+        logger.info('reloading on SIGHUP: --http.config, --endpoint.sd-config-file, endpoints\' external labels and versions');
         service.reload().then(
           () => logger.info('reload done'),
-          (err: unknown) => logger.error('reload failed', { err: String(err) }),
+          (err: unknown) => logger.error('reload failed', { err: String(err instanceof Error ? err.message : err) }),
         );
       });
     });
@@ -153,12 +196,22 @@ function buildProgram(): Command {
       '',
     )
     .option('--runtime-config.reload-period <duration>', 'How often --runtime-config.file is checked for changes.', '10s')
+    .option('--http.config <file>', HTTP_CONFIG_HELP, '')
     .option('--log.level <level>', 'Log level: debug, info, warn, error.', 'info')
     .option('--log.format <format>', 'Log format: logfmt or json.', 'logfmt')
-    .action(async (raw: RawIngestFlags & { 'log.level': string; 'log.format': string }) => {
+    .action(async (raw: RawIngestFlags & { 'log.level': string; 'log.format': string; 'http.config'?: string }) => {
       const config = parseIngestFlags(raw);
+      const web = loadWebConfig(raw['http.config'] ?? '');
       const logger = createLogger(raw['log.level'] as LogLevel, raw['log.format'] as LogFormat);
-      exitOnSignals(await startIngestService(config, logger), logger);
+      exitOnSignals(await startIngestService(config, logger, web), logger);
+      watchWebConfig(web, logger);
+      process.on('SIGHUP', () => {
+        try {
+          if (web.reload()) logger.info('reloaded --http.config on SIGHUP', { file: web.path, tls: web.tls, basic_auth_users: web.config.users.size });
+        } catch (err) {
+          logger.error('reloading --http.config failed; keeping the previous configuration', { err: String(err instanceof Error ? err.message : err) });
+        }
+      });
     });
   return program;
 }

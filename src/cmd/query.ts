@@ -22,22 +22,38 @@ import { uiPlugin } from '../ui/plugin.js';
 import { Gate } from '../util/gate.js';
 import { DnsMetrics, GateMetrics } from '../api/metrics.js';
 import type { Logger } from '../util/log.js';
+import { WebConfigHolder } from '../api/web-config.js';
+import type { ConfiguredEndpoint, HttpClientSettings } from '../store/prometheus/client-config.js';
+import { readEndpointConfigFile } from './flags.js';
+import { parseCorsOrigin } from '../api/cors.js';
 
 export interface QueryService {
   /** Where the HTTP API listens, e.g. http://127.0.0.1:10902 */
   readonly httpUrl: string;
   /** The port the StoreAPI gRPC server bound. */
   readonly grpcPort: number;
-  /** Re-reads what can change without a restart (endpoints' external labels and versions). */
+  /** Re-reads what can change without a restart (--http.config, --endpoint.sd-config-file, endpoints' external labels and versions). */
   reload(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Makes the Store for one discovered endpoint: a Prometheus URL or a StoreAPI host:port. */
-function storeFactory(config: QueryConfig, grpcMetrics: GrpcClientMetrics): (e: DiscoveredEndpoint) => Store {
+/** Makes the Store for one discovered endpoint (a Prometheus URL, with its client settings if any, or a StoreAPI host:port). */
+function storeFactory(config: QueryConfig, grpcMetrics: GrpcClientMetrics): (e: DiscoveredEndpoint, client: HttpClientSettings | null) => Store {
   const tls = clientCredentials(config.grpcClientTls);
-  return (e) => {
-    if (e.kind === 'prometheus') return new PrometheusStore({ url: e.address });
+  return (e, client) => {
+    if (e.kind === 'prometheus') {
+      if (client === null) {
+        // dns+https://name: the certificate is checked against the looked-up name, not the IP.
+        return new PrometheusStore({ url: e.address, ...(e.serverName !== undefined ? { tls: { servername: e.serverName } } : {}) });
+      }
+      // An address found by a DNS lookup is checked against the looked-up name unless server_name is set.
+      const servername = client.tls.servername ?? e.serverName;
+      return new PrometheusStore({
+        url: e.address,
+        headers: client.headers, // not copied: the authorization from a file is read per request
+        tls: { ...client.tls, ...(servername !== undefined ? { servername } : {}) },
+      });
+    }
     // An address found by a DNS lookup is checked against the looked-up name (unless a name is forced).
     const serverName = config.grpcClientTls.serverName === '' && e.serverName !== undefined && config.grpcClientTls.secure ? e.serverName : '';
     const options = serverName !== '' ? { ...tls.options, 'grpc.ssl_target_name_override': serverName, 'grpc.default_authority': serverName } : tls.options;
@@ -52,37 +68,112 @@ function storeFactory(config: QueryConfig, grpcMetrics: GrpcClientMetrics): (e: 
   };
 }
 
-export async function startQueryService(config: QueryConfig, logger: Logger): Promise<QueryService> {
-  const stores = new StoreSet([], { unhealthyTimeoutMs: config.unhealthyTimeoutMs });
-  // Endpoints by discovery key: one Store per endpoint for as long as discovery lists it.
-  const byKey = new Map<string, Store>();
-  const sync = async (current: readonly DiscoveredEndpoint[]): Promise<void> => {
-    const next = new Map<string, Store>();
-    for (const e of current) next.set(e.key, byKey.get(e.key) ?? makeStore(e));
-    byKey.clear();
-    for (const [k, s] of next) byKey.set(k, s);
-    await stores.replace([...next.values()]);
-    logger.info('endpoints', { count: next.size, endpoints: [...next.keys()].join(',') });
-  };
-  let syncing: Promise<void> = Promise.resolve();
+/** What a client configuration sends and checks, as one string: equal strings, same store (kept in memory only: it holds secrets). */
+function clientFingerprint(client: HttpClientSettings | null): string {
+  if (client === null) return '';
+  const t = client.tls;
+  return JSON.stringify([
+    Object.entries(client.headers).sort(),
+    t.ca?.toString('base64') ?? '',
+    t.cert?.toString('base64') ?? '',
+    t.key?.toString('base64') ?? '',
+    t.servername ?? '',
+    t.rejectUnauthorized ?? true,
+  ]);
+}
+
+/** One reading of --endpoint.sd-config(-file): its endpoints' discovery and client settings by spec. */
+interface ConfigGeneration {
+  readonly discovery: EndpointDiscovery;
+  readonly clients: ReadonlyMap<string, HttpClientSettings>;
+}
+
+export async function startQueryService(config: QueryConfig, logger: Logger, web: WebConfigHolder = WebConfigHolder.none()): Promise<QueryService> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const dnsMetrics = new DnsMetrics(registry);
   const makeStore = storeFactory(config, new GrpcClientMetrics(registry));
+  const stores = new StoreSet([], { unhealthyTimeoutMs: config.unhealthyTimeoutMs });
+  // Endpoints by discovery key (plus, for configured endpoints, their client settings): one Store
+  // per endpoint for as long as discovery lists it with the same settings.
+  const byKey = new Map<string, Store>();
+  let syncing: Promise<void> = Promise.resolve();
+  let generation: ConfigGeneration | null = null;
+  const sync = async (): Promise<void> => {
+    const gen = generation;
+    const fromConfig = gen?.discovery.current() ?? [];
+    // An endpoint both in the flags and the config file is reached with the file's settings.
+    const configKeys = new Set(fromConfig.map((e) => e.key));
+    const wanted: [string, DiscoveredEndpoint, HttpClientSettings | null][] = discovery
+      .current()
+      .filter((e) => !configKeys.has(e.key))
+      .map((e) => [e.key, e, null]);
+    for (const e of fromConfig) {
+      const client = gen!.clients.get(e.source) ?? null;
+      wanted.push([`${e.key}\u0000${e.strict}\u0000${clientFingerprint(client)}`, e, client]);
+    }
+    const next = new Map<string, Store>();
+    for (const [k, e, client] of wanted) next.set(k, byKey.get(k) ?? makeStore(e, client));
+    byKey.clear();
+    for (const [k, s] of next) byKey.set(k, s);
+    await stores.replace([...next.values()]);
+    logger.info('endpoints', { count: next.size, endpoints: wanted.map(([, e]) => e.key).join(',') });
+  };
+  const schedule = (): void => {
+    syncing = syncing.then(() => sync()).catch((err: unknown) => logger.error('updating endpoints failed', { err: String(err) }));
+  };
+  const discoveryOptions = { sdIntervalMs: config.sdIntervalMs, dnsIntervalMs: config.dnsIntervalMs, onDnsLookup: dnsMetrics.looked, logger, onChange: schedule };
   const discovery = new EndpointDiscovery({
     endpoints: config.endpoints,
     strictEndpoints: config.strictEndpoints,
     sdFiles: config.sdFiles,
-    sdIntervalMs: config.sdIntervalMs,
-    dnsIntervalMs: config.dnsIntervalMs,
-    onDnsLookup: dnsMetrics.looked,
-    logger,
-    onChange: (current) => {
-      syncing = syncing.then(() => sync(current)).catch((err: unknown) => logger.error('updating endpoints failed', { err: String(err) }));
-    },
+    ...discoveryOptions,
   });
+  /** Starts discovery of one reading of the endpoint config (resolves once its specs were looked up). */
+  const startGeneration = async (endpoints: readonly ConfiguredEndpoint[]): Promise<ConfigGeneration> => {
+    const gen: ConfigGeneration = {
+      discovery: new EndpointDiscovery({
+        endpoints: endpoints.filter((c) => !c.strict).map((c) => c.address),
+        strictEndpoints: endpoints.filter((c) => c.strict).map((c) => c.address),
+        ...discoveryOptions,
+      }),
+      clients: new Map(endpoints.filter((c) => c.client !== null).map((c) => [c.address, c.client!])),
+    };
+    await gen.discovery.start();
+    return gen;
+  };
+  if (config.configuredEndpoints.length > 0 || config.endpointConfigFile !== '') generation = await startGeneration(config.configuredEndpoints);
   await discovery.start();
+  schedule();
   await syncing;
+  /** --endpoint.sd-config-file read again: the new endpoints and settings replace the old; a bad file keeps them. */
+  const reloadEndpointConfig = async (): Promise<void> => {
+    if (config.endpointConfigFile === '') return;
+    const endpoints = readEndpointConfigFile(config.endpointConfigFile); // throws: the previous reading stays
+    const old = generation;
+    generation = await startGeneration(endpoints);
+    schedule();
+    await syncing;
+    await old?.discovery.stop();
+    logger.info('reloaded --endpoint.sd-config-file', { file: config.endpointConfigFile, endpoints: endpoints.length });
+  };
+  let endpointConfigReloading: Promise<void> = Promise.resolve();
+  const queueEndpointConfigReload = (): Promise<void> => {
+    const run = endpointConfigReloading.then(reloadEndpointConfig);
+    endpointConfigReloading = run.catch(() => {});
+    return run;
+  };
+  const endpointConfigTimer =
+    config.endpointConfigFile !== ''
+      ? setInterval(
+          () =>
+            void queueEndpointConfigReload().catch((err: unknown) =>
+              logger.error('reloading --endpoint.sd-config-file failed; keeping the previous endpoints', { err: err instanceof Error ? err.message : String(err) }),
+            ),
+          config.endpointConfigReloadMs,
+        )
+      : undefined;
+  endpointConfigTimer?.unref();
   const metrics = new QueryMetrics(registry);
   metrics.watchEndpoints(registry, () => stores.stores);
   const versions = (): (string | null)[] => stores.stores.map((s) => s.version());
@@ -122,7 +213,7 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
     compat,
     annotations: () => config.promqlCompat !== 'auto' || annotationsFor(versions()),
     ready: () => ready,
-  });
+  }, { web, cors: parseCorsOrigin(config.corsOrigin) });
   void app.register(uiPlugin, { logger });
 
   // Serve right away (health, metrics); /-/ready turns 200 once every endpoint was asked once.
@@ -130,8 +221,13 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpAddress.port;
   const host = config.httpAddress.host === '0.0.0.0' ? '127.0.0.1' : config.httpAddress.host;
-  const httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  logger.info('listening for HTTP', { address: `${config.httpAddress.host}:${port}`, query_workers: pool.size });
+  const httpUrl = `${web.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info('listening for HTTP', {
+    address: `${config.httpAddress.host}:${port}`,
+    query_workers: pool.size,
+    tls: web.tls,
+    basic_auth_users: web.config.users.size,
+  });
 
   const grpc = await startGrpcServer(
     { host: config.grpcAddress.host, port: config.grpcAddress.port, tls: config.grpcServerTls },
@@ -167,12 +263,28 @@ export async function startQueryService(config: QueryConfig, logger: Logger): Pr
   return {
     httpUrl,
     async reload() {
+      // The web config first: a bad file is reported (and the previous one kept) without stopping the rest.
+      let webError: unknown = null;
+      try {
+        if (web.reload()) logger.info('reloaded --http.config', { file: web.path, tls: web.tls, basic_auth_users: web.config.users.size });
+      } catch (err) {
+        webError = err;
+      }
+      let endpointError: unknown = null;
+      await queueEndpointConfigReload().catch((err: unknown) => {
+        endpointError = new Error(`--endpoint.sd-config-file: ${err instanceof Error ? err.message : String(err)}; keeping the previous endpoints`);
+      });
       await Promise.all(stores.stores.map((s) => s.refreshExternalLabels()));
+      // Both reported when both failed (each kept its previous configuration).
+      const failures = [webError, endpointError].filter((e) => e !== null).map((e) => (e instanceof Error ? e.message : String(e)));
+      if (failures.length > 0) throw new Error(failures.join('; '));
     },
     grpcPort: grpc.port,
     async close() {
       await Promise.all([app.close(), grpc.close()]);
-      await discovery.stop();
+      clearInterval(endpointConfigTimer);
+      await endpointConfigReloading;
+      await Promise.all([discovery.stop(), generation?.discovery.stop()]);
       await syncing;
       await stores.stop();
       await pool.close();

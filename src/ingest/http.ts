@@ -7,8 +7,11 @@ import type { Registry } from 'prom-client';
 import type { IngestMetrics } from './metrics.js';
 import type { HaTracker } from './tracker/tracker.js';
 import type { Receiver } from './receiver.js';
+import { WebConfigHolder } from '../api/web-config.js';
 
 export interface IngestHttpOptions {
+  /** --http.config in force (TLS, basic auth, headers); default none. */
+  readonly web?: WebConfigHolder;
   readonly receiver: Receiver;
   readonly tracker: HaTracker;
   readonly registry: Registry;
@@ -32,7 +35,10 @@ export function invalidTenantReason(tenant: string): string | null {
 }
 
 export function buildIngestApi(o: IngestHttpOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: o.maxRequestBytes, return503OnClosing: true });
+  const web = o.web ?? WebConfigHolder.none();
+  const app = Fastify({ logger: false, bodyLimit: o.maxRequestBytes, return503OnClosing: true, serverFactory: (handler) => web.createServer(handler) });
+  // --http.config: response headers, and with basic_auth_users credentials on every path.
+  web.install(app);
   // Remote-write bodies are snappy-compressed protobuf: every body is taken as bytes and the
   // receiver checks Content-Type and Content-Encoding itself (415 with a reason).
   app.removeAllContentTypeParsers();

@@ -1,10 +1,20 @@
 import type { DedupFunc } from '../dedup/index.js';
 import type { GrpcClientTls } from '../store/grpc/credentials.js';
 import type { LogFormat, LogLevel } from '../util/log.js';
+import type { ConfiguredEndpoint } from '../store/prometheus/client-config.js';
 
 /** Settings of `promdedup query`, after flag parsing and validation. Durations in ms. */
 export interface QueryConfig {
   readonly httpAddress: { host: string; port: number };
+  /** --http.config: Prometheus web-config file for the HTTP server ('' for none). */
+  readonly httpConfigFile: string;
+  /** --web.cors.origin, unanchored (default `.*`). */
+  readonly corsOrigin: string;
+  /** Endpoints of --endpoint.sd-config(-file), with their HTTP client settings. */
+  readonly configuredEndpoints: readonly ConfiguredEndpoint[];
+  /** --endpoint.sd-config-file ('' for none), re-read on SIGHUP and every endpointConfigReloadMs. */
+  readonly endpointConfigFile: string;
+  readonly endpointConfigReloadMs: number;
   readonly grpcAddress: { host: string; port: number };
   /** Endpoint specs (--endpoint): Prometheus URLs, StoreAPI host:port, dns+/dnssrv+ names. */
   readonly endpoints: readonly string[];

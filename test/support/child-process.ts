@@ -53,6 +53,8 @@ export interface ReadyWait {
   output(): string;
   /** Set when spawning itself failed. */
   spawnError(): Error | null;
+  /** Readiness probe instead of a plain GET <url>/-/ready (e.g. with credentials or a CA). */
+  ready?(): Promise<boolean>;
 }
 
 /** Polls readiness; on failure kills the process and throws with its output. */
@@ -64,7 +66,7 @@ export async function waitReady(w: ReadyWait): Promise<void> {
     if (exited(w.child)) {
       throw new Error(`${w.name} exited (code ${w.child.exitCode}, signal ${w.child.signalCode}) before ready:\n${w.output()}`);
     }
-    if (await isReady(w.url)) return;
+    if (await (w.ready ? w.ready().catch(() => false) : isReady(w.url))) return;
     if (Date.now() > deadline) {
       await terminate(w.child);
       throw new Error(`${w.name} at ${w.url} not ready after ${w.timeoutMs} ms:\n${w.output()}`);

@@ -34,7 +34,10 @@ function installExitHook(): void {
 }
 
 /** Starts it with these flags (besides --http-address); resolves once ready, rejects with its output if it exits. */
-export async function startIngestProcess(args: readonly string[], opts: { port?: number } = {}): Promise<IngestProcess> {
+export async function startIngestProcess(
+  args: readonly string[],
+  opts: { port?: number; scheme?: 'http' | 'https'; ready?: (url: string) => Promise<boolean> } = {},
+): Promise<IngestProcess> {
   installExitHook();
   const port = opts.port ?? (await freePort());
   let logs = '';
@@ -43,9 +46,17 @@ export async function startIngestProcess(args: readonly string[], opts: { port?:
   child.once('exit', () => live.delete(child));
   child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.scheme ?? 'http'}://127.0.0.1:${port}`;
   try {
-    await waitReady({ name: 'promdedup ingest', url, child, timeoutMs: 30_000, output: () => logs, spawnError: () => null });
+    await waitReady({
+      name: 'promdedup ingest',
+      url,
+      child,
+      timeoutMs: 30_000,
+      output: () => logs,
+      spawnError: () => null,
+      ...(opts.ready ? { ready: () => opts.ready!(url) } : {}),
+    });
   } catch (err) {
     await terminate(child);
     throw err;

@@ -36,6 +36,10 @@ export interface PrometheusOptions {
   readyTimeoutMs?: number;
   /** Listen on this port (e.g. to start a stopped server again where it was); a free one when omitted. */
   port?: number;
+  /** `https` when extraArgs give a --web.config.file with TLS (the URL's scheme); default http. */
+  scheme?: 'http' | 'https';
+  /** Readiness probe for servers behind auth or TLS (default: GET <url>/-/ready). */
+  ready?: (url: string) => Promise<boolean>;
 }
 
 export interface PrometheusServer {
@@ -182,7 +186,7 @@ async function launch(
   opts: PrometheusOptions,
   tempDirs: string[],
 ): Promise<PrometheusServer> {
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.scheme ?? 'http'}://127.0.0.1:${port}`;
   const args = [
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${dataDir}`,
@@ -218,6 +222,7 @@ async function launch(
       timeoutMs: opts.readyTimeoutMs ?? 30_000,
       output: () => tail(stderr),
       spawnError: () => spawnError,
+      ...(opts.ready ? { ready: () => opts.ready!(url) } : {}),
     });
   } catch (err) {
     await kill();

@@ -25,6 +25,10 @@ export interface QuerierOptions {
   extraArgs?: readonly string[];
   /** How long to wait for /-/ready, default 30 s. */
   readyTimeoutMs?: number;
+  /** `https` with an --http.config that turns TLS on; default http. */
+  scheme?: 'http' | 'https';
+  /** Readiness probe for a querier behind auth or TLS (default: GET <url>/-/ready). */
+  ready?: (url: string) => Promise<boolean>;
 }
 
 export interface QuerierProcess {
@@ -167,7 +171,7 @@ async function launch(opts: QuerierOptions, port: number, grpcPort: number): Pro
   child.on('error', (e) => (spawnError = e));
   child.on('exit', () => live.delete(child));
 
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.scheme ?? 'http'}://127.0.0.1:${port}`;
   const kill = async () => {
     await terminate(child);
     live.delete(child);
@@ -180,6 +184,7 @@ async function launch(opts: QuerierOptions, port: number, grpcPort: number): Pro
     timeoutMs: opts.readyTimeoutMs ?? 30_000,
     output: () => out,
     spawnError: () => spawnError,
+    ...(opts.ready ? { ready: () => opts.ready!(url) } : {}),
   });
 
   let stopping: Promise<void> | null = null;

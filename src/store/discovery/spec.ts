@@ -4,6 +4,7 @@
  * the addresses are looked up (A/AAAA; SRV then A/AAAA of each target; SRV targets as named).
  */
 import { isIP } from 'node:net';
+import { redactUrl } from '../../util/redact.js';
 
 export type EndpointKind = 'grpc' | 'prometheus';
 
@@ -55,7 +56,8 @@ const HOST_PORT = /^(?:\[([^\]]*)\]|([^:[\]/]*))(?::([^:/]*))?$/;
  * (`--endpoint`, `--endpoint-strict`, or a file SD target).
  */
 export function parseEndpointSpec(text: string, flag = '--endpoint'): EndpointSpec {
-  const where = `${flag} ${JSON.stringify(text)}`;
+  // A URL's password is never repeated in the message.
+  const where = `${flag} ${JSON.stringify(redactUrl(text))}`;
   const fail = (why: string): never => {
     throw new EndpointSpecError(`${where}: ${why}`);
   };
@@ -106,7 +108,7 @@ function parseUrl(text: string, rest: string, resolution: SpecResolution, fail: 
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('the scheme must be http or https');
   if (url.search || url.hash) fail('no query string or fragment allowed');
-  if (url.username || url.password) fail('credentials in the URL are not supported');
+  if (url.username || url.password) fail('credentials in the URL are not supported (use --endpoint.sd-config-file with basic_auth)');
   const scheme = url.protocol === 'https:' ? 'https' : 'http';
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (host === '') fail('the URL has no host');

@@ -33,6 +33,8 @@ export interface PrometheusStoreOptions {
   readonly connectTimeoutMs?: number;
   /** Extra request headers (e.g. authorization). */
   readonly headers?: Record<string, string>;
+  /** TLS settings of the private Agent's connections (CA, client certificate, server name, skip-verify). */
+  readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer; readonly servername?: string; readonly rejectUnauthorized?: boolean };
   /** Use this dispatcher instead of a private keep-alive Agent (not closed by stop()). */
   readonly dispatcher?: Dispatcher;
 }
@@ -77,7 +79,7 @@ export class PrometheusStore implements Store {
       new Agent({
         pipelining: 1,
         keepAliveTimeout: 30_000,
-        connect: { timeout: opts.connectTimeoutMs ?? 5_000 },
+        connect: { timeout: opts.connectTimeoutMs ?? 5_000, ...opts.tls },
       });
     this.ctx = {
       baseUrl: url,

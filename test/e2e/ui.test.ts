@@ -2,7 +2,8 @@
  * End to end in a browser: the web UI served by `promdedup query` over a real Prometheus HA pair
  * (history from promtool), driven in headless Chromium. Type a query (with autocompletion from
  * promdedup's API), run it as a graph, see the canvas and the series without the replica label,
- * turn dedup off and see both replicas' series, open the Endpoints page and see both replicas up.
+ * turn dedup off and see both replicas' series, open the provenance timeline, open the Endpoints
+ * page and see both replicas up.
  * A screenshot of each step lands in test-output/.
  */
 import { mkdirSync } from 'node:fs';
@@ -175,6 +176,24 @@ describe.skipIf(!promOk || browserPath === null || !querierSourcePresent())('web
     expect(rows.length).toBe((await apiInstant(true)).length);
     expect(rows.length).toBeGreaterThan(1);
     for (const r of rows) expect(r).not.toContain('replica=');
+  });
+
+  it('the Provenance view draws which replica served which span of each series, and lists the switches', async () => {
+    await page.click('[data-tab=provenance]');
+    run = await waitRun(run);
+    const end = d.endMs / 1000 - 60;
+    const got = await apiGet(setup!.querier.url, '/api/v1/query_range', { query: EXPR, start: end - 3600, end, step: 14, dedup: 'explain' });
+    const provenance = (got.body.data as { provenance: { series: { spans: unknown[]; switches: unknown[] }[] }[] }).provenance;
+    const series = provenance.flatMap((p) => p.series);
+    expect(series.length).toBe((await apiSeries(true)).length);
+    expect(await page.locator('[data-testid=provenance-series]').count()).toBe(series.length);
+    expect(await page.locator('[data-testid=provenance-span]').count()).toBe(series.reduce((n, s) => n + s.spans.length, 0));
+    expect(await page.locator('[data-testid=provenance-switch]').count()).toBe(series.reduce((n, s) => n + s.switches.length, 0));
+    const replicas = await page.locator('[data-testid=provenance-span]').evaluateAll((els) => els.map((e) => e.getAttribute('data-replica')));
+    for (const r of replicas) expect(r).toMatch(/^replica="[ab]"$/);
+    await shot('ui-provenance.png');
+    await page.click('[data-tab=table]');
+    run = await waitRun(run);
   });
 
   it('a bad expression shows the API\'s error', async () => {

@@ -2,12 +2,14 @@
 import './style.css';
 import { mountEndpointsPage } from './endpoints-page';
 import { graphView } from './graph-view';
+import { provenanceView } from './provenance-view';
 import { LAST_QUERY_KEY, mountQueryPage } from './query-page';
 import { tableView } from './table-view';
 import { registerResultView } from './views';
 
 registerResultView(tableView);
 registerResultView(graphView);
+registerResultView(provenanceView);
 
 const pages: Record<string, (root: HTMLElement) => () => void> = {
   graph: mountQueryPage,

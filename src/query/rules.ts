@@ -1,7 +1,7 @@
 /**
- * Fan-out of the rules, alerts and exemplars requests to the endpoints that serve them (Prometheus
- * endpoints; StoreAPI endpoints have no such API here and are not asked), merged as Thanos' Rules
- * and Exemplars APIs merge them. With dedup on, replica labels are dropped from rule, alert and
+ * Fan-out of the rules, alerts, targets and exemplars requests to the endpoints that serve them
+ * (Prometheus endpoints over their HTTP API; StoreAPI endpoints whose Info announces Thanos' Rules,
+ * Targets or Exemplars API over gRPC), merged as Thanos' Rules and Exemplars APIs merge them. With dedup on, replica labels are dropped from rule, alert and
  * series labels and what is then the same shows once:
  * - a rule group is one per file and name; a rule one per type, name, labels, query and `for`,
  *   the most critical replica's copy kept (firing over pending over inactive, then the latest
@@ -14,7 +14,9 @@
 import { compareLabels, compareStrings, dropLabels, labelsKey, type Labels } from '../model/labels.js';
 import type { LabelMatcher } from '../model/matcher.js';
 import { LabelSet } from '../promql/json-value.js';
-import type { Exemplar, ExemplarSeries, JsonObject, Store } from '../store/store.js';
+import { ErrorCodes } from '../model/errors.js';
+import { PromQLError } from '../promql/errors.js';
+import type { Exemplar, ExemplarSeries, JsonObject, Store, StoreApi } from '../store/store.js';
 import type { DedupPolicy } from './metadata.js';
 import { fanOut, unavailableWarnings, type FanoutPolicy } from './partial.js';
 import type { StoreSet } from './stores.js';
@@ -53,7 +55,7 @@ export class RulesQuerier {
     for (const g of filter.ruleGroups) params.push(['rule_group[]', g]);
     for (const f of filter.files) params.push(['file[]', f]);
     if (filter.excludeAlerts) params.push(['exclude_alerts', 'true']);
-    const { results, warnings } = await this.ask(policy, signal, (s) => s.rules !== undefined, (s, sig) => s.rules!(params, sig));
+    const { results, warnings } = await this.ask(policy, signal, 'rules', (s) => s.rules !== undefined, (s, sig, warn) => s.rules!(params, sig, warn));
     const drop = droppedLabels(dedup);
     const groups = new Map<string, { group: JsonObject; rules: Map<string, JsonObject[]> }>();
     for (const list of results) {
@@ -93,7 +95,7 @@ export class RulesQuerier {
   }
 
   async alerts(policy: FanoutPolicy, dedup: DedupPolicy, signal: AbortSignal): Promise<Answer<JsonObject[]>> {
-    const { results, warnings } = await this.ask(policy, signal, (s) => s.alerts !== undefined, (s, sig) => s.alerts!(sig));
+    const { results, warnings } = await this.ask(policy, signal, 'alerts', (s) => s.alerts !== undefined, (s, sig, warn) => s.alerts!(sig, warn));
     const drop = droppedLabels(dedup);
     const all: JsonObject[] = [];
     for (const list of results) for (const a of list) all.push(stripLabels(a, drop));
@@ -112,12 +114,16 @@ export class RulesQuerier {
     const missing = new Set<Store>();
     for (const sel of selectors) {
       const m = this.stores.matching(sel, minTime, maxTime);
-      for (const s of m.stores) if (s.exemplars !== undefined) picked.add(s);
-      for (const s of m.unavailable) if (s.exemplars !== undefined) missing.add(s);
+      for (const s of m.stores) if (s.exemplars !== undefined && serves(s, 'exemplars')) picked.add(s);
+      for (const s of m.unavailable) if (s.exemplars !== undefined && serves(s, 'exemplars')) missing.add(s);
     }
     const unavailable = unavailableWarnings([...missing], policy);
     const stores = this.stores.stores.filter((s) => picked.has(s));
-    const out = await fanOut(stores, policy, signal, (s, sig) => s.exemplars!(selectors, minTime, maxTime, sig));
+    const fromStores: string[] = [];
+    const out = await fanOut(stores, policy, signal, (s, sig) =>
+      s.exemplars!(selectors, minTime, maxTime, sig, (m) => fromStores.push(`${s.name}: ${m}`)),
+    );
+    partialFailure(fromStores, policy);
     const drop = droppedLabels(dedup);
     const series = new Map<string, { labels: Labels; exemplars: Map<string, Exemplar> }>();
     for (const list of out.results) {
@@ -138,7 +144,7 @@ export class RulesQuerier {
         seriesLabels: e.labels,
         exemplars: [...e.exemplars.values()].sort((x, y) => x.timestampMs - y.timestampMs || compareLabels(x.labels, y.labels)),
       }));
-    return { data, warnings: [...unavailable, ...out.warnings] };
+    return { data, warnings: [...unavailable, ...out.warnings, ...fromStores] };
   }
 
   /**
@@ -149,7 +155,7 @@ export class RulesQuerier {
    * with dedup on the largest replica's count taken.
    */
   async targets(params: readonly [string, string][], policy: FanoutPolicy, dedup: DedupPolicy, signal: AbortSignal): Promise<Answer<JsonObject>> {
-    const { results, warnings } = await this.ask(policy, signal, (s) => s.targets !== undefined, (s, sig) => s.targets!(params, sig));
+    const { results, warnings } = await this.ask(policy, signal, 'targets', (s) => s.targets !== undefined, (s, sig, warn) => s.targets!(params, sig, warn));
     const drop = droppedLabels(dedup);
     const strip = (t: JsonObject): JsonObject => {
       if (drop.size === 0) return t;
@@ -209,14 +215,28 @@ export class RulesQuerier {
   private async ask<T>(
     policy: FanoutPolicy,
     signal: AbortSignal,
-    has: (s: Store) => boolean,
-    call: (s: Store, signal: AbortSignal) => Promise<T>,
+    api: StoreApi,
+    hasMethod: (s: Store) => boolean,
+    call: (s: Store, signal: AbortSignal, warn: (message: string) => void) => Promise<T>,
   ): Promise<{ results: T[]; warnings: string[] }> {
+    const has = (s: Store): boolean => hasMethod(s) && serves(s, api);
     const { stores, unavailable } = this.stores.matching([]);
     const warnings = unavailableWarnings(unavailable.filter(has), policy);
-    const out = await fanOut(stores.filter(has), policy, signal, call);
-    return { results: out.results, warnings: [...warnings, ...out.warnings] };
+    const fromStores: string[] = [];
+    const out = await fanOut(stores.filter(has), policy, signal, (s, sig) => call(s, sig, (m) => fromStores.push(`${s.name}: ${m}`)));
+    partialFailure(fromStores, policy);
+    return { results: out.results, warnings: [...warnings, ...out.warnings, ...fromStores] };
   }
+}
+
+/** The store serves the API (a StoreAPI endpoint: its last Info announced it). */
+function serves(s: Store, api: StoreApi): boolean {
+  return s.serves?.(api) ?? true;
+}
+
+/** An endpoint's own partial answer (warnings from behind it) fails the request when partial response is off. */
+function partialFailure(fromStores: readonly string[], policy: FanoutPolicy): void {
+  if (fromStores.length > 0 && !policy.partialResponse) throw new PromQLError('execution', fromStores[0]!, ErrorCodes.ENDPOINT);
 }
 
 function droppedLabels(dedup: DedupPolicy): ReadonlySet<string> {

@@ -73,20 +73,33 @@ export interface Store {
    * Exemplars of the series the selectors pick in [minTime, maxTime] (`/api/v1/query_exemplars`),
    * series labels with the external labels included. Absent on stores without exemplars.
    */
-  exemplars?(selectors: readonly (readonly LabelMatcher[])[], minTime: number, maxTime: number, signal: AbortSignal): Promise<ExemplarSeries[]>;
+  exemplars?(
+    selectors: readonly (readonly LabelMatcher[])[],
+    minTime: number,
+    maxTime: number,
+    signal: AbortSignal,
+    warn?: (message: string) => void,
+  ): Promise<ExemplarSeries[]>;
   /**
    * Rule groups as the endpoint's `/api/v1/rules` answers them (`params` passed on), rule and alert
    * labels with the external labels included. Absent on stores without rules.
    */
-  rules?(params: readonly [string, string][], signal: AbortSignal): Promise<JsonObject[]>;
+  rules?(params: readonly [string, string][], signal: AbortSignal, warn?: (message: string) => void): Promise<JsonObject[]>;
   /** Active alerts (`/api/v1/alerts`), labels with the external labels included. */
-  alerts?(signal: AbortSignal): Promise<JsonObject[]>;
+  alerts?(signal: AbortSignal, warn?: (message: string) => void): Promise<JsonObject[]>;
   /**
    * Scrape targets (`/api/v1/targets`, `params` passed on): the answer's `data`, target and
    * discovered labels with the external labels included.
    */
-  targets?(params: readonly [string, string][], signal: AbortSignal): Promise<JsonObject>;
+  targets?(params: readonly [string, string][], signal: AbortSignal, warn?: (message: string) => void): Promise<JsonObject>;
+  /**
+   * Whether the endpoint serves that API as last seen (a StoreAPI endpoint's Info says so); absent
+   * = every API whose method is present. `warn` above receives an endpoint's partial answer.
+   */
+  serves?(api: StoreApi): boolean;
 }
+
+export type StoreApi = 'rules' | 'alerts' | 'targets' | 'exemplars';
 
 /** A JSON object of an endpoint's answer, its key order kept; label maps are Labels (sorted). */
 export type JsonObject = Record<string, unknown>;

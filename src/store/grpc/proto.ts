@@ -23,7 +23,16 @@ let loaded: PackageDefinition | null = null;
 
 /** int64 fields as decimal strings (exact), enums as numbers, defaults filled in. */
 export function storeApiDefinition(): PackageDefinition {
-  loaded ??= loadSync(['thanos/store/storepb/rpc.proto', 'thanos/info/infopb/rpc.proto', 'grpc/health/v1/health.proto'], {
+  loaded ??= loadSync(
+    [
+      'thanos/store/storepb/rpc.proto',
+      'thanos/info/infopb/rpc.proto',
+      'thanos/rules/rulespb/rpc.proto',
+      'thanos/targets/targetspb/rpc.proto',
+      'thanos/exemplars/exemplarspb/rpc.proto',
+      'grpc/health/v1/health.proto',
+    ],
+     {
     includeDirs: [protoRoot()],
     keepCase: true,
     longs: String,

@@ -2,12 +2,29 @@
  * GrpcStore: a Thanos StoreAPI endpoint (sidecar, store gateway, receiver, ruler, querier, or
  * another promdedup). Info every 5 s keeps its label sets, time range and health; selects are
  * Series streams whose frames go to the query worker as raw bytes; label names and values are
- * unary calls.
+ * unary calls. Thanos' Rules, Targets and Exemplars APIs are asked only when the last Info
+ * announced them; their answers become the Prometheus JSON of PrometheusStore (apis.ts).
  */
 import { Client, Metadata, status as GrpcStatus, type ChannelCredentials, type ChannelOptions, type ClientReadableStream, type Interceptor, type ServiceError } from '@grpc/grpc-js';
 import { compareStrings, type Label, type Labels } from '../../model/labels.js';
 import type { LabelMatcher } from '../../model/matcher.js';
-import type { LabelsRequest, MetricMetadata, RawRead, Store, StoreSelectRequest, StoreStatus } from '../store.js';
+import type { ExemplarSeries, JsonObject, LabelsRequest, MetricMetadata, RawRead, Store, StoreApi, StoreSelectRequest, StoreStatus } from '../store.js';
+import {
+  alertJson,
+  exemplarSeries,
+  exemplarsQuery,
+  ruleGroupJson,
+  rulesRequest,
+  targetsJson,
+  type PbExemplarsRequest,
+  type PbExemplarsResponse,
+  type PbRulesRequest,
+  type PbRulesResponse,
+  type PbTargetDiscovery,
+  type PbTargetsRequest,
+  type PbTargetsResponse,
+  targetsRequest,
+} from './apis.js';
 import { grpcCodeName } from './codes.js';
 import { aggregatesForFunc } from './downsample.js';
 import {
@@ -63,6 +80,8 @@ export class GrpcStore implements Store {
   private minTime = -Infinity;
   private maxTime = Infinity;
   private withoutReplicaLabels = false;
+  /** APIs besides the StoreAPI the last good Info announced (Rules also answers alerts). */
+  private apis: { rules: boolean; targets: boolean; exemplars: boolean } = { rules: false, targets: false, exemplars: false };
   private lastCheck = 0;
   private lastSuccess = 0;
   private lastError: string | null = null;
@@ -156,6 +175,7 @@ export class GrpcStore implements Store {
       this.minTime = unknown ? -Infinity : int64ToTime(store.min_time);
       this.maxTime = unknown ? Infinity : int64ToTime(store.max_time);
       this.withoutReplicaLabels = store?.supports_without_replica_labels ?? false;
+      this.apis = { rules: present(info.rules), targets: present(info.targets), exemplars: present(info.exemplars) };
     } catch (err) {
       if ((err as ServiceError).code !== GrpcStatus.UNIMPLEMENTED) throw err;
       // Thanos before v0.37 (and old sidecars) only have thanos.Store/Info.
@@ -166,7 +186,87 @@ export class GrpcStore implements Store {
       this.minTime = unknown ? -Infinity : int64ToTime(legacy.min_time);
       this.maxTime = unknown ? Infinity : int64ToTime(legacy.max_time);
       this.withoutReplicaLabels = false;
+      this.apis = { rules: false, targets: false, exemplars: false };
     }
+  }
+
+  serves(api: StoreApi): boolean {
+    return api === 'alerts' ? this.apis.rules : this.apis[api];
+  }
+
+  /** A server-streaming call read to its end; messages in order. */
+  private stream<Req, Res>(service: string, name: string, req: Req, signal: AbortSignal): Promise<Res[]> {
+    const m = method<Req, Res>(service, name);
+    return new Promise<Res[]>((resolve, reject) => {
+      const out: Res[] = [];
+      const call = this.client.makeServerStreamRequest<Req, Res>(m.path, m.requestSerialize, m.responseDeserialize, req, new Metadata());
+      const onAbort = (): void => call.cancel();
+      if (signal.aborted) call.cancel();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      call.on('data', (msg: Res) => out.push(msg));
+      call.on('error', (err) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(new Error(describeGrpcError(err)));
+      });
+      call.on('end', () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(out);
+      });
+    });
+  }
+
+  /** thanos.Rules/Rules: the groups as Prometheus' `/api/v1/rules` (the endpoint adds external labels, as Thanos' sidecar and ruler do). */
+  async rules(params: readonly [string, string][], signal: AbortSignal, warn?: (message: string) => void): Promise<JsonObject[]> {
+    const msgs = await this.stream<PbRulesRequest, PbRulesResponse>('thanos.Rules', 'Rules', rulesRequest(params, PartialResponseStrategy.WARN), signal);
+    const groups: JsonObject[] = [];
+    for (const msg of msgs) {
+      if (msg.group) groups.push(ruleGroupJson(msg.group));
+      else if (msg.warning !== undefined && msg.warning !== '') warn?.(msg.warning);
+    }
+    return groups;
+  }
+
+  /** The alerts of the alerting rules, as Thanos' querier answers `/api/v1/alerts` from the Rules API. */
+  async alerts(signal: AbortSignal, warn?: (message: string) => void): Promise<JsonObject[]> {
+    const msgs = await this.stream<PbRulesRequest, PbRulesResponse>('thanos.Rules', 'Rules', rulesRequest([['type', 'alert']], PartialResponseStrategy.WARN), signal);
+    const alerts: JsonObject[] = [];
+    for (const msg of msgs) {
+      if (msg.group) {
+        for (const r of msg.group.rules) if (r.alert) for (const a of r.alert.alerts) alerts.push(alertJson(a));
+      } else if (msg.warning !== undefined && msg.warning !== '') warn?.(msg.warning);
+    }
+    return alerts;
+  }
+
+  /** thanos.Targets/Targets: the `data` of `/api/v1/targets` (labels as the endpoint sent them). */
+  async targets(params: readonly [string, string][], signal: AbortSignal, warn?: (message: string) => void): Promise<JsonObject> {
+    const msgs = await this.stream<PbTargetsRequest, PbTargetsResponse>('thanos.Targets', 'Targets', targetsRequest(params, PartialResponseStrategy.WARN), signal);
+    const parts: PbTargetDiscovery[] = [];
+    for (const msg of msgs) {
+      if (msg.targets) parts.push(msg.targets);
+      else if (msg.warning !== undefined && msg.warning !== '') warn?.(msg.warning);
+    }
+    return targetsJson(parts);
+  }
+
+  /** thanos.Exemplars/Exemplars with the selectors as one query, as Thanos' exemplars proxy sends it. */
+  async exemplars(
+    selectors: readonly (readonly LabelMatcher[])[],
+    minTime: number,
+    maxTime: number,
+    signal: AbortSignal,
+    warn?: (message: string) => void,
+  ): Promise<ExemplarSeries[]> {
+    const query = exemplarsQuery(selectors, this.sets, this.componentType === 'query');
+    if (query === null) return [];
+    const req: PbExemplarsRequest = { query, start: timeToInt64(minTime), end: timeToInt64(maxTime), partial_response_strategy: PartialResponseStrategy.WARN };
+    const msgs = await this.stream<PbExemplarsRequest, PbExemplarsResponse>('thanos.Exemplars', 'Exemplars', req, signal);
+    const out: ExemplarSeries[] = [];
+    for (const msg of msgs) {
+      if (msg.data) out.push(exemplarSeries(msg.data));
+      else if (msg.warning !== undefined && msg.warning !== '') warn?.(msg.warning);
+    }
+    return out;
   }
 
   private unary<Req, Res>(service: string, name: string, req: Req, deadline: number, signal?: AbortSignal): Promise<Res> {
@@ -380,6 +480,8 @@ const LEGACY_TYPES: Record<number, string> = { 1: 'query', 2: 'rule', 3: 'sideca
 function pbMatchers(ms: readonly LabelMatcher[]): PbLabelMatcher[] {
   return ms.map((m) => ({ type: MATCH_TYPE[m.type]!, name: m.name, value: m.value }));
 }
+
+const present = (x: unknown): boolean => x !== null && x !== undefined;
 
 function labelSetsOf(sets: readonly PbLabelSet[]): Labels[] {
   const out: Labels[] = [];

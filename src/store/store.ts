@@ -82,7 +82,8 @@ export interface Store {
   ): Promise<ExemplarSeries[]>;
   /**
    * Rule groups as the endpoint's `/api/v1/rules` answers them (`params` passed on), rule and alert
-   * labels with the external labels included. Absent on stores without rules.
+   * labels with the external labels included (a StoreAPI endpoint's as it sent them: Thanos'
+   * sidecar adds them). Absent on stores without rules.
    */
   rules?(params: readonly [string, string][], signal: AbortSignal, warn?: (message: string) => void): Promise<JsonObject[]>;
   /** Active alerts (`/api/v1/alerts`), labels with the external labels included. */

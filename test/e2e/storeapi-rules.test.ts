@@ -175,10 +175,8 @@ describe.skipIf(!querierOk)('Rules, Targets and Exemplars APIs of StoreAPI endpo
     await Promise.all([a, b, c, d].map((e) => e?.stop()));
   });
 
-  const get = async (path: string, params: Record<string, string | string[]> = {}) => {
-    const res = await apiGet(q.url, path, params);
-    return res;
-  };
+  const get = (path: string, params: Record<string, string | string[]> = {}) => apiGet(q.url, path, params);
+  const get2 = (qp: QuerierProcess, path: string) => apiGet(qp.url, path);
 
   it('/api/v1/rules: one group, the replicas\' rules merged (most critical copy), replica label dropped', async () => {
     const res = await get('/api/v1/rules');
@@ -326,6 +324,22 @@ describe.skipIf(!querierOk)('Rules, Targets and Exemplars APIs of StoreAPI endpo
       d.mode = 'ok';
     }
   });
+
+  it('an endpoint that never answered Info is named as unhealthy (it might serve them)', async () => {
+    const gone = await startEndpoint(null, true);
+    const address = gone.address;
+    await gone.stop(); // nothing listens there now
+    const q2 = await startQuerier({ endpoints: [a.address, address] });
+    try {
+      for (const path of ['/api/v1/rules', '/api/v1/alerts', '/api/v1/targets']) {
+        const res = await get2(q2, path);
+        expect(res.httpStatus, path).toBe(200);
+        expect(res.body.warnings, path).toEqual([expect.stringContaining(`endpoint ${address} is unhealthy and was not asked`)]);
+      }
+    } finally {
+      await q2.stop();
+    }
+  }, 60_000);
 
   it('a warning in an endpoint\'s stream becomes a warning of the answer', async () => {
     d.mode = 'warn';

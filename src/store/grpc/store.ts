@@ -190,7 +190,12 @@ export class GrpcStore implements Store {
     }
   }
 
+  /**
+   * As the last good Info announced. An endpoint that never answered Info counts as serving them
+   * all (as it counts as holding all time), so it is named when unhealthy instead of left out.
+   */
   serves(api: StoreApi): boolean {
+    if (this.lastSuccess === 0) return true;
     return api === 'alerts' ? this.apis.rules : this.apis[api];
   }
 

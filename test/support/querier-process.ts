@@ -188,11 +188,13 @@ async function launch(opts: QuerierOptions, port: number, grpcPort: number): Pro
   });
 
   let stopping: Promise<void> | null = null;
+  // Never a stand-in pid: process.kill(-1 or 0, …) would signal every process (or the test's group).
+  if (child.pid === undefined) throw new Error('promdedup query was not spawned');
   return {
     url,
     port,
     grpcPort,
-    pid: child.pid ?? -1,
+    pid: child.pid,
     logs: () => out,
     stop: () => (stopping ??= kill()),
   };

@@ -16,10 +16,9 @@
  * (e) --http.config on `promdedup ingest`.
  * The data are fixed samples at a fixed past time, so nothing depends on today's date.
  */
-import { spawnSync, execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { Agent, request } from 'undici';
@@ -28,6 +27,7 @@ import { sleep } from '../support/child-process.js';
 import { startIngestProcess, type IngestProcess } from '../support/ingest-process.js';
 import { freePort, prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { ensureQuerierBuilt, querierEntryPoint, startQuerier, type QuerierProcess } from '../support/querier-process.js';
+import { CLIENT_EXT, makePki, SERVER_EXT, type Pki } from '../support/pki.js';
 
 const opensslOk = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
 const runnable = opensslOk && prometheusAvailable();
@@ -43,33 +43,15 @@ const HEADER_SECRET = 'hdr-9f0e-secret';
 const USER_PW_1 = 'first-Pa55word';
 const USER_PW_2 = 'second-Pa55word';
 
-interface Pki {
-  dir: string;
-  file(name: string): string;
-  read(name: string): Buffer;
-}
-
-function makePki(): Pki {
-  const dir = mkdtempSync(join(tmpdir(), 'promdedup-sec-'));
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 30_000 });
-  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  for (const ca of ['ca', 'other']) {
-    run('req', '-x509', ...ecKey, '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '3650', '-subj', `/CN=promdedup test ${ca}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  }
-  let serial = 10;
-  const leaf = (name: string, ca: string, cn: string, ext: string) => {
-    writeFileSync(join(dir, `${name}.ext`), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n${ext}\n`);
-    run('req', ...ecKey, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    run('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-set_serial', String(serial++), '-days', '3650', '-out', `${name}.crt`, '-extfile', `${name}.ext`);
-  };
-  leaf('server', 'ca', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth');
-  // Only a name: reached at 127.0.0.1, it verifies with server_name prom.test alone.
-  leaf('named', 'ca', 'prom.test', 'subjectAltName=DNS:prom.test\nextendedKeyUsage=serverAuth');
-  leaf('client', 'ca', 'promdedup-client', 'extendedKeyUsage=clientAuth');
-  leaf('other-client', 'other', 'intruder', 'extendedKeyUsage=clientAuth');
-  return { dir, file: (n) => join(dir, n), read: (n) => readFileSync(join(dir, n)) };
-}
+/** CAs "ca" and "other" and the leaves this file uses. */
+const makeTestPki = (): Pki =>
+  makePki('promdedup-sec-', [
+    { name: 'server', ca: 'ca', cn: 'localhost', ext: SERVER_EXT },
+    // Only a name: reached at 127.0.0.1, it verifies with server_name prom.test alone.
+    { name: 'named', ca: 'ca', cn: 'prom.test', ext: 'subjectAltName=DNS:prom.test\nextendedKeyUsage=serverAuth' },
+    { name: 'client', ca: 'ca', cn: 'promdedup-client', ext: CLIENT_EXT },
+    { name: 'other-client', ca: 'other', cn: 'intruder', ext: CLIENT_EXT },
+  ]);
 
 interface Answer {
   status: number;
@@ -159,7 +141,7 @@ describe.skipIf(!runnable)('security: --http.config, endpoint auth, CORS, redact
 
   beforeAll(async () => {
     ensureQuerierBuilt();
-    pki = makePki();
+    pki = makeTestPki();
     dir = pki.dir;
 
     // A Prometheus behind basic auth and one behind mutual TLS with a certificate for prom.test only.

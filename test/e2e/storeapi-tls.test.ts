@@ -9,15 +9,14 @@
  * (d) mutual TLS as a client: --grpc-client-tls-cert/-key.
  */
 import { credentials, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiGet } from '../support/compare.js';
 import { range, samplesAt, selectFrames, startFakeStore, type FakeStore } from '../support/fake-store.js';
 import { storeApiClient } from '../support/grpc-client.js';
 import { ensureQuerierBuilt, startQuerier, type QuerierProcess } from '../support/querier-process.js';
+import { CLIENT_EXT, makePki, SERVER_EXT, type Pki } from '../support/pki.js';
 
 const opensslOk = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
 if (!opensslOk) console.warn('storeapi-tls: openssl not on PATH: skipping');
@@ -25,34 +24,15 @@ if (!opensslOk) console.warn('storeapi-tls: openssl not on PATH: skipping');
 const T0 = 1_700_000_000_000;
 const LIGHT = ['--query.workers=1', '--log.level=warn'];
 
-interface Pki {
-  dir: string;
-  file(name: string): string;
-  read(name: string): Buffer;
-}
-
-/** CA "ca" and "other"; leaves server (localhost + 127.0.0.1), named (store.test only), client, and other-server / other-client from the other CA. */
-function makePki(): Pki {
-  const dir = mkdtempSync(join(tmpdir(), 'promdedup-tls-'));
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 30_000 });
-  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  for (const ca of ['ca', 'other']) {
-    run('req', '-x509', ...ecKey, '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '3650', '-subj', `/CN=promdedup test ${ca}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  }
-  let serial = 10;
-  const leaf = (name: string, ca: string, cn: string, ext: string) => {
-    writeFileSync(join(dir, `${name}.ext`), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n${ext}\n`);
-    run('req', ...ecKey, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    run('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-set_serial', String(serial++), '-days', '3650', '-out', `${name}.crt`, '-extfile', `${name}.ext`);
-  };
-  leaf('server', 'ca', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth');
-  leaf('named', 'ca', 'store.test', 'subjectAltName=DNS:store.test\nextendedKeyUsage=serverAuth');
-  leaf('client', 'ca', 'promdedup-client', 'extendedKeyUsage=clientAuth');
-  leaf('other-server', 'other', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth');
-  leaf('other-client', 'other', 'intruder', 'extendedKeyUsage=clientAuth');
-  return { dir, file: (n) => join(dir, n), read: (n) => readFileSync(join(dir, n)) };
-}
+/** CAs "ca" and "other" and the leaves this file uses. */
+const makeTestPki = (): Pki =>
+  makePki('promdedup-tls-', [
+    { name: 'server', ca: 'ca', cn: 'localhost', ext: SERVER_EXT },
+    { name: 'named', ca: 'ca', cn: 'store.test', ext: 'subjectAltName=DNS:store.test\nextendedKeyUsage=serverAuth' },
+    { name: 'client', ca: 'ca', cn: 'promdedup-client', ext: CLIENT_EXT },
+    { name: 'other-server', ca: 'other', cn: 'localhost', ext: SERVER_EXT },
+    { name: 'other-client', ca: 'other', cn: 'intruder', ext: CLIENT_EXT },
+  ]);
 
 const fail = async (p: Promise<unknown>): Promise<ServiceError> => {
   try {
@@ -80,7 +60,7 @@ describe.skipIf(!opensslOk)('StoreAPI over TLS', () => {
 
   beforeAll(() => {
     ensureQuerierBuilt();
-    pki = makePki();
+    pki = makeTestPki();
   }, 300_000);
 
   afterAll(async () => {

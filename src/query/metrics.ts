@@ -5,6 +5,7 @@ import type { Store } from '../store/store.js';
 export class QueryMetrics {
   readonly storeSelectDuration: Histogram<'endpoint'>;
   readonly storeSelectErrors: Counter<'endpoint'>;
+  readonly coalesced: Counter;
   readonly dedupSamplesIn: Counter;
   readonly dedupSamplesOut: Counter;
   readonly queries: Counter<'type' | 'outcome'>;
@@ -25,6 +26,11 @@ export class QueryMetrics {
       name: 'promdedup_store_select_errors_total',
       help: 'Reads to one endpoint that failed or timed out.',
       labelNames: ['endpoint'] as const,
+      registers,
+    });
+    this.coalesced = new Counter({
+      name: 'promdedup_query_coalesced_total',
+      help: 'Queries answered by joining an identical query already in flight (one evaluation and fan-out for all of them).',
       registers,
     });
     this.dedupSamplesIn = new Counter({ name: 'promdedup_dedup_samples_in_total', help: 'Samples fed into replica deduplication.', registers });

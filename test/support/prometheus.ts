@@ -48,6 +48,10 @@ export interface PrometheusServer {
   port: number;
   dataDir: string;
   stop(): Promise<void>;
+  /** SIGSTOP: connections are accepted by the kernel and answered only after resume(), as a hung server. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
 }
 
 let available: boolean | null = null;
@@ -235,8 +239,15 @@ async function launch(
     url,
     port,
     dataDir,
+    pause() {
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      child.kill('SIGCONT');
+    },
     stop() {
       stopped ??= (async () => {
+        child.kill('SIGCONT'); // a paused server would not see the SIGTERM
         await kill();
         for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
       })();

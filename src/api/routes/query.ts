@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { ApiContext } from '../context.js';
 import { ApiError, toApiError } from '../errors.js';
 import { nsToMs, parseDurationParam, parseDurationParamNs, parseTime, type Params } from '../params.js';
@@ -9,7 +9,8 @@ import { jsonString } from '../../promql/json.js';
 import { parseExpr } from '../../promql/parser.js';
 import { rangeQueryTypeError } from '../../promql/eval/run.js';
 import { ErrorCodes } from '../../model/errors.js';
-import { QueryFailure } from '../../query/pool.js';
+import { QueryFailure, type QueryOutcome } from '../../query/pool.js';
+import { Coalescer } from '../../query/coalesce.js';
 import type { QueryStats } from '../../query/protocol.js';
 import { linkedSignal } from '../../util/signal.js';
 import type { FanoutPolicy } from '../../query/partial.js';
@@ -17,10 +18,26 @@ import { lookbackDeltaFor, parseMaxSourceResolution, parseMaxSourceResolutionWit
 
 const MAX_POINTS = 11_000;
 
+/** A query's outcome as a coalesced caller receives it. */
+type SharedOutcome = QueryOutcome & { readonly coalesced?: boolean };
+
+/** One answer for n callers: a streamed body becomes n streams of the same bytes. */
+function shareOutcome(o: SharedOutcome, n: number): SharedOutcome[] {
+  if (o.body instanceof Uint8Array) return Array.from({ length: n }, (_, i) => (i === 0 ? o : { ...o, coalesced: true }));
+  const source = o.body;
+  return Array.from({ length: n }, (_, i) => {
+    const copy = new PassThrough();
+    source.pipe(copy);
+    return { ...o, body: copy, ...(i > 0 ? { coalesced: true } : {}) };
+  });
+}
+
 /** `/api/v1/query` and `/api/v1/query_range`, GET and POST. */
 export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const instant = (req: FastifyRequest, reply: FastifyReply) => handleInstant(ctx, req, reply);
-  const range = (req: FastifyRequest, reply: FastifyReply) => handleRange(ctx, req, reply);
+  // Identical queries in flight share one evaluation (see evaluate); one coalescer per server.
+  const coalescer = new Coalescer<SharedOutcome>({ share: shareOutcome, onJoin: () => ctx.metrics.coalesced.inc() });
+  const instant = (req: FastifyRequest, reply: FastifyReply) => handleInstant(ctx, coalescer, req, reply);
+  const range = (req: FastifyRequest, reply: FastifyReply) => handleRange(ctx, coalescer, req, reply);
   app.get('/api/v1/query', instant);
   app.post('/api/v1/query', instant);
   app.get('/api/v1/query_range', range);
@@ -64,14 +81,14 @@ function explainJson(n: OperatorNode): string {
   return `{"name":${jsonString(n.name)}${children}}`;
 }
 
-async function handleInstant(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<Buffer | Readable> {
+async function handleInstant(ctx: ApiContext, coalescer: Coalescer<SharedOutcome>, req: FastifyRequest, reply: FastifyReply): Promise<Buffer | Readable> {
   const params = requestParams(req);
   const timeText = params.get('time');
   const time = timeText !== undefined && timeText !== '' ? parseTime('time', timeText) : Date.now();
-  return evaluate(ctx, params, reply, { kind: 'instant', start: time, end: time, step: 0 });
+  return evaluate(ctx, coalescer, params, reply, { kind: 'instant', start: time, end: time, step: 0 });
 }
 
-async function handleRange(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Promise<Buffer | Readable> {
+async function handleRange(ctx: ApiContext, coalescer: Coalescer<SharedOutcome>, req: FastifyRequest, reply: FastifyReply): Promise<Buffer | Readable> {
   const params = requestParams(req);
   // Checks in Prometheus' order, with its messages.
   const start = parseTime('start', params.get('start') ?? '');
@@ -96,7 +113,7 @@ async function handleRange(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
       'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
     );
   }
-  return evaluate(ctx, params, reply, { kind: 'range', start, end, step });
+  return evaluate(ctx, coalescer, params, reply, { kind: 'range', start, end, step });
 }
 
 interface Window {
@@ -107,7 +124,7 @@ interface Window {
 }
 
 /** Runs the query in a query worker under the gate and the timeout; the worker sends the body. */
-async function evaluate(ctx: ApiContext, params: Params, reply: FastifyReply, w: Window): Promise<Buffer | Readable> {
+async function evaluate(ctx: ApiContext, coalescer: Coalescer<SharedOutcome>, params: Params, reply: FastifyReply, w: Window): Promise<Buffer | Readable> {
   const query = params.get('query') ?? '';
   parseEngineParam(params);
   // Thanos: analyze=true (or 1) adds the operator telemetry; anything else means no.
@@ -143,7 +160,27 @@ async function evaluate(ctx: ApiContext, params: Params, reply: FastifyReply, w:
   let status = 'success';
   let code: string | undefined;
   try {
-    const outcome = await ctx.gate.run(
+    // Byte-identical requests (the same query, time or range, step, dedup, partial response and
+    // other parameters, from the same tenant and credentials) in flight at once share one
+    // evaluation and fan-out, outside the gate: joining callers take no slot. An instant query
+    // without `time` joins one started moments earlier and gets its answer.
+    const headers = reply.request.headers;
+    const key = JSON.stringify([
+      w.kind,
+      w.kind === 'instant' ? (params.get('time') ?? '') : [w.start, w.end, w.step],
+      query,
+      effectiveLookback,
+      dedup.enabled,
+      [...dedup.replicaLabels],
+      dedup.func,
+      dedup.explain,
+      analyze,
+      policy.partialResponse,
+      maxSourceResolution,
+      headers.authorization ?? '',
+      headers['x-scope-orgid'] ?? '',
+    ]);
+    const outcome = await coalescer.run(key, deadline.signal, (shared) => ctx.gate.run(
       () =>
         ctx.runQuery(
           {
@@ -161,13 +198,14 @@ async function evaluate(ctx: ApiContext, params: Params, reply: FastifyReply, w:
             partialResponse: policy.partialResponse,
           },
           policy,
-          deadline.signal,
+          shared,
         ),
-      deadline.signal,
-    );
+      shared,
+    ));
     stats = outcome.stats;
     ctx.metrics.queries.inc({ type: w.kind, outcome: 'success' });
-    if (outcome.stats.samplesIn > 0) {
+    // The work is counted once: by the caller that got the original answer.
+    if (outcome.coalesced !== true && outcome.stats.samplesIn > 0) {
       ctx.metrics.dedupSamplesIn.inc(outcome.stats.samplesIn);
       ctx.metrics.dedupSamplesOut.inc(outcome.stats.samplesOut);
     }

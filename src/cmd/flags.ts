@@ -119,7 +119,7 @@ export function parseQueryFlags(raw: RawQueryFlags): QueryConfig {
     serveDeduplicated: raw['grpc.serveDeduplicated'] ?? false,
     autoDownsampling: raw['query.autoDownsampling'] ?? false,
     replicaLabels: [...new Set(replicaLabels)],
-    dedupFunc: oneOf<DedupFunc>('--deduplication.func', raw['deduplication.func'], ['penalty', 'chain']),
+    dedupFunc: oneOf<DedupFunc>('--deduplication.func', raw['deduplication.func'], ['penalty', 'chain', 'stable']),
     queryTimeout: duration('--query.timeout', raw['query.timeout']),
     lookbackDelta: positiveDuration('--query.lookback-delta', raw['query.lookbackDelta']),
     maxConcurrent: positiveInt('--query.max-concurrent', raw['query.maxConcurrent']),

@@ -103,7 +103,7 @@ function buildProgram(): Command {
       collect,
       [],
     )
-    .option('--deduplication.func <func>', 'How replicas are merged: penalty (Thanos default, for HA pairs) or chain (union by timestamp).', 'penalty')
+    .option('--deduplication.func <func>', 'How replicas are merged: penalty (Thanos default, for HA pairs), stable (window-stable: split and cached answers are exact) or chain (union by timestamp).', 'penalty')
     .option('--query.workers <n>', 'Query worker threads (default: CPUs, at least 4), plus one spare: up to n + 1 queries evaluate at once, more wait for a worker.')
     .option('--deduplication.workers <n>', 'Old name of --query.workers.')
     .option('--query.timeout <duration>', 'Maximum time to process a query.', '2m')

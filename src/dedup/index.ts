@@ -1,6 +1,6 @@
 /**
  * Deduplication front end: groups a select's series into replica groups and merges every group of
- * two or more replicas (penalty or chain). Runs in the query worker that evaluates the query.
+ * two or more replicas (penalty, stable or chain). Runs in the query worker that evaluates the query.
  */
 import { SampleArena } from '../chunkenc/arena.js';
 import type { Labels } from '../model/labels.js';
@@ -9,6 +9,7 @@ import { chainRuns } from './chain.js';
 import { dropNaN } from './counter.js';
 import { groupReplicas } from './group.js';
 import { penaltyRuns } from './penalty.js';
+import { stableRuns } from './stable.js';
 import { traceProvenance } from './provenance.js';
 import type { DedupOptions } from './types.js';
 
@@ -18,6 +19,7 @@ export { isCounterFunc } from './counter.js';
 export { groupReplicas, type ReplicaGroup } from './group.js';
 export { mergePenalty } from './penalty.js';
 export { mergeChain } from './chain.js';
+export { mergeStable, STABLE_NEIGHBOURHOOD_MS } from './stable.js';
 
 /**
  * Merges replica groups; single-replica groups pass through. Returns series sorted by labels,
@@ -40,7 +42,7 @@ export function dedupSeries(
   // Pass-through series decode into `kept`; the replicas of a group into `scratch`, reused per group.
   const kept = new SampleArena();
   const scratch = new SampleArena();
-  const merge = opts.func === 'penalty' ? penaltyRuns : chainRunsCounter;
+  const merge = opts.func === 'penalty' ? penaltyRuns : opts.func === 'stable' ? stableRuns : chainRunsCounter;
   const t: Float64Array[] = [];
   const v: Float64Array[] = [];
   const st: (Uint8Array | null)[] = [];

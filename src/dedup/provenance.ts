@@ -81,7 +81,7 @@ export function traceProvenance(
         const ts = replicaTimes[current]!;
         const next = at[current]! < ts.length ? ts[at[current]!]! : null;
         // The penalty in force: set when the previous sample was emitted.
-        const penaltyMs = func === 'chain' ? null : k - 1 === 0 ? INITIAL_PENALTY_MS : 2 * (lastFrom - merged[k - 2]!);
+        const penaltyMs = func !== 'penalty' ? null : k - 1 === 0 ? INITIAL_PENALTY_MS : 2 * (lastFrom - merged[k - 2]!);
         switches.push({ at: t, from: current, to: from, lastFrom, nextFrom: next, penaltyMs });
         spans.push({ replica: current, start: spanStart, end: lastFrom, samples: spanSamples });
       }

@@ -5,12 +5,12 @@
  * query worker thread; talks to the main thread only through `post`.
  */
 import type { TransferListItem } from 'node:worker_threads';
-import { dedupSeries, groupReplicas, isCounterFunc, type DedupInput, type SeriesProvenance } from '../dedup/index.js';
+import { dedupSeries, groupReplicas, isCounterFunc, STABLE_NEIGHBOURHOOD_MS, type DedupInput, type SeriesProvenance } from '../dedup/index.js';
 import { provenanceField, type SelectProvenance } from './provenance-json.js';
 import { analysisField } from './analysis-json.js';
 import { labelsFromRecord } from '../model/labels.js';
 import { LabelMatcher } from '../model/matcher.js';
-import type { Series } from '../model/samples.js';
+import { normaliseStale, type Series } from '../model/samples.js';
 import { Engine } from '../promql/engine.js';
 import { PromQLError } from '../promql/errors.js';
 import { tooManySamples } from '../promql/eval/context.js';
@@ -296,11 +296,21 @@ class TaskRun {
     }
   }
 
+  /** How much further back than the engine asks the selects read (the stable merge's neighbourhood). */
+  private stableWidening(): number {
+    const t = this.task;
+    return t.dedup && t.replicaLabels.length > 0 && t.dedupFunc === 'stable' ? STABLE_NEIGHBOURHOOD_MS : 0;
+  }
+
   /** The engine's select: collected for one tick, then sent as one batch. */
   private select(matchers: readonly LabelMatcher[], hints: SelectHints): Promise<SelectAnswer> {
     return new Promise<SelectAnswer>((resolve, reject) => {
       if (this.fatal !== null) return reject(this.fatal);
-      const select: WireSelect = { matchers: matchers.map((m) => ({ type: m.type, name: m.name, value: m.value })), hints };
+      // The stable merge decides each sample from the replicas' data up to STABLE_NEIGHBOURHOOD_MS
+      // before it: read that much more, so the samples in the engine's window do not depend on where
+      // the window opened (trimmed back after the merge).
+      const wide = this.stableWidening() > 0 ? { ...hints, start: hints.start - STABLE_NEIGHBOURHOOD_MS } : hints;
+      const select: WireSelect = { matchers: matchers.map((m) => ({ type: m.type, name: m.name, value: m.value })), hints: wide };
       if (this.pending.length === 0) queueMicrotask(() => this.flush());
       this.pending.push({ select, matchers, resolve, reject });
     });
@@ -492,6 +502,8 @@ class TaskRun {
         { func, counter: dedupOn && isCounterFunc(sel.hints.func), ...(explain !== undefined ? { explain } : {}) },
         counted,
       );
+      const widened = this.stableWidening();
+      if (widened > 0) merged = merged.map((s) => trimBefore(s, sel.hints.start + widened));
       if (explain !== undefined) this.provenance.push({ matchers: batch.matchers[i]!, hints: sel.hints, func, series: traced });
       let out = 0;
       for (const s of merged) out += s.samples.timestamps.length;
@@ -564,6 +576,16 @@ function passThrough(series: readonly DedupInput[]): AnswerSeries[] {
 }
 
 const NO_REPLICA_LABELS: ReadonlySet<string> = new Set();
+
+/** The series without its samples before `from` (views, no copy). */
+function trimBefore(s: Series, from: number): Series {
+  const ts = s.samples.timestamps;
+  let i = 0;
+  while (i < ts.length && ts[i]! < from) i++;
+  if (i === 0) return s;
+  const st = s.samples.stale;
+  return { labels: s.labels, samples: { timestamps: ts.subarray(i), values: s.samples.values.subarray(i), stale: st === null ? null : normaliseStale(st.subarray(i)) } };
+}
 
 function openDecoder(begin: StreamBegin, selects: readonly WireSelect[], budget: ReadBudget): ReadStreamDecoder {
   const picked = begin.selects.map((i) => selects[i]!.hints);

@@ -37,6 +37,9 @@ describe('parseQueryFlags', () => {
     const c = parseQueryFlags({ ...defaults, 'query.replicaLabel': ['replica,__replica__', 'prometheus_replica'] });
     expect(c.replicaLabels).toEqual(['replica', '__replica__', 'prometheus_replica']);
   });
+  it('accepts every dedup function', () => {
+    for (const f of ['penalty', 'chain', 'stable']) expect(parseQueryFlags({ ...defaults, 'deduplication.func': f }).dedupFunc).toBe(f);
+  });
   it('rejects bad values with a reason', () => {
     expect(() => parseQueryFlags({ ...defaults, 'deduplication.func': 'magic' })).toThrow(FlagError);
     expect(() => parseQueryFlags({ ...defaults, 'query.timeout': '2 minutes' })).toThrow('--query.timeout');

@@ -81,6 +81,10 @@ describe('stable dedup', () => {
       }
       // dedupSeries (the query path) gives the same.
       expect(pairs(mergeGroups([reps], { func: 'stable', counter: false })[0]!)).toEqual(pairs(m));
+      // And in counter mode (NaN samples dropped, the hold applied) through both paths alike.
+      const withNaN = reps.map((r) => ({ ...r, values: r.values.map((x, k) => (k % 17 === 5 ? NaN : x)) }));
+      expect(pairs(mergeGroups([withNaN], { func: 'stable', counter: true })[0]!)).toEqual(pairs(mergeStable(withNaN, true)));
+      expect(mergeStable(withNaN, true).values.every((x) => !Number.isNaN(x))).toBe(true);
     }
   });
 

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { ensureQuerierBuilt } from '../support/querier-process.js';
 import { startFrontendProcess, type FrontendProcess } from '../support/frontend-process.js';
+import { startHaSetup, type HaSetup } from '../support/ha-setup.js';
 
 const promOk = prometheusAvailable();
 const DAY = 86_400_000;
@@ -288,4 +289,32 @@ describe.skipIf(!promOk)('query-frontend freshness over a live Prometheus', () =
     const values = (JSON.parse(again.body) as { data: { result: { values: [number, string][] }[] } }).data.result[0]!.values;
     expect(values[values.length - 1]![0] * 1000).toBeGreaterThan(now);
   }, 60_000);
+});
+
+describe.skipIf(!promOk)('query-frontend over promdedup query and an HA pair', () => {
+  let ha: HaSetup;
+  let fe: FrontendProcess;
+  beforeAll(async () => {
+    // Both replicas hold the same history (no outages: where penalty dedup is path dependent is another matter).
+    const om = history();
+    ha = await startHaSetup({ cluster: 'fe', openMetrics: { a: om, b: om } });
+    fe = await startFrontendProcess(ha.querier.url, ['--query-range.split-interval=12h']);
+  });
+  afterAll(async () => {
+    await fe?.stop();
+    await ha?.stop();
+  });
+
+  it('split and cached answers equal the querier\'s unsplit ones; dedup=false passes uncached', async () => {
+    for (const q of ['rate(fe_requests_total[5m])', 'sum(fe_temp)', 'fe_temp']) {
+      const [s, e, step] = [T0 + 10 * 3_600_000, T0 + 2 * DAY + 5 * 3_600_000, 300_000];
+      const direct = await text(rangeUrl(ha.querier.url, q, s, e, step));
+      expect(direct.status).toBe(200);
+      for (let i = 0; i < 2; i++) expect((await text(rangeUrl(fe.url, q, s, e, step))).body, q).toBe(direct.body);
+      const raw = await text(rangeUrl(ha.querier.url, q, s, e, step, '&dedup=false'));
+      expect((await text(rangeUrl(fe.url, q, s, e, step, '&dedup=false'))).body).toBe(raw.body);
+    }
+    expect(await metric(fe, 'promdedup_frontend_cache_requests_total{result="hit"}')).toBeGreaterThan(0);
+    expect(await metric(fe, 'promdedup_frontend_cache_requests_total{result="uncacheable"}')).toBeGreaterThan(0);
+  });
 });

@@ -295,7 +295,8 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
       return mergeAnswers([...cached, ...fetched.map((f) => f.answer)]);
     };
 
-    const ranges = splitRange(start, end, step, config.splitIntervalMs);
+    // `@ start()` / `@ end()` mean the whole range's ends: such a query is not split (Thanos rewrites them to constants).
+    const ranges = /@/.test(query) ? [[start, end] as [number, number]] : splitRange(start, end, step, config.splitIntervalMs);
     metrics.split.inc(ranges.length);
     let answers: RangeAnswer[];
     try {

@@ -78,7 +78,7 @@ describe.skipIf(!promOk)('query-frontend over a real Prometheus', () => {
     await prom?.stop();
   });
 
-  const QUERIES = ['fe_temp', 'rate(fe_requests_total[5m])', 'sum by (instance) (increase(fe_requests_total[1h]))', 'max_over_time(fe_temp[30m])', 'count(fe_requests_total)'];
+  const QUERIES = ['fe_temp', 'rate(fe_requests_total[5m])', 'sum by (instance) (increase(fe_requests_total[1h]))', 'max_over_time(fe_temp[30m])', 'count(fe_requests_total)', 'fe_temp @ start()', 'fe_temp - fe_temp @ end()', 'max_over_time(fe_temp[2h:10m])', 'fe_temp offset -1h'];
   const RANGES: [number, number, number][] = [
     [T0 + 10 * 3_600_000, T0 + 2 * DAY + 5 * 3_600_000, 300_000], // crosses two day boundaries
     [T0 + DAY - 4 * 3_600_000, T0 + DAY + 3 * 3_600_000, 60_000], // a series gone and back across a boundary

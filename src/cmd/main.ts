@@ -12,6 +12,7 @@ import { VERSION } from '../version.js';
 import { FlagError, parseQueryFlags, type RawQueryFlags } from './flags.js';
 import { watchFile, unwatchFile } from 'node:fs';
 import { WebConfigError, WebConfigHolder } from '../api/web-config.js';
+import { parseFrontendFlags, startQueryFrontend, type RawFrontendFlags } from './query-frontend.js';
 
 const HTTP_CONFIG_HELP =
   'Prometheus web-config file (as --web.config.file) for the HTTP server: tls_server_config, basic_auth_users (bcrypt), http_server_config.headers. Re-read on SIGHUP and when it changes.';
@@ -212,6 +213,31 @@ function buildProgram(): Command {
           logger.error('reloading --http.config failed; keeping the previous configuration', { err: String(err instanceof Error ? err.message : err) });
         }
       });
+    });
+  program
+    .command('query-frontend')
+    .description('Thanos-style query frontend in front of any Prometheus-compatible API: splits range queries by interval, caches their results, passes the rest through.')
+    .option('--http-address <host:port>', 'Listen host:port for HTTP endpoints.', '0.0.0.0:10902')
+    .option('--query-frontend.downstream-url <url>', 'URL of downstream Prometheus Query compatible API.', 'http://localhost:9090')
+    .option('--query-range.split-interval <duration>', 'Split query range requests by an interval and execute in parallel; 0 disables splitting (and the results cache).', '24h')
+    .option('--query-range.align-range-with-step [bool]', 'Align start and end of range queries with their step for better cache-ability.', true)
+    .option('--no-query-range.align-range-with-step', 'Do not align range queries with their step.')
+    .option('--query-range.max-retries-per-request <n>', 'Maximum attempts for a single range sub-query (5xx and network errors are retried); beyond this, the downstream error is returned.', '5')
+    .option('--query-range.max-query-length <duration>', 'Limit the query time range (end - start time); 0 disables it.', '0')
+    .option('--query-range.max-query-parallelism <n>', 'Maximum number of range sub-queries scheduled in parallel per query.', '14')
+    .option('--query-range.response-cache-max-freshness <duration>', 'Most recent allowed cacheable result, to prevent caching very recent results that might still be in flux.', '1m')
+    .option('--query-range.partial-response [bool]', 'Default of partial_response for requests that do not give it (part of the cache key).', true)
+    .option('--no-query-range.partial-response', 'Default partial_response=false.')
+    .option('--query-range.response-cache-config <yaml>', 'Response cache configuration (Thanos\' YAML: type: IN-MEMORY, config: max_size, max_size_items, validity). Default: IN-MEMORY, max_size 256MB.', '')
+    .option('--query-range.response-cache-config-file <file>', 'File with the response cache configuration (wins over --query-range.response-cache-config).', '')
+    .option('--query-frontend.log-queries-longer-than <duration>', 'Log queries slower than this; 0 disables, < 0 logs all.', '0')
+    .option('--query-frontend.compress-responses', 'Compress HTTP responses (gzip) for clients that accept it.', false)
+    .option('--log.level <level>', 'Log level: debug, info, warn, error.', 'info')
+    .option('--log.format <format>', 'Log format: logfmt or json.', 'logfmt')
+    .action(async (raw: RawFrontendFlags & { 'log.level': string; 'log.format': string }) => {
+      const config = parseFrontendFlags(raw);
+      const logger = createLogger(raw['log.level'] as LogLevel, raw['log.format'] as LogFormat);
+      exitOnSignals(await startQueryFrontend(config, logger), logger);
     });
   return program;
 }

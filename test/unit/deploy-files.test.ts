@@ -55,14 +55,16 @@ const prometheusConfigs = yamlFiles.filter((f) => {
   return 'scrape_configs' in doc || ('global' in doc && !('services' in doc));
 });
 
-/** Every `--flag` of every `promdedup query|ingest …` invocation in a text (continuation lines with `\` joined). */
-function invocations(text: string): { sub: 'query' | 'ingest'; flags: string[] }[] {
+type Sub = 'query' | 'ingest' | 'query-frontend';
+
+/** Every `--flag` of every `promdedup query|ingest|query-frontend …` invocation in a text (continuation lines with `\` joined). */
+function invocations(text: string): { sub: Sub; flags: string[] }[] {
   const joined = text.replace(/\\\n/g, ' ');
-  const out: { sub: 'query' | 'ingest'; flags: string[] }[] = [];
+  const out: { sub: Sub; flags: string[] }[] = [];
   for (const line of joined.split('\n')) {
-    const m = /\bpromdedup(?:[:.][\w.-]+)?\s+(query|ingest)\b(.*)$/.exec(line);
+    const m = /\bpromdedup(?:[:.][\w.-]+)?\s+(query-frontend|query|ingest)(?![\w-])(.*)$/.exec(line);
     if (m === null) continue;
-    out.push({ sub: m[1] as 'query' | 'ingest', flags: flagsOf(m[2]!.split(/\s+/)) });
+    out.push({ sub: m[1] as Sub, flags: flagsOf(m[2]!.split(/\s+/)) });
   }
   return out;
 }
@@ -78,13 +80,13 @@ function portOf(args: readonly unknown[], flag: string): number | undefined {
 }
 
 describe('deployment files', () => {
-  const help: Record<'query' | 'ingest', Set<string>> = { query: new Set(), ingest: new Set() };
-  const helpText: Record<'query' | 'ingest', string> = { query: '', ingest: '' };
+  const help: Record<Sub, Set<string>> = { query: new Set(), ingest: new Set(), 'query-frontend': new Set() };
+  const helpText: Record<Sub, string> = { query: '', ingest: '', 'query-frontend': '' };
   let packaged: Set<string>;
 
   beforeAll(() => {
     ensureQuerierBuilt();
-    for (const sub of ['query', 'ingest'] as const) {
+    for (const sub of ['query', 'ingest', 'query-frontend'] as const) {
       const r = spawnSync(process.execPath, [querierEntryPoint(), sub, '--help'], { encoding: 'utf8', timeout: 30_000 });
       expect(r.status, r.stderr).toBe(0);
       helpText[sub] = r.stdout;
@@ -405,6 +407,7 @@ describe('deployment files', () => {
       ...files.filter((f) => /\.(service|ya?ml)$|Dockerfile$/.test(f)),
       join(root, 'README.md'),
       join(root, 'docs/deployment.md'),
+      join(root, 'docs/query-frontend.md'),
     ];
     let seen = 0;
     for (const f of sources) {

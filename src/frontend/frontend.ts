@@ -1,0 +1,337 @@
+/**
+ * The query frontend's HTTP face: range queries are split at --query-range.split-interval
+ * boundaries, answered from the results cache where it can and from the downstream in parallel
+ * where it cannot, and merged; every other request passes through to the downstream unchanged.
+ */
+import { createHash } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { Coalescer } from '../query/coalesce.js';
+import { ApiError } from '../api/errors.js';
+import { Params, parseBoolParam, parseDurationParam, parseTime } from '../api/params.js';
+import { registerCompression } from '../api/compress.js';
+import { errorBody } from '../promql/json.js';
+import type { Logger } from '../util/log.js';
+import { clipExtents, joinExtents, partition, type ExtentCache, type Extent } from './cache.js';
+import { forwardableHeaders, type Downstream, type Headers } from './downstream.js';
+import { decodeAnswer, encodeAnswer, goDuration, mergeAnswers, splitRange, type RangeAnswer } from './range.js';
+
+export interface FrontendConfig {
+  readonly splitIntervalMs: number;
+  readonly alignRangeWithStep: boolean;
+  readonly maxRetries: number;
+  readonly maxQueryLengthMs: number;
+  readonly maxQueryParallelism: number;
+  readonly maxFreshnessMs: number;
+  readonly logQueriesLongerThanMs: number;
+  readonly compressResponses: boolean;
+  /** The default of partial_response when a request does not say (--query-range.partial-response). */
+  readonly partialResponse: boolean;
+}
+
+export interface FrontendDeps {
+  readonly downstream: Downstream;
+  readonly cache: ExtentCache | null;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/** A downstream answer read in full. */
+interface Fetched {
+  readonly statusCode: number;
+  readonly headers: Headers;
+  readonly text: string;
+}
+
+/** A sub-query failed: its downstream answer goes to the client as it came. */
+class DownstreamFailure extends Error {
+  constructor(readonly fetched: Fetched) {
+    super(`downstream answered ${fetched.statusCode}`);
+  }
+}
+
+const OPS = ['query', 'query_range', 'label_names', 'label_values', 'series', 'other'] as const;
+
+function operation(method: string, path: string): (typeof OPS)[number] {
+  if (method !== 'GET' && method !== 'POST') return 'other';
+  if (path.endsWith('/api/v1/query')) return 'query';
+  if (path.endsWith('/api/v1/query_range')) return 'query_range';
+  if (path.endsWith('/api/v1/labels')) return 'label_names';
+  if (path.endsWith('/api/v1/series')) return 'series';
+  if (/\/api\/v1\/label\/.+\/values$/.test(path)) return 'label_values';
+  return 'other';
+}
+
+class FrontendMetrics {
+  readonly queries: Counter<'op'>;
+  readonly split: Counter;
+  readonly cache: Counter<'result'>;
+  readonly retries: Counter;
+  readonly downstream: Counter<'op'>;
+  readonly coalesced: Counter;
+
+  constructor(registry: Registry, cache: ExtentCache | null) {
+    this.queries = new Counter({ name: 'thanos_query_frontend_queries_total', help: 'Total queries passing through query frontend', labelNames: ['op'], registers: [registry] });
+    for (const op of OPS) this.queries.inc({ op }, 0);
+    this.split = new Counter({ name: 'thanos_frontend_split_queries_total', help: 'Total number of underlying query requests after the split by interval is applied', registers: [registry] });
+    this.cache = new Counter({
+      name: 'promdedup_frontend_cache_requests_total',
+      help: 'Split range sub-queries by what the results cache did: hit (answered from cache), partial (part fetched), miss (nothing cached), uncacheable (bypassed).',
+      labelNames: ['result'],
+      registers: [registry],
+    });
+    for (const result of ['hit', 'partial', 'miss', 'uncacheable']) this.cache.inc({ result }, 0);
+    this.retries = new Counter({ name: 'promdedup_frontend_retries_total', help: 'Downstream requests retried after a 5xx or network error.', registers: [registry] });
+    this.downstream = new Counter({ name: 'promdedup_frontend_downstream_requests_total', help: 'Requests sent to the downstream, by operation.', labelNames: ['op'], registers: [registry] });
+    this.coalesced = new Counter({ name: 'promdedup_frontend_coalesced_total', help: 'Range sub-queries that joined an identical one already in flight.', registers: [registry] });
+    new Gauge({ name: 'promdedup_frontend_cache_entries', help: 'Keys held by the in-memory results cache.', registers: [registry], collect() { this.set(cache?.size ?? 0); } });
+  }
+}
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+
+/** Runs `tasks` with at most `limit` at once; the first failure rejects (and aborts the rest through `abort`). */
+async function parallel<T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const out: T[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) {
+      const i = next++;
+      out[i] = await tasks[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
+  return out;
+}
+
+export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): FastifyInstance {
+  const { downstream, cache, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const metrics = new FrontendMetrics(deps.registry, cache);
+  const coalescer = new Coalescer<Fetched>({ share: (v, n) => Array.from({ length: n }, () => v), onJoin: () => metrics.coalesced.inc() });
+
+  const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024, return503OnClosing: true, maxParamLength: 1 << 20 });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  if (config.compressResponses) registerCompression(app);
+
+  if (config.logQueriesLongerThanMs !== 0) {
+    app.addHook('onResponse', async (req, reply) => {
+      const ms = reply.elapsedTime;
+      if (config.logQueriesLongerThanMs > 0 && ms < config.logQueriesLongerThanMs) return;
+      const params = paramsOf(req);
+      logger.info('slow query detected', {
+        method: req.method,
+        path: req.url.split('?')[0],
+        time_taken: `${ms.toFixed(1)}ms`,
+        status: reply.statusCode,
+        query: params.get('query'),
+        start: params.get('start'),
+        end: params.get('end'),
+        step: params.get('step'),
+      });
+    });
+  }
+
+  app.get('/-/healthy', async (_req, reply) => reply.type('text/plain; charset=utf-8').send('OK'));
+  app.get('/-/ready', async (_req, reply) => reply.type('text/plain; charset=utf-8').send('OK'));
+  app.get('/metrics', async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
+
+  /** One downstream request, retried on 5xx and network errors (--query-range.max-retries-per-request attempts in all). */
+  async function fetchRetrying(op: string, method: string, path: string, headers: Headers, body: Buffer | undefined, signal: AbortSignal): Promise<Fetched> {
+    let wait = 200;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        metrics.downstream.inc({ op });
+        const res = await downstream.send(method, path, headers, body, signal);
+        const text = await res.body.text();
+        const fetched = { statusCode: res.statusCode, headers: res.headers, text };
+        if (res.statusCode < 500 || attempt >= config.maxRetries) return fetched;
+        logger.warn('downstream request failed; retrying', { status: res.statusCode, try: attempt, wait_ms: wait });
+      } catch (err) {
+        if (signal.aborted || attempt >= config.maxRetries) throw err;
+        logger.warn('downstream request failed; retrying', { err: err instanceof Error ? err.message : String(err), try: attempt, wait_ms: wait });
+      }
+      metrics.retries.inc();
+      await sleep(wait * (0.5 + Math.random() / 2), signal);
+      wait = Math.min(wait * 2, 2000);
+    }
+  }
+
+  async function passThrough(req: FastifyRequest, reply: FastifyReply, op: string): Promise<FastifyReply> {
+    metrics.downstream.inc({ op });
+    const controller = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) controller.abort();
+    });
+    const body = Buffer.isBuffer(req.body) ? req.body : undefined;
+    let res;
+    try {
+      res = await downstream.send(req.method, req.url, forwardableHeaders(req.headers), body, controller.signal);
+    } catch (err) {
+      logger.warn('downstream request failed', { path: req.url.split('?')[0], err: err instanceof Error ? err.message : String(err) });
+      return reply.code(502).type('application/json').send(errorBody('unavailable', `downstream: ${err instanceof Error ? err.message : String(err)}`));
+    }
+    reply.code(res.statusCode);
+    for (const [k, v] of Object.entries(res.headers)) reply.header(k, v);
+    return reply.send(res.body);
+  }
+
+  function paramsOf(req: FastifyRequest): Params {
+    const q = req.url.indexOf('?');
+    const url = new URLSearchParams(q >= 0 ? req.url.slice(q + 1) : '');
+    const form = /application\/x-www-form-urlencoded/i.test(String(req.headers['content-type'] ?? '')) && Buffer.isBuffer(req.body) ? new URLSearchParams(req.body.toString('utf8')) : null;
+    return form !== null ? new Params(form, url) : new Params(url);
+  }
+
+  async function queryRange(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const params = paramsOf(req);
+    let start: number, end: number, step: number;
+    try {
+      const query = params.get('query');
+      const s = params.get('start');
+      const e = params.get('end');
+      const st = params.get('step');
+      if (query === undefined || s === undefined || e === undefined || st === undefined) return passThrough(req, reply, 'query_range');
+      start = parseTime('start', s);
+      end = parseTime('end', e);
+      step = parseDurationParam('step', st);
+      parseBoolParam('dedup', params.get('dedup'), true);
+      parseBoolParam('partial_response', params.get('partial_response'), config.partialResponse);
+    } catch (err) {
+      // The downstream's own answer to a bad request, word for word.
+      if (err instanceof ApiError) return passThrough(req, reply, 'query_range');
+      throw err;
+    }
+    if (step <= 0 || end < start || (end - start) / step > 11000) return passThrough(req, reply, 'query_range');
+    if (config.alignRangeWithStep) {
+      start = Math.floor(start / step) * step;
+      end = Math.floor(end / step) * step;
+    }
+    if (config.maxQueryLengthMs > 0 && end - start > config.maxQueryLengthMs) {
+      return reply
+        .code(400)
+        .type('application/json')
+        .send(errorBody('bad_data', `the query time range exceeds the limit (query length: ${goDuration(end - start)}, limit: ${goDuration(config.maxQueryLengthMs)})`));
+    }
+
+    // The sub-requests: the client's parameters (form first, as Go reads them) with start and end replaced.
+    const base = new URLSearchParams();
+    const q = req.url.indexOf('?');
+    const urlParams = new URLSearchParams(q >= 0 ? req.url.slice(q + 1) : '');
+    const isForm = /application\/x-www-form-urlencoded/i.test(String(req.headers['content-type'] ?? '')) && Buffer.isBuffer(req.body);
+    for (const src of isForm ? [new URLSearchParams((req.body as Buffer).toString('utf8')), urlParams] : [urlParams]) {
+      for (const [k, v] of src) if (k !== 'start' && k !== 'end') base.append(k, v);
+    }
+    const headers = forwardableHeaders(req.headers);
+    delete headers['content-type'];
+    delete headers['accept-encoding'];
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    const path = req.url.split('?')[0]!;
+    const identity = createHash('sha256')
+      .update(String(req.headers['x-scope-orgid'] ?? ''))
+      .update('\0')
+      .update(String(req.headers['authorization'] ?? ''))
+      .digest('hex')
+      .slice(0, 16);
+
+    const dedup = parseBoolParam('dedup', params.get('dedup'), true) || params.get('dedup') === 'explain';
+    const query = params.get('query')!;
+    const cacheable = cache !== null && config.splitIntervalMs > 0 && dedup && params.get('dedup') !== 'explain' && !/@|offset\s*-/.test(query);
+    const replicaLabels = [...params.getAll('replicaLabels[]'), ...params.getAll('replicaLabels')].sort();
+    const partial = parseBoolParam('partial_response', params.get('partial_response'), config.partialResponse);
+    // Everything that changes the answer besides the range, and the step grid's offset.
+    const others = [...base].filter(([k]) => !['query', 'step', 'dedup', 'replicaLabels[]', 'replicaLabels', 'partial_response'].includes(k)).sort();
+    const keyBase = JSON.stringify([identity, path, query, step, ((start % step) + step) % step, replicaLabels, partial, others, config.splitIntervalMs]);
+
+    const controller = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) controller.abort(Object.assign(new Error('query was canceled'), { name: 'AbortError' }));
+    });
+    const signal = controller.signal;
+
+    const fetchRange = async (s: number, e: number): Promise<{ answer: RangeAnswer; storable: boolean }> => {
+      const form = new URLSearchParams(base);
+      form.set('start', String(s / 1000));
+      form.set('end', String(e / 1000));
+      const body = Buffer.from(form.toString());
+      const fetched = await coalescer.run(`${identity}\0${path}\0${body.toString()}`, signal, (shared) => fetchRetrying('query_range', 'POST', path, headers, body, shared));
+      const answer = fetched.statusCode === 200 ? decodeAnswer(fetched.text) : null;
+      if (answer === null) throw new DownstreamFailure(fetched);
+      const noStore = String(fetched.headers['cache-control'] ?? '').includes('no-store');
+      return { answer, storable: !noStore && answer.warnings.length === 0 };
+    };
+
+    const runSub = async (s: number, e: number): Promise<RangeAnswer> => {
+      const maxCacheTime = now() - config.maxFreshnessMs;
+      if (!cacheable || s > maxCacheTime) {
+        metrics.cache.inc({ result: 'uncacheable' });
+        return (await fetchRange(s, e)).answer;
+      }
+      const key = `${keyBase}:${Math.floor(s / config.splitIntervalMs)}`;
+      const extents = cache!.get(key) ?? [];
+      const { cached, missing } = partition(s, e, step, extents);
+      metrics.cache.inc({ result: missing.length === 0 ? 'hit' : cached.length === 0 ? 'miss' : 'partial' });
+      const fetched = await Promise.all(missing.map(([ms, me]) => fetchRange(ms, me).then((r) => ({ ...r, start: ms, end: me }))));
+      const added: Extent[] = fetched.filter((f) => f.storable).map((f) => ({ start: f.start, end: f.end, answer: f.answer }));
+      if (added.length > 0) {
+        // Only what is older than the max freshness is kept, cut at the last step on the grid before it.
+        const lastCacheable = s + Math.floor((maxCacheTime - s) / step) * step;
+        const kept = clipExtents(joinExtents([...extents, ...added], step), lastCacheable);
+        if (kept.length > 0) cache!.put(key, kept);
+      }
+      return mergeAnswers([...cached, ...fetched.map((f) => f.answer)]);
+    };
+
+    // `@ start()` / `@ end()` mean the whole range's ends: such a query is not split (Thanos rewrites them to constants).
+    const ranges = /@/.test(query) ? [[start, end] as [number, number]] : splitRange(start, end, step, config.splitIntervalMs);
+    metrics.split.inc(ranges.length);
+    let answers: RangeAnswer[];
+    try {
+      answers = await parallel(
+        ranges.map(([s, e]) => () => runSub(s, e)),
+        config.maxQueryParallelism,
+      );
+    } catch (err) {
+      controller.abort(err);
+      if (err instanceof DownstreamFailure) {
+        const f = err.fetched;
+        reply.code(f.statusCode);
+        for (const [k, v] of Object.entries(f.headers)) if (k !== 'content-encoding') reply.header(k, v);
+        return reply.send(f.text);
+      }
+      if (signal.aborted && reply.raw.destroyed) return reply;
+      logger.warn('range query failed', { err: err instanceof Error ? err.message : String(err) });
+      return reply.code(502).type('application/json').send(errorBody('unavailable', `downstream: ${err instanceof Error ? err.message : String(err)}`));
+    }
+    const merged = mergeAnswers(answers);
+    reply.code(200).type('application/json');
+    if (merged.warnings.length > 0) reply.header('Cache-Control', 'no-store');
+    return reply.send(encodeAnswer(merged));
+  }
+
+  app.route({
+    method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'],
+    url: '/*',
+    handler: async (req, reply) => {
+      const path = req.url.split('?')[0]!;
+      const op = operation(req.method, path);
+      metrics.queries.inc({ op });
+      if (op === 'query_range') return queryRange(req, reply);
+      return passThrough(req, reply, op);
+    },
+  });
+  return app;
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { clipExtents, ExtentCache, joinExtents, parseBytes, parseCacheConfig, partition, type Extent } from '../../../src/frontend/cache.js';
+import { extractRange, goDuration, mergeAnswers, nextIntervalBoundary, splitRange, type RangeAnswer } from '../../../src/frontend/range.js';
+import { parseDuration } from '../../../src/promql/parser.js';
+
+const H = 3_600_000;
+const D = 24 * H;
+
+const answer = (series: Record<string, number[]>, warnings: string[] = []): RangeAnswer => ({
+  resultType: 'matrix',
+  result: Object.entries(series).map(([name, ts]) => ({ metric: { __name__: name }, values: ts.map((t) => [t / 1000, String(t)] as [number, string]) })),
+  warnings,
+  infos: [],
+});
+
+describe('splitRange', () => {
+  it('ends each sub-range at the last step before a boundary and starts the next one step later', () => {
+    expect(nextIntervalBoundary(0, 60_000, D)).toBe(D - 60_000);
+    expect(nextIntervalBoundary(7_000, 60_000, D)).toBe(D - 53_000);
+    expect(splitRange(10 * H, 2 * D + 5 * H, 5 * 60_000, D)).toEqual([
+      [10 * H, D - 5 * 60_000],
+      [D, 2 * D - 5 * 60_000],
+      [2 * D, 2 * D + 5 * H],
+    ]);
+    // every sub-range stays on the whole range's grid
+    for (const [s, e] of splitRange(7_000, 7_000 + 617 * 7 * 60_000, 7 * 60_000, D)) {
+      expect((s - 7_000) % (7 * 60_000)).toBe(0);
+      expect((e - 7_000) % (7 * 60_000)).toBe(0);
+    }
+    expect(splitRange(5, 5, 1000, D)).toEqual([[5, 5]]);
+    expect(splitRange(0, 3 * D, 1000, 0)).toEqual([[0, 3 * D]]);
+  });
+});
+
+describe('merging', () => {
+  it('merges series by labels, concatenates samples in order, sorts series and unites warnings', () => {
+    const m = mergeAnswers([answer({ b: [3000], a: [3000, 4000] }, ['w2']), answer({ a: [1000, 2000], c: [1000] }, ['w1', 'w2'])]);
+    expect(m.result.map((s) => [s.metric['__name__'], s.values!.map((v) => v[0])])).toEqual([
+      ['a', [1, 2, 3, 4]],
+      ['b', [3]],
+      ['c', [1]],
+    ]);
+    expect(m.warnings).toEqual(['w2', 'w1']);
+    expect(extractRange(m, 2000, 3000).result.map((s) => s.values!.length)).toEqual([2, 1]);
+  });
+});
+
+describe('extents', () => {
+  it('partitions a range into cached parts and gaps on the step grid', () => {
+    const ext: Extent[] = [{ start: 10_000, end: 20_000, answer: answer({ a: [10_000, 15_000, 20_000] }) }];
+    const p = partition(0, 40_000, 5_000, ext);
+    expect(p.missing).toEqual([
+      [0, 5_000],
+      [25_000, 40_000],
+    ]);
+    expect(p.cached[0]!.result[0]!.values).toHaveLength(3);
+    expect(partition(10_000, 20_000, 5_000, ext).missing).toEqual([]);
+  });
+
+  it('joins touching extents and clips them at the freshness limit', () => {
+    const j = joinExtents(
+      [
+        { start: 25_000, end: 40_000, answer: answer({ a: [25_000, 40_000] }) },
+        { start: 0, end: 20_000, answer: answer({ a: [0, 20_000] }) },
+      ],
+      5_000,
+    );
+    expect(j.map((x) => [x.start, x.end])).toEqual([[0, 40_000]]);
+    const c = clipExtents(j, 30_000);
+    expect(c[0]!.end).toBe(30_000);
+    expect(c[0]!.answer.result[0]!.values!.map((v) => v[0])).toEqual([0, 20, 25]);
+  });
+
+  it('evicts the least recently used entries beyond max_size_items', () => {
+    const cache = new ExtentCache({ maxSizeBytes: 0, maxSizeItems: 2, validityMs: 0 });
+    const x = [{ start: 0, end: 0, answer: answer({}) }];
+    cache.put('a', x);
+    cache.put('b', x);
+    cache.get('a');
+    cache.put('c', x);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBeDefined();
+    expect(cache.get('c')).toBeDefined();
+  });
+});
+
+describe('configuration', () => {
+  it('reads Thanos\' IN-MEMORY YAML; no size at all means no cache', () => {
+    expect(parseCacheConfig('type: IN-MEMORY\nconfig:\n  max_size: 64MB\n  validity: 1h\n', parseDuration)).toEqual({ maxSizeBytes: 64 << 20, maxSizeItems: 0, validityMs: H });
+    expect(parseCacheConfig('type: in-memory\nconfig:\n  max_size_items: 10\n', parseDuration)).toEqual({ maxSizeBytes: 0, maxSizeItems: 10, validityMs: 0 });
+    expect(parseCacheConfig('type: IN-MEMORY', parseDuration)).toBeNull();
+    expect(() => parseCacheConfig('type: FOO', parseDuration)).toThrow(/not supported/);
+    expect(parseBytes('1KB')).toBe(1024);
+  });
+
+  it('formats durations as Go does', () => {
+    expect(goDuration(48 * H)).toBe('48h0m0s');
+    expect(goDuration(90_000)).toBe('1m30s');
+    expect(goDuration(1500)).toBe('1.5s');
+    expect(goDuration(500)).toBe('500ms');
+  });
+});

@@ -8,7 +8,7 @@
  */
 import type { Samples } from '../model/samples.js';
 import { dropNaN } from './counter.js';
-import { copyRun, scratchPair, tightSamples } from './scratch.js';
+import { copyRun, mergeWhole, scratchPair } from './scratch.js';
 
 /** Union of runs A and B into the output from `o` (A wins ties); returns the new end. */
 export function chain2(
@@ -84,27 +84,5 @@ export function chainRuns(
 
 /** Chain-merges the replicas of one group, ordered as given, into new columns. */
 export function mergeChain(replicas: readonly Samples[], counter = false): Samples {
-  const reps = counter ? replicas.map(dropNaN) : replicas;
-  let total = 0;
-  let withStale = false;
-  for (const r of reps) {
-    total += r.timestamps.length;
-    if (r.stale !== null) withStale = true;
-  }
-  const oT = new Float64Array(total);
-  const oV = new Float64Array(total);
-  const oS = withStale ? new Uint8Array(total) : null;
-  const len = chainRuns(
-    reps.map((r) => r.timestamps),
-    reps.map((r) => r.values),
-    reps.map((r) => r.stale),
-    reps.map(() => 0),
-    reps.map((r) => r.timestamps.length),
-    reps.length,
-    oT,
-    oV,
-    oS,
-    0,
-  );
-  return tightSamples(oT, oV, oS, len);
+  return mergeWhole(counter ? replicas.map(dropNaN) : replicas, chainRuns);
 }

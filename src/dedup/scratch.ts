@@ -71,3 +71,43 @@ export function tightSamples(t: Float64Array, v: Float64Array, s: Uint8Array | n
     stale: s ? normaliseStale(s.slice(0, n)) : null,
   };
 }
+
+/** A merge kernel over replica runs (t/v/s columns, [start, end) per replica) writing from output index `o`. */
+export type RunsMerge = (
+  t: readonly Float64Array[],
+  v: readonly Float64Array[],
+  s: readonly (Uint8Array | null)[],
+  start: ArrayLike<number>,
+  end: ArrayLike<number>,
+  n: number,
+  oT: Float64Array,
+  oV: Float64Array,
+  oS: Uint8Array | null,
+  o: number,
+) => number;
+
+/** Merges whole replicas with `merge` into new, exactly sized columns. */
+export function mergeWhole(reps: readonly Samples[], merge: RunsMerge): Samples {
+  let total = 0;
+  let withStale = false;
+  for (const r of reps) {
+    total += r.timestamps.length;
+    if (r.stale !== null) withStale = true;
+  }
+  const oT = new Float64Array(total);
+  const oV = new Float64Array(total);
+  const oS = withStale ? new Uint8Array(total) : null;
+  const len = merge(
+    reps.map((r) => r.timestamps),
+    reps.map((r) => r.values),
+    reps.map((r) => r.stale),
+    reps.map(() => 0),
+    reps.map((r) => r.timestamps.length),
+    reps.length,
+    oT,
+    oV,
+    oS,
+    0,
+  );
+  return tightSamples(oT, oV, oS, len);
+}

@@ -21,7 +21,7 @@
 
 import type { Samples } from '../model/samples.js';
 import { dropNaN } from './counter.js';
-import { tightSamples } from './scratch.js';
+import { mergeWhole } from './scratch.js';
 
 /** Longest gap over which a replica stays live (also the gap after a replica's first sample). */
 export const LIVE_MAX_MS = 5 * 60_000;
@@ -125,28 +125,7 @@ export function stableRuns(
 
 /** Stable-merges the replicas of one group, ordered as given, into new columns. */
 export function mergeStable(replicas: readonly Samples[], counter = false): Samples {
-  const reps = counter ? replicas.map(dropNaN) : replicas;
-  let total = 0;
-  let withStale = false;
-  for (const r of reps) {
-    total += r.timestamps.length;
-    if (r.stale !== null) withStale = true;
-  }
-  const oT = new Float64Array(total);
-  const oV = new Float64Array(total);
-  const oS = withStale ? new Uint8Array(total) : null;
-  const len = stableRuns(
-    reps.map((r) => r.timestamps),
-    reps.map((r) => r.values),
-    reps.map((r) => r.stale),
-    reps.map(() => 0),
-    reps.map((r) => r.timestamps.length),
-    reps.length,
-    counter,
-    oT,
-    oV,
-    oS,
-    0,
+  return mergeWhole(counter ? replicas.map(dropNaN) : replicas, (t, v, s, start, end, n, oT, oV, oS, o) =>
+    stableRuns(t, v, s, start, end, n, counter, oT, oV, oS, o),
   );
-  return tightSamples(oT, oV, oS, len);
 }

@@ -4,9 +4,13 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { parseDuration } from '../promql/parser.js';
 import type { Logger } from '../util/log.js';
 import { FlagError, parseAddress } from './flags.js';
-import { DEFAULT_CACHE_CONFIG, ExtentCache, parseCacheConfig, type InMemoryCacheConfig } from '../frontend/cache.js';
+import { extentsCodec, type Extent } from '../frontend/cache.js';
+import { DEFAULT_CACHE_CONFIG, describeCache, parseCacheConfig, type CacheConfig } from '../frontend/cache-config.js';
 import { Downstream } from '../frontend/downstream.js';
 import { buildFrontendApp, type FrontendConfig } from '../frontend/frontend.js';
+import { MemcachedStore } from '../frontend/memcached-store.js';
+import { RedisStore } from '../frontend/redis-store.js';
+import { CacheMetrics, InMemoryCache, RemoteCache, type Codec, type ResultsCache } from '../frontend/results-cache.js';
 
 export interface RawFrontendFlags {
   readonly httpAddress: string;
@@ -22,13 +26,24 @@ export interface RawFrontendFlags {
   readonly 'queryRange.responseCacheConfigFile'?: string;
   readonly 'queryFrontend.logQueriesLongerThan': string;
   readonly 'queryFrontend.compressResponses': boolean;
+  readonly 'labels.splitInterval': string;
+  readonly 'labels.maxRetriesPerRequest': string;
+  readonly 'labels.maxQueryParallelism': string;
+  readonly 'labels.responseCacheMaxFreshness': string;
+  readonly 'labels.partialResponse': boolean | string;
+  readonly 'labels.defaultTimeRange': string;
+  readonly 'labels.responseCacheConfig'?: string;
+  readonly 'labels.responseCacheConfigFile'?: string;
+  readonly cacheCompressionType: string;
 }
 
 export interface QueryFrontendConfig extends FrontendConfig {
   readonly httpAddress: { host: string; port: number };
   readonly downstreamUrl: string;
   /** null: no results cache. */
-  readonly cache: InMemoryCacheConfig | null;
+  readonly cache: CacheConfig | null;
+  readonly labelsCache: CacheConfig | null;
+  readonly cacheCompression: 'none' | 'snappy';
 }
 
 function duration(flag: string, text: string, allowNegative = false): number {
@@ -54,6 +69,27 @@ function bool(flag: string, value: boolean | string): boolean {
   throw new FlagError(`${flag}: expected true or false, got ${JSON.stringify(value)}`);
 }
 
+/** One cache's YAML from its flag or file (Thanos: the -file flag wins over the inline one). */
+function cacheConfig(prefix: string, inline: string | undefined, file: string | undefined, splitIntervalMs: number): CacheConfig | null {
+  let text = inline ?? '';
+  if ((file ?? '') !== '') {
+    try {
+      text = readFileSync(file!, 'utf8');
+    } catch (err) {
+      throw new FlagError(`--${prefix}.response-cache-config-file: ${(err as Error).message}`);
+    }
+  }
+  if (text.trim() === '') return splitIntervalMs > 0 ? DEFAULT_CACHE_CONFIG : null;
+  let config: CacheConfig | null;
+  try {
+    config = parseCacheConfig(text, parseDuration);
+  } catch (err) {
+    throw new FlagError(`initializing the ${prefix} cache config: ${(err as Error).message}`);
+  }
+  if (config !== null && splitIntervalMs <= 0) throw new FlagError(`--${prefix}.split-interval: split interval should be greater than 0 when caching is enabled`);
+  return config;
+}
+
 export function parseFrontendFlags(raw: RawFrontendFlags): QueryFrontendConfig {
   const url = raw['queryFrontend.downstreamUrl'];
   let parsed: URL;
@@ -64,26 +100,11 @@ export function parseFrontendFlags(raw: RawFrontendFlags): QueryFrontendConfig {
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new FlagError('--query-frontend.downstream-url: scheme must be http or https');
   const splitIntervalMs = duration('--query-range.split-interval', raw['queryRange.splitInterval']);
-  // Thanos' -file flag wins over the inline one ("lower priority").
-  const file = raw['queryRange.responseCacheConfigFile'] ?? '';
-  let text = raw['queryRange.responseCacheConfig'] ?? '';
-  if (file !== '') {
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new FlagError(`--query-range.response-cache-config-file: ${(err as Error).message}`);
-    }
-  }
-  let cache: InMemoryCacheConfig | null;
-  if (text.trim() === '') cache = splitIntervalMs > 0 ? DEFAULT_CACHE_CONFIG : null;
-  else {
-    try {
-      cache = parseCacheConfig(text, parseDuration);
-    } catch (err) {
-      throw new FlagError(`initializing the query range cache config: ${(err as Error).message}`);
-    }
-    if (cache !== null && splitIntervalMs <= 0) throw new FlagError('split queries interval should be greater than 0 when caching is enabled');
-  }
+  const cache = cacheConfig('query-range', raw['queryRange.responseCacheConfig'], raw['queryRange.responseCacheConfigFile'], splitIntervalMs);
+  const labelsSplitMs = duration('--labels.split-interval', raw['labels.splitInterval']);
+  const labelsCache = cacheConfig('labels', raw['labels.responseCacheConfig'], raw['labels.responseCacheConfigFile'], labelsSplitMs);
+  const compression = raw.cacheCompressionType;
+  if (compression !== '' && compression !== 'snappy' && compression !== 'none') throw new FlagError(`--cache-compression-type: expected "" or snappy, got ${JSON.stringify(compression)}`);
   return {
     httpAddress: parseAddress('--http-address', raw.httpAddress),
     downstreamUrl: url,
@@ -96,7 +117,17 @@ export function parseFrontendFlags(raw: RawFrontendFlags): QueryFrontendConfig {
     logQueriesLongerThanMs: duration('--query-frontend.log-queries-longer-than', raw['queryFrontend.logQueriesLongerThan'], true),
     compressResponses: raw['queryFrontend.compressResponses'],
     partialResponse: bool('--query-range.partial-response', raw['queryRange.partialResponse']),
+    labels: {
+      splitIntervalMs: labelsSplitMs,
+      maxRetries: count('--labels.max-retries-per-request', raw['labels.maxRetriesPerRequest'], 0),
+      maxQueryParallelism: count('--labels.max-query-parallelism', raw['labels.maxQueryParallelism'], 1),
+      maxFreshnessMs: duration('--labels.response-cache-max-freshness', raw['labels.responseCacheMaxFreshness']),
+      partialResponse: bool('--labels.partial-response', raw['labels.partialResponse']),
+      defaultTimeRangeMs: duration('--labels.default-time-range', raw['labels.defaultTimeRange']),
+    },
     cache,
+    labelsCache,
+    cacheCompression: compression === 'snappy' ? 'snappy' : 'none',
   };
 }
 
@@ -105,12 +136,28 @@ export interface FrontendService {
   close(): Promise<void>;
 }
 
+const textCodec: Codec<string> = {
+  encode: (text) => Buffer.from(text),
+  decode: (bytes) => bytes.toString('utf8'),
+  size: (text) => text.length,
+};
+
+/** A results cache as configured: in this process, or in a memcached or Redis shared with other frontends. */
+function openCache<V>(config: CacheConfig | null, codec: Codec<V>, name: string, frontend: QueryFrontendConfig, metrics: CacheMetrics, logger: Logger): ResultsCache<V> | null {
+  if (config === null) return null;
+  if (config.type === 'in-memory') return new InMemoryCache<V>(config, codec.size);
+  const store = config.type === 'memcached' ? new MemcachedStore(config) : new RedisStore(config);
+  return new RemoteCache<V>(store, codec, { name, expirationMs: config.expirationMs, compression: frontend.cacheCompression, logger, metrics });
+}
+
 export async function startQueryFrontend(config: QueryFrontendConfig, logger: Logger): Promise<FrontendService> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const downstream = new Downstream(config.downstreamUrl);
-  const cache = config.cache !== null ? new ExtentCache(config.cache) : null;
-  const app = buildFrontendApp(config, { downstream, cache, registry, logger });
+  const cacheMetrics = new CacheMetrics(registry);
+  const cache = openCache<Extent[]>(config.cache, extentsCodec, 'query_range', config, cacheMetrics, logger);
+  const labelsCache = openCache<string>(config.labelsCache, textCodec, 'labels', config, cacheMetrics, logger);
+  const app = buildFrontendApp(config, { downstream, cache, labelsCache, registry, logger });
   await app.listen({ host: config.httpAddress.host, port: config.httpAddress.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpAddress.port;
@@ -119,13 +166,16 @@ export async function startQueryFrontend(config: QueryFrontendConfig, logger: Lo
     address: `${config.httpAddress.host}:${port}`,
     downstream: config.downstreamUrl,
     split_interval_ms: config.splitIntervalMs,
-    results_cache: cache === null ? 'off' : 'in-memory',
+    results_cache: describeCache(config.cache),
+    labels_cache: describeCache(config.labelsCache),
   });
   return {
     httpUrl: `http://${host}:${port}`,
     async close() {
       await app.close();
       await downstream.close();
+      await cache?.close();
+      await labelsCache?.close();
     },
   };
 }

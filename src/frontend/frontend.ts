@@ -12,9 +12,11 @@ import { Params, parseBoolParam, parseDurationParam, parseTime } from '../api/pa
 import { registerCompression } from '../api/compress.js';
 import { errorBody } from '../promql/json.js';
 import type { Logger } from '../util/log.js';
-import { clipExtents, joinExtents, partition, type ExtentCache, type Extent } from './cache.js';
+import { clipExtents, joinExtents, partition, type Extent } from './cache.js';
 import { forwardableHeaders, type Downstream, type Headers } from './downstream.js';
+import { decodeMetadata, encodeMetadata, mergeMetadata, splitByInterval, type MetadataAnswer } from './metadata.js';
 import { decodeAnswer, encodeAnswer, goDuration, mergeAnswers, splitRange, type RangeAnswer } from './range.js';
+import type { ResultsCache } from './results-cache.js';
 
 export interface FrontendConfig {
   readonly splitIntervalMs: number;
@@ -27,11 +29,25 @@ export interface FrontendConfig {
   readonly compressResponses: boolean;
   /** The default of partial_response when a request does not say (--query-range.partial-response). */
   readonly partialResponse: boolean;
+  readonly labels: LabelsConfig;
+}
+
+/** Labels and series requests (Thanos' --labels.* flags). */
+export interface LabelsConfig {
+  readonly splitIntervalMs: number;
+  readonly maxRetries: number;
+  readonly maxQueryParallelism: number;
+  readonly maxFreshnessMs: number;
+  readonly partialResponse: boolean;
+  /** The range assumed when a request gives no start or end; 0: all time (such requests pass through). */
+  readonly defaultTimeRangeMs: number;
 }
 
 export interface FrontendDeps {
   readonly downstream: Downstream;
-  readonly cache: ExtentCache | null;
+  readonly cache: ResultsCache<Extent[]> | null;
+  /** Answers (body text) of labels and series sub-requests. */
+  readonly labelsCache: ResultsCache<string> | null;
   readonly registry: Registry;
   readonly logger: Logger;
   readonly now?: () => number;
@@ -65,29 +81,41 @@ function operation(method: string, path: string): (typeof OPS)[number] {
 
 class FrontendMetrics {
   readonly queries: Counter<'op'>;
-  readonly split: Counter;
-  readonly cache: Counter<'result'>;
-  readonly retries: Counter;
+  readonly split: Counter<'op'>;
+  readonly cache: Counter<'kind' | 'result'>;
+  readonly retries: Counter<'op'>;
   readonly downstream: Counter<'op'>;
-  readonly coalesced: Counter;
+  readonly coalesced: Counter<'op'>;
 
-  constructor(registry: Registry, cache: ExtentCache | null) {
+  constructor(registry: Registry, caches: readonly (ResultsCache<unknown> | null)[]) {
     this.queries = new Counter({ name: 'thanos_query_frontend_queries_total', help: 'Total queries passing through query frontend', labelNames: ['op'], registers: [registry] });
     for (const op of OPS) this.queries.inc({ op }, 0);
-    this.split = new Counter({ name: 'thanos_frontend_split_queries_total', help: 'Total number of underlying query requests after the split by interval is applied', registers: [registry] });
+    this.split = new Counter({ name: 'thanos_frontend_split_queries_total', help: 'Total number of underlying query requests after the split by interval is applied', labelNames: ['op'], registers: [registry] });
     this.cache = new Counter({
       name: 'promdedup_frontend_cache_requests_total',
-      help: 'Split range sub-queries by what the results cache did: hit (answered from cache), partial (part fetched), miss (nothing cached), uncacheable (bypassed).',
-      labelNames: ['result'],
+      help: 'Sub-requests by kind (query_range, label_names, label_values, series) and by what the results cache did: hit (answered from cache), partial (part fetched), miss (nothing cached), uncacheable (bypassed).',
+      labelNames: ['kind', 'result'],
       registers: [registry],
     });
-    for (const result of ['hit', 'partial', 'miss', 'uncacheable']) this.cache.inc({ result }, 0);
-    this.retries = new Counter({ name: 'promdedup_frontend_retries_total', help: 'Downstream requests retried after a 5xx or network error.', registers: [registry] });
+    for (const kind of ['query_range', 'label_names', 'label_values', 'series']) {
+      for (const result of kind === 'query_range' ? ['hit', 'partial', 'miss', 'uncacheable'] : ['hit', 'miss', 'uncacheable']) this.cache.inc({ kind, result }, 0);
+    }
+    this.retries = new Counter({ name: 'promdedup_frontend_retries_total', help: 'Downstream requests retried after a 5xx or network error.', labelNames: ['op'], registers: [registry] });
     this.downstream = new Counter({ name: 'promdedup_frontend_downstream_requests_total', help: 'Requests sent to the downstream, by operation.', labelNames: ['op'], registers: [registry] });
-    this.coalesced = new Counter({ name: 'promdedup_frontend_coalesced_total', help: 'Range sub-queries that joined an identical one already in flight.', registers: [registry] });
-    new Gauge({ name: 'promdedup_frontend_cache_entries', help: 'Keys held by the in-memory results cache.', registers: [registry], collect() { this.set(cache?.size ?? 0); } });
+    this.coalesced = new Counter({ name: 'promdedup_frontend_coalesced_total', help: 'Sub-requests that joined an identical one already in flight.', labelNames: ['op'], registers: [registry] });
+    new Gauge({
+      name: 'promdedup_frontend_cache_entries',
+      help: 'Keys held by the in-memory results caches.',
+      registers: [registry],
+      collect() {
+        this.set(caches.reduce((n, c) => n + (c?.entries ?? 0), 0));
+      },
+    });
   }
 }
+
+/** Sub-ranges of one labels or series request beyond which it is passed through whole. */
+const MAX_METADATA_PIECES = 400;
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
@@ -117,10 +145,12 @@ async function parallel<T>(tasks: readonly (() => Promise<T>)[], limit: number):
 }
 
 export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): FastifyInstance {
-  const { downstream, cache, logger } = deps;
+  const { downstream, cache, labelsCache, logger } = deps;
   const now = deps.now ?? Date.now;
-  const metrics = new FrontendMetrics(deps.registry, cache);
-  const coalescer = new Coalescer<Fetched>({ share: (v, n) => Array.from({ length: n }, () => v), onJoin: () => metrics.coalesced.inc() });
+  const metrics = new FrontendMetrics(deps.registry, [cache, labelsCache]);
+  const share = (v: Fetched, n: number): Fetched[] => Array.from({ length: n }, () => v);
+  const rangeCoalescer = new Coalescer<Fetched>({ share, onJoin: () => metrics.coalesced.inc({ op: 'query_range' }) });
+  const metadataCoalescer = new Coalescer<Fetched>({ share, onJoin: () => metrics.coalesced.inc({ op: 'metadata' }) });
 
   const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024, return503OnClosing: true, maxParamLength: 1 << 20 });
   app.removeAllContentTypeParsers();
@@ -149,8 +179,8 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
   app.get('/-/ready', async (_req, reply) => reply.type('text/plain; charset=utf-8').send('OK'));
   app.get('/metrics', async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
 
-  /** One downstream request, retried on 5xx and network errors (--query-range.max-retries-per-request attempts in all). */
-  async function fetchRetrying(op: string, method: string, path: string, headers: Headers, body: Buffer | undefined, signal: AbortSignal): Promise<Fetched> {
+  /** One downstream request, retried on 5xx and network errors (`maxRetries` attempts in all). */
+  async function fetchRetrying(op: string, maxRetries: number, method: string, path: string, headers: Headers, body: Buffer | undefined, signal: AbortSignal): Promise<Fetched> {
     let wait = 200;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -158,13 +188,13 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
         const res = await downstream.send(method, path, headers, body, signal);
         const text = await res.body.text();
         const fetched = { statusCode: res.statusCode, headers: res.headers, text };
-        if (res.statusCode < 500 || attempt >= config.maxRetries) return fetched;
+        if (res.statusCode < 500 || attempt >= maxRetries) return fetched;
         logger.warn('downstream request failed; retrying', { status: res.statusCode, try: attempt, wait_ms: wait });
       } catch (err) {
-        if (signal.aborted || attempt >= config.maxRetries) throw err;
+        if (signal.aborted || attempt >= maxRetries) throw err;
         logger.warn('downstream request failed; retrying', { err: err instanceof Error ? err.message : String(err), try: attempt, wait_ms: wait });
       }
-      metrics.retries.inc();
+      metrics.retries.inc({ op });
       await sleep(wait * (0.5 + Math.random() / 2), signal);
       wait = Math.min(wait * 2, 2000);
     }
@@ -194,6 +224,58 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
     const url = new URLSearchParams(q >= 0 ? req.url.slice(q + 1) : '');
     const form = /application\/x-www-form-urlencoded/i.test(String(req.headers['content-type'] ?? '')) && Buffer.isBuffer(req.body) ? new URLSearchParams(req.body.toString('utf8')) : null;
     return form !== null ? new Params(form, url) : new Params(url);
+  }
+
+  /** The client's parameters for sub-requests (form first, as Go reads them), without start and end. */
+  function subRequestParams(req: FastifyRequest): URLSearchParams {
+    const base = new URLSearchParams();
+    const q = req.url.indexOf('?');
+    const urlParams = new URLSearchParams(q >= 0 ? req.url.slice(q + 1) : '');
+    const isForm = /application\/x-www-form-urlencoded/i.test(String(req.headers['content-type'] ?? '')) && Buffer.isBuffer(req.body);
+    for (const src of isForm ? [new URLSearchParams((req.body as Buffer).toString('utf8')), urlParams] : [urlParams]) {
+      for (const [k, v] of src) if (k !== 'start' && k !== 'end') base.append(k, v);
+    }
+    return base;
+  }
+
+  function subRequestHeaders(req: FastifyRequest, contentType: string | null): Headers {
+    const headers = forwardableHeaders(req.headers);
+    delete headers['content-type'];
+    delete headers['accept-encoding'];
+    if (contentType !== null) headers['content-type'] = contentType;
+    return headers;
+  }
+
+  /** Who asks (tenant and credentials, hashed): part of every cache and coalescing key. */
+  function identityOf(req: FastifyRequest): string {
+    return createHash('sha256')
+      .update(String(req.headers['x-scope-orgid'] ?? ''))
+      .update('\0')
+      .update(String(req.headers['authorization'] ?? ''))
+      .digest('hex')
+      .slice(0, 16);
+  }
+
+  /** Aborted when the client goes away before its answer is written. */
+  function clientSignal(reply: FastifyReply): { controller: AbortController; signal: AbortSignal } {
+    const controller = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) controller.abort(Object.assign(new Error('query was canceled'), { name: 'AbortError' }));
+    });
+    return { controller, signal: controller.signal };
+  }
+
+  /** A failed sub-request: the downstream's own answer as it came, or 502 when it could not be reached. */
+  function sendFailure(err: unknown, reply: FastifyReply, what: string): FastifyReply {
+    if (err instanceof DownstreamFailure) {
+      const f = err.fetched;
+      reply.code(f.statusCode);
+      for (const [k, v] of Object.entries(f.headers)) if (k !== 'content-encoding') reply.header(k, v);
+      return reply.send(f.text);
+    }
+    if (reply.raw.destroyed) return reply;
+    logger.warn(`${what} failed`, { err: err instanceof Error ? err.message : String(err) });
+    return reply.code(502).type('application/json').send(errorBody('unavailable', `downstream: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   async function queryRange(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -227,25 +309,10 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
         .send(errorBody('bad_data', `the query time range exceeds the limit (query length: ${goDuration(end - start)}, limit: ${goDuration(config.maxQueryLengthMs)})`));
     }
 
-    // The sub-requests: the client's parameters (form first, as Go reads them) with start and end replaced.
-    const base = new URLSearchParams();
-    const q = req.url.indexOf('?');
-    const urlParams = new URLSearchParams(q >= 0 ? req.url.slice(q + 1) : '');
-    const isForm = /application\/x-www-form-urlencoded/i.test(String(req.headers['content-type'] ?? '')) && Buffer.isBuffer(req.body);
-    for (const src of isForm ? [new URLSearchParams((req.body as Buffer).toString('utf8')), urlParams] : [urlParams]) {
-      for (const [k, v] of src) if (k !== 'start' && k !== 'end') base.append(k, v);
-    }
-    const headers = forwardableHeaders(req.headers);
-    delete headers['content-type'];
-    delete headers['accept-encoding'];
-    headers['content-type'] = 'application/x-www-form-urlencoded';
+    const base = subRequestParams(req);
+    const headers = subRequestHeaders(req, 'application/x-www-form-urlencoded');
     const path = req.url.split('?')[0]!;
-    const identity = createHash('sha256')
-      .update(String(req.headers['x-scope-orgid'] ?? ''))
-      .update('\0')
-      .update(String(req.headers['authorization'] ?? ''))
-      .digest('hex')
-      .slice(0, 16);
+    const identity = identityOf(req);
 
     const dedup = parseBoolParam('dedup', params.get('dedup'), true) || params.get('dedup') === 'explain';
     const query = params.get('query')!;
@@ -256,18 +323,14 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
     const others = [...base].filter(([k]) => !['query', 'step', 'dedup', 'replicaLabels[]', 'replicaLabels', 'partial_response'].includes(k)).sort();
     const keyBase = JSON.stringify([identity, path, query, step, ((start % step) + step) % step, replicaLabels, partial, others, config.splitIntervalMs]);
 
-    const controller = new AbortController();
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) controller.abort(Object.assign(new Error('query was canceled'), { name: 'AbortError' }));
-    });
-    const signal = controller.signal;
+    const { controller, signal } = clientSignal(reply);
 
     const fetchRange = async (s: number, e: number): Promise<{ answer: RangeAnswer; storable: boolean }> => {
       const form = new URLSearchParams(base);
       form.set('start', String(s / 1000));
       form.set('end', String(e / 1000));
       const body = Buffer.from(form.toString());
-      const fetched = await coalescer.run(`${identity}\0${path}\0${body.toString()}`, signal, (shared) => fetchRetrying('query_range', 'POST', path, headers, body, shared));
+      const fetched = await rangeCoalescer.run(`${identity}\0${path}\0${body.toString()}`, signal, (shared) => fetchRetrying('query_range', config.maxRetries, 'POST', path, headers, body, shared));
       const answer = fetched.statusCode === 200 ? decodeAnswer(fetched.text) : null;
       if (answer === null) throw new DownstreamFailure(fetched);
       const noStore = String(fetched.headers['cache-control'] ?? '').includes('no-store');
@@ -277,13 +340,13 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
     const runSub = async (s: number, e: number): Promise<RangeAnswer> => {
       const maxCacheTime = now() - config.maxFreshnessMs;
       if (!cacheable || s > maxCacheTime) {
-        metrics.cache.inc({ result: 'uncacheable' });
+        metrics.cache.inc({ kind: 'query_range', result: 'uncacheable' });
         return (await fetchRange(s, e)).answer;
       }
       const key = `${keyBase}:${Math.floor(s / config.splitIntervalMs)}`;
-      const extents = cache!.get(key) ?? [];
+      const extents = (await cache!.get(key)) ?? [];
       const { cached, missing } = partition(s, e, step, extents);
-      metrics.cache.inc({ result: missing.length === 0 ? 'hit' : cached.length === 0 ? 'miss' : 'partial' });
+      metrics.cache.inc({ kind: 'query_range', result: missing.length === 0 ? 'hit' : cached.length === 0 ? 'miss' : 'partial' });
       const fetched = await Promise.all(missing.map(([ms, me]) => fetchRange(ms, me).then((r) => ({ ...r, start: ms, end: me }))));
       const added: Extent[] = fetched.filter((f) => f.storable).map((f) => ({ start: f.start, end: f.end, answer: f.answer }));
       if (added.length > 0) {
@@ -297,7 +360,7 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
 
     // `@ start()` / `@ end()` mean the whole range's ends: such a query is not split (Thanos rewrites them to constants).
     const ranges = /@/.test(query) ? [[start, end] as [number, number]] : splitRange(start, end, step, config.splitIntervalMs);
-    metrics.split.inc(ranges.length);
+    metrics.split.inc({ op: 'query_range' }, ranges.length);
     let answers: RangeAnswer[];
     try {
       answers = await parallel(
@@ -306,20 +369,108 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
       );
     } catch (err) {
       controller.abort(err);
-      if (err instanceof DownstreamFailure) {
-        const f = err.fetched;
-        reply.code(f.statusCode);
-        for (const [k, v] of Object.entries(f.headers)) if (k !== 'content-encoding') reply.header(k, v);
-        return reply.send(f.text);
-      }
-      if (signal.aborted && reply.raw.destroyed) return reply;
-      logger.warn('range query failed', { err: err instanceof Error ? err.message : String(err) });
-      return reply.code(502).type('application/json').send(errorBody('unavailable', `downstream: ${err instanceof Error ? err.message : String(err)}`));
+      return sendFailure(err, reply, 'range query');
     }
     const merged = mergeAnswers(answers);
     reply.code(200).type('application/json');
     if (merged.warnings.length > 0) reply.header('Cache-Control', 'no-store');
     return reply.send(encodeAnswer(merged));
+  }
+
+  /**
+   * Labels and series requests: split at --labels.split-interval boundaries, each sub-range
+   * answered from the labels cache when that exact sub-range was answered before (a cached answer
+   * for a wider range could list labels the asked range does not have), merged.
+   */
+  async function metadataRequest(req: FastifyRequest, reply: FastifyReply, op: 'label_names' | 'label_values' | 'series'): Promise<FastifyReply> {
+    const lc = config.labels;
+    const params = paramsOf(req);
+    // `limit` cuts each answer: a union of cut answers is not the cut union.
+    if (params.get('limit') !== undefined) return passThrough(req, reply, op);
+    if (op === 'series' && params.getAll('match[]').length === 0) return passThrough(req, reply, op);
+    const s = params.get('start');
+    const e = params.get('end');
+    if ((s === undefined || e === undefined) && lc.defaultTimeRangeMs === 0) return passThrough(req, reply, op);
+    let start: number, end: number;
+    try {
+      const t = now();
+      start = s !== undefined ? parseTime('start', s) : t - lc.defaultTimeRangeMs;
+      end = e !== undefined ? parseTime('end', e) : t;
+      parseBoolParam('partial_response', params.get('partial_response'), lc.partialResponse);
+      parseBoolParam('dedup', params.get('dedup'), true);
+    } catch (err) {
+      if (err instanceof ApiError) return passThrough(req, reply, op);
+      throw err;
+    }
+    if (!Number.isFinite(start) || !Number.isFinite(end) || end < start) return passThrough(req, reply, op);
+    const pieces = lc.splitIntervalMs > 0 ? splitByInterval(start, end, lc.splitIntervalMs) : [[start, end] as [number, number]];
+    // Prometheus' all-time sentinels and the like: one request, not thousands.
+    if (pieces.length > MAX_METADATA_PIECES) return passThrough(req, reply, op);
+
+    const base = subRequestParams(req);
+    // Label values are GET only in Prometheus; labels and series take a form.
+    const method = op === 'label_values' ? 'GET' : 'POST';
+    const headers = subRequestHeaders(req, method === 'POST' ? 'application/x-www-form-urlencoded' : null);
+    const path = req.url.split('?')[0]!;
+    const identity = identityOf(req);
+    const dedup = parseBoolParam('dedup', params.get('dedup'), true);
+    const partial = parseBoolParam('partial_response', params.get('partial_response'), lc.partialResponse);
+    const others = [...base].filter(([k]) => k !== 'partial_response').map(([k, v]) => `${k}=${v}`).sort();
+    const keyBase = JSON.stringify([identity, path, partial, others]);
+    const { controller, signal } = clientSignal(reply);
+
+    const fetchPiece = async (ps: number, pe: number): Promise<{ text: string; answer: MetadataAnswer; storable: boolean }> => {
+      const form = new URLSearchParams(base);
+      form.set('start', String(ps / 1000));
+      form.set('end', String(pe / 1000));
+      const query = form.toString();
+      const body = method === 'POST' ? Buffer.from(query) : undefined;
+      const target = method === 'POST' ? path : `${path}?${query}`;
+      const fetched = await metadataCoalescer.run(`${identity}\0${method}\0${path}\0${query}`, signal, (shared) => fetchRetrying(op, lc.maxRetries, method, target, headers, body, shared));
+      const answer = fetched.statusCode === 200 ? decodeMetadata(fetched.text) : null;
+      if (answer === null) throw new DownstreamFailure(fetched);
+      const noStore = String(fetched.headers['cache-control'] ?? '').includes('no-store');
+      return { text: fetched.text, answer, storable: !noStore && answer.warnings.length === 0 };
+    };
+
+    const runPiece = async (ps: number, pe: number): Promise<{ text: string; answer: MetadataAnswer }> => {
+      if (labelsCache === null || !dedup || pe > now() - lc.maxFreshnessMs) {
+        metrics.cache.inc({ kind: op, result: 'uncacheable' });
+        return fetchPiece(ps, pe);
+      }
+      const key = `${keyBase}:${ps}:${pe}`;
+      const hit = await labelsCache.get(key);
+      const answer = hit !== undefined ? decodeMetadata(hit) : null;
+      if (hit !== undefined && answer !== null) {
+        metrics.cache.inc({ kind: op, result: 'hit' });
+        return { text: hit, answer };
+      }
+      metrics.cache.inc({ kind: op, result: 'miss' });
+      const fetched = await fetchPiece(ps, pe);
+      if (fetched.storable) labelsCache.put(key, fetched.text);
+      return fetched;
+    };
+
+    metrics.split.inc({ op }, pieces.length);
+    let parts: { text: string; answer: MetadataAnswer }[];
+    try {
+      parts = await parallel(
+        pieces.map(([ps, pe]) => () => runPiece(ps, pe)),
+        lc.maxQueryParallelism,
+      );
+    } catch (err) {
+      controller.abort(err);
+      return sendFailure(err, reply, `${op} request`);
+    }
+    reply.code(200).type('application/json');
+    // One piece: the downstream's own bytes.
+    if (parts.length === 1) {
+      if (parts[0]!.answer.warnings.length > 0) reply.header('Cache-Control', 'no-store');
+      return reply.send(parts[0]!.text);
+    }
+    const merged = mergeMetadata(parts.map((p) => p.answer));
+    if (merged.warnings.length > 0) reply.header('Cache-Control', 'no-store');
+    return reply.send(encodeMetadata(merged));
   }
 
   app.route({
@@ -330,6 +481,7 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
       const op = operation(req.method, path);
       metrics.queries.inc({ op });
       if (op === 'query_range') return queryRange(req, reply);
+      if (op === 'label_names' || op === 'label_values' || op === 'series') return metadataRequest(req, reply, op);
       return passThrough(req, reply, op);
     },
   });

@@ -109,14 +109,14 @@ describe.skipIf(!promOk)('query-frontend over a real Prometheus', () => {
     const first = await text(url);
     expect(first.status).toBe(200);
     const before = await promRangeRequests(prom);
-    const hitsBefore = await metric(fe, 'promdedup_frontend_cache_requests_total{result="hit"}');
+    const hitsBefore = await metric(fe, 'promdedup_frontend_cache_requests_total{kind="query_range",result="hit"}');
     for (let i = 0; i < 3; i++) expect((await text(url)).body).toBe(first.body);
     // A shifted window (a dashboard refresh) over the same cached days: no new downstream request either.
     const shifted = await text(rangeUrl(fe.url, 'avg(fe_temp)', T0 + 3_600_000 + 120_000, T0 + 2 * DAY - 120_000, 120_000));
     expect(shifted.body).toBe((await text(rangeUrl(prom.url, 'avg(fe_temp)', T0 + 3_600_000 + 120_000, T0 + 2 * DAY - 120_000, 120_000))).body);
     // The direct request above counts once.
     expect(await promRangeRequests(prom)).toBe(before + 1);
-    expect(await metric(fe, 'promdedup_frontend_cache_requests_total{result="hit"}')).toBeGreaterThan(hitsBefore);
+    expect(await metric(fe, 'promdedup_frontend_cache_requests_total{kind="query_range",result="hit"}')).toBeGreaterThan(hitsBefore);
     // POST form (Grafana's default) shares the cache with GET.
     const body = new URLSearchParams({ query: 'avg(fe_temp)', start: String((T0 + 3_600_000) / 1000), end: String((T0 + 2 * DAY) / 1000), step: '120' });
     const post = await text(`${fe.url}/api/v1/query_range`, { method: 'POST', body });
@@ -253,7 +253,7 @@ describe('query-frontend over a recording downstream', () => {
     expect(f.status).toBe(503);
     expect(await f.text()).toBe('{"status":"error","errorType":"unavailable","error":"try again"}');
     const m = await (await fetch(`${fe.url}/metrics`)).text();
-    expect(m).toMatch(/promdedup_frontend_retries_total 4/);
+    expect(m).toMatch(/promdedup_frontend_retries_total{op="query_range"} 4/);
   });
 });
 
@@ -279,13 +279,13 @@ describe.skipIf(!promOk)('query-frontend freshness over a live Prometheus', () =
     const url = (end: number) => rangeUrl(fe.url, q, end - 10_000, end, 1000);
     await text(url(now));
     const before = await promRangeRequests(prom);
-    const partial = await metric(fe, 'promdedup_frontend_cache_requests_total{result="partial"}');
+    const partial = await metric(fe, 'promdedup_frontend_cache_requests_total{kind="query_range",result="partial"}');
     await new Promise((r) => setTimeout(r, 2000));
     const later = Math.floor(Date.now() / 1000) * 1000;
     const again = await text(url(later));
     // The newest seconds were asked again (what is older than 5 s came from the cache).
     expect(await promRangeRequests(prom)).toBeGreaterThan(before);
-    expect(await metric(fe, 'promdedup_frontend_cache_requests_total{result="partial"}')).toBeGreaterThan(partial);
+    expect(await metric(fe, 'promdedup_frontend_cache_requests_total{kind="query_range",result="partial"}')).toBeGreaterThan(partial);
     const values = (JSON.parse(again.body) as { data: { result: { values: [number, string][] }[] } }).data.result[0]!.values;
     expect(values[values.length - 1]![0] * 1000).toBeGreaterThan(now);
   }, 60_000);
@@ -314,7 +314,7 @@ describe.skipIf(!promOk)('query-frontend over promdedup query and an HA pair', (
       const raw = await text(rangeUrl(ha.querier.url, q, s, e, step, '&dedup=false'));
       expect((await text(rangeUrl(fe.url, q, s, e, step, '&dedup=false'))).body).toBe(raw.body);
     }
-    expect(await metric(fe, 'promdedup_frontend_cache_requests_total{result="hit"}')).toBeGreaterThan(0);
-    expect(await metric(fe, 'promdedup_frontend_cache_requests_total{result="uncacheable"}')).toBeGreaterThan(0);
+    expect(await metric(fe, 'promdedup_frontend_cache_requests_total{kind="query_range",result="hit"}')).toBeGreaterThan(0);
+    expect(await metric(fe, 'promdedup_frontend_cache_requests_total{kind="query_range",result="uncacheable"}')).toBeGreaterThan(0);
   });
 });

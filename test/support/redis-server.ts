@@ -16,6 +16,8 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** SIGSTOP: connections stay open and nothing is answered, as a hung server or a lost network behaves. */
   pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   /** Starts it again on the same port (after stop() or kill()), with an empty dataset. */
   restart(): Promise<void>;
 }
@@ -79,6 +81,9 @@ export async function startRedis(port?: number): Promise<RedisServer> {
     },
     pause() {
       child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
     },
     async kill() {
       const c = child;

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { clipExtents, ExtentCache, joinExtents, parseBytes, parseCacheConfig, partition, type Extent } from '../../../src/frontend/cache.js';
+import { clipExtents, joinExtents, partition, type Extent } from '../../../src/frontend/cache.js';
+import { parseBytes, parseCacheConfig } from '../../../src/frontend/cache-config.js';
+import { decodeMetadata, encodeMetadata, mergeMetadata, splitByInterval } from '../../../src/frontend/metadata.js';
+import { InMemoryCache } from '../../../src/frontend/results-cache.js';
 import { extractRange, goDuration, mergeAnswers, nextIntervalBoundary, splitRange, type RangeAnswer } from '../../../src/frontend/range.js';
 import { parseDuration } from '../../../src/promql/parser.js';
 
@@ -72,25 +75,57 @@ describe('extents', () => {
   });
 
   it('evicts the least recently used entries beyond max_size_items', () => {
-    const cache = new ExtentCache({ maxSizeBytes: 0, maxSizeItems: 2, validityMs: 0 });
+    const cache = new InMemoryCache<Extent[]>({ type: 'in-memory', maxSizeBytes: 0, maxSizeItems: 2, validityMs: 0 }, () => 1);
     const x = [{ start: 0, end: 0, answer: answer({}) }];
     cache.put('a', x);
     cache.put('b', x);
-    cache.get('a');
+    cache.getNow('a');
     cache.put('c', x);
-    expect(cache.get('b')).toBeUndefined();
-    expect(cache.get('a')).toBeDefined();
-    expect(cache.get('c')).toBeDefined();
+    expect(cache.getNow('b')).toBeUndefined();
+    expect(cache.getNow('a')).toBeDefined();
+    expect(cache.getNow('c')).toBeDefined();
+  });
+
+  it('evicts by bytes and expires after validity', () => {
+    let t = 0;
+    const cache = new InMemoryCache<string>({ type: 'in-memory', maxSizeBytes: 100, maxSizeItems: 0, validityMs: 1000 }, (v) => v.length, () => t);
+    cache.put('a', 'x'.repeat(70));
+    cache.put('b', 'y'.repeat(30));
+    expect(cache.entries).toBe(1);
+    expect(cache.getNow('b')).toBe('y'.repeat(30));
+    cache.put('big', 'z'.repeat(200)); // larger than the whole cache: not stored
+    expect(cache.getNow('big')).toBeUndefined();
+    t = 1001;
+    expect(cache.getNow('b')).toBeUndefined();
   });
 });
 
 describe('configuration', () => {
   it('reads Thanos\' IN-MEMORY YAML; no size at all means no cache', () => {
-    expect(parseCacheConfig('type: IN-MEMORY\nconfig:\n  max_size: 64MB\n  validity: 1h\n', parseDuration)).toEqual({ maxSizeBytes: 64 << 20, maxSizeItems: 0, validityMs: H });
-    expect(parseCacheConfig('type: in-memory\nconfig:\n  max_size_items: 10\n', parseDuration)).toEqual({ maxSizeBytes: 0, maxSizeItems: 10, validityMs: 0 });
+    expect(parseCacheConfig('type: IN-MEMORY\nconfig:\n  max_size: 64MB\n  validity: 1h\n', parseDuration)).toEqual({ type: 'in-memory', maxSizeBytes: 64 << 20, maxSizeItems: 0, validityMs: H });
+    expect(parseCacheConfig('type: in-memory\nconfig:\n  max_size_items: 10\n', parseDuration)).toEqual({ type: 'in-memory', maxSizeBytes: 0, maxSizeItems: 10, validityMs: 0 });
     expect(parseCacheConfig('type: IN-MEMORY', parseDuration)).toBeNull();
     expect(() => parseCacheConfig('type: FOO', parseDuration)).toThrow(/not supported/);
     expect(parseBytes('1KB')).toBe(1024);
+  });
+
+  it('reads Thanos\' MEMCACHED and REDIS YAML with Thanos\' defaults; refuses unknown fields and bad addresses', () => {
+    expect(parseCacheConfig('type: MEMCACHED\nconfig:\n  addresses: [127.0.0.1:11211, "[::1]:11212"]\n  max_item_size: 2MiB\n', parseDuration)).toEqual({
+      type: 'memcached',
+      addresses: ['127.0.0.1:11211', '[::1]:11212'],
+      timeoutMs: 500,
+      maxIdleConnections: 100,
+      maxItemSizeBytes: 2 << 20,
+      expirationMs: D,
+    });
+    const redis = parseCacheConfig('type: REDIS\nconfig:\n  addr: localhost:6379\n  db: 2\n  read_timeout: 1s\n  expiration: 1h\n  max_async_concurrency: 20\n', parseDuration);
+    expect(redis).toMatchObject({ type: 'redis', addr: 'localhost:6379', db: 2, readTimeoutMs: 1000, writeTimeoutMs: 3000, dialTimeoutMs: 5000, expirationMs: H, tls: null, masterName: '' });
+    expect(() => parseCacheConfig('type: MEMCACHED\nconfig:\n  addresses: []\n', parseDuration)).toThrow(/no memcached addresses/);
+    expect(() => parseCacheConfig('type: MEMCACHED\nconfig:\n  addresses: [dnssrv+_memcache._tcp.mc]\n', parseDuration)).toThrow(/DNS service discovery/);
+    expect(() => parseCacheConfig('type: MEMCACHED\nconfig:\n  addresses: [mc]\n', parseDuration)).toThrow(/host:port/);
+    expect(() => parseCacheConfig('type: REDIS\nconfig:\n  addr: x:1\n  adress: y\n', parseDuration)).toThrow(/field adress not found/);
+    expect(() => parseCacheConfig('type: REDIS\nconfig: {}\n', parseDuration)).toThrow(/no redis addr/);
+    expect(() => parseCacheConfig('type: REDIS\nconfig:\n  addr: x:1\n  tls_enabled: true\n  tls_config:\n    ca_file: /nonexistent/ca.pem\n', parseDuration)).toThrow(/ca_file/);
   });
 
   it('formats durations as Go does', () => {
@@ -98,5 +133,35 @@ describe('configuration', () => {
     expect(goDuration(90_000)).toBe('1m30s');
     expect(goDuration(1500)).toBe('1.5s');
     expect(goDuration(500)).toBe('500ms');
+  });
+});
+
+describe('labels and series requests', () => {
+  it('splits at interval boundaries: every millisecond of the range in exactly one piece', () => {
+    expect(splitByInterval(10, 20, 0)).toEqual([[10, 20]]);
+    expect(splitByInterval(D - 5, 2 * D + 7, D)).toEqual([
+      [D - 5, D - 1],
+      [D, 2 * D - 1],
+      [2 * D, 2 * D + 7],
+    ]);
+    expect(splitByInterval(D, D, D)).toEqual([[D, D]]);
+    expect(splitByInterval(D - 1, D, D)).toEqual([
+      [D - 1, D - 1],
+      [D, D],
+    ]);
+  });
+
+  it('unites label values and series, sorted; warnings united', () => {
+    const a = decodeMetadata('{"status":"success","data":["b","a"],"warnings":["w1"]}')!;
+    const b = decodeMetadata('{"status":"success","data":["c","a"]}')!;
+    expect(encodeMetadata(mergeMetadata([a, b]))).toBe('{"status":"success","data":["a","b","c"],"warnings":["w1"]}');
+    const s1 = decodeMetadata('{"status":"success","data":[{"__name__":"up","job":"b"}]}')!;
+    const s2 = decodeMetadata('{"status":"success","data":[{"__name__":"up","job":"a"},{"__name__":"up","job":"b"}]}')!;
+    expect(mergeMetadata([s1, s2]).data).toEqual([
+      { __name__: 'up', job: 'a' },
+      { __name__: 'up', job: 'b' },
+    ]);
+    expect(decodeMetadata('{"status":"success","data":null}')!.data).toEqual([]);
+    expect(decodeMetadata('{"status":"error","error":"x"}')).toBeNull();
   });
 });

@@ -5,6 +5,7 @@
  * label or series present in the whole range is present in some sub-range and the other way
  * round, so the union is the unsplit answer. Pure: no I/O.
  */
+import { goJsonStringify } from '../promql/json.js';
 import { compareMetric } from './range.js';
 
 /** [start, end] in ms cut at multiples of `interval` (UTC): [s, b1-1], [b1, b2-1], …, [bk, e]. */
@@ -71,5 +72,5 @@ export function encodeMetadata(a: MetadataAnswer): string {
   const body: Record<string, unknown> = { status: 'success', data: a.data };
   if (a.warnings.length > 0) body.warnings = a.warnings;
   if (a.infos.length > 0) body.infos = a.infos;
-  return JSON.stringify(body);
+  return goJsonStringify(body);
 }

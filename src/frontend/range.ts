@@ -4,6 +4,7 @@
  * one starts one step later, so every sub-range evaluates the same points the whole range would.
  * Pure: no I/O.
  */
+import { goJsonStringify } from '../promql/json.js';
 
 /** One series of a Prometheus matrix answer, as decoded from JSON. */
 export interface MatrixSeries {
@@ -139,7 +140,7 @@ export function encodeAnswer(a: RangeAnswer): string {
   const body: Record<string, unknown> = { status: 'success', data: { resultType: a.resultType, result: a.result } };
   if (a.warnings.length > 0) body.warnings = a.warnings;
   if (a.infos.length > 0) body.infos = a.infos;
-  return JSON.stringify(body);
+  return goJsonStringify(body);
 }
 
 /** A downstream success body decoded; null when it is not a success envelope. */

@@ -10,10 +10,16 @@ import type { QueryValue } from './types.js';
 
 /** Go's encoding/json escapes <, > and & in strings; Prometheus' label maps show that. */
 export function jsonString(s: string): string {
-  const json = JSON.stringify(s);
-  return /[<>&\u2028\u2029]/.test(json)
-    ? json.replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
-    : json;
+  return escapeGo(JSON.stringify(s));
+}
+
+/** JSON.stringify with Go's escaping of <, >, & and U+2028/9 (which occur only inside strings). */
+export function goJsonStringify(value: unknown): string {
+  return escapeGo(JSON.stringify(value));
+}
+
+function escapeGo(json: string): string {
+  return /[<>&\u2028\u2029]/.test(json) ? json.replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : json;
 }
 
 export function encodeLabels(ls: Labels): string {

@@ -12,6 +12,7 @@ import { startHaSetup, type HaSetup } from '../support/ha-setup.js';
 import { prometheusAvailable } from '../support/prometheus.js';
 import { querierSourcePresent } from '../support/querier-process.js';
 import { sec } from './queries.js';
+import { startFrontendProcess, type FrontendProcess } from '../support/frontend-process.js';
 
 const ok = prometheusAvailable() && querierSourcePresent();
 
@@ -37,14 +38,45 @@ async function range(url: string, query: string, startMs: number, endMs: number,
 describe.skipIf(!ok)('stable dedup over real replicas', () => {
   let d: HaData;
   let setup: HaSetup | undefined;
+  let frontend: FrontendProcess | undefined;
 
   beforeAll(async () => {
     d = generateHaData();
     setup = await startHaSetup({ cluster: d.cluster, openMetrics: { a: d.openMetrics.a, b: d.openMetrics.b, expected: renderOpenMetrics(d.truth) }, querierArgs: ['--deduplication.func=stable'] });
+    // Split every 20 minutes: many boundaries inside and around the outages.
+    frontend = await startFrontendProcess(setup.querier.url, ['--query-range.split-interval=20m']);
   }, 300_000);
 
   afterAll(async () => {
+    await frontend?.stop();
     await setup?.stop();
+  });
+
+  it('through the query frontend, split, cached and partly cached answers are the unsplit answers byte for byte', async () => {
+    const url = setup!.querier.url;
+    const fe = frontend!.url;
+    const body = async (base: string, q: string, from: number, to: number, step: number): Promise<string> => {
+      const r = await fetch(`${base}/api/v1/query_range?query=${encodeURIComponent(q)}&start=${sec(from)}&end=${sec(to)}&step=${step}`);
+      expect(r.status).toBe(200);
+      return r.text();
+    };
+    let compared = 0;
+    for (const q of ['http_requests_total', 'rate(http_requests_total[1m])', 'increase(jobs_processed_total[5m])', 'sum(rate(http_requests_total[5m]))', 'memory_usage_bytes', 'up']) {
+      // Windows opening before, inside and after the outages (40.5–51.5 min), then one shifted as a refresh would be.
+      for (const [from, to] of [
+        [d.at(5), d.at(175)],
+        [d.at(41), d.at(120)],
+        [d.at(47.5), d.at(160)],
+        [d.at(5.5), d.at(175.5)],
+      ] as const) {
+        const unsplit = await body(url, q, from, to, 30);
+        for (let i = 0; i < 2; i++) expect(await body(fe, q, from, to, 30), `${q} ${from}–${to} #${i}`).toBe(unsplit);
+        compared++;
+      }
+    }
+    expect(compared).toBe(24);
+    const hits = await (await fetch(`${fe}/metrics`)).text();
+    expect(hits).toMatch(/promdedup_frontend_cache_requests_total\{kind="query_range",result="(hit|partial)"\} [1-9]/);
   });
 
   it('overlapping query_range windows agree on the overlap (raw, rate, gauges)', async () => {

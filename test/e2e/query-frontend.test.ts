@@ -317,4 +317,23 @@ describe.skipIf(!promOk)('query-frontend over promdedup query and an HA pair', (
     expect(await metric(fe, 'promdedup_frontend_cache_requests_total{kind="query_range",result="hit"}')).toBeGreaterThan(0);
     expect(await metric(fe, 'promdedup_frontend_cache_requests_total{kind="query_range",result="uncacheable"}')).toBeGreaterThan(0);
   });
+
+  it('labels and series split at 24 h equal the querier\'s unsplit answers (replica labels dropped), cached and uncached', async () => {
+    const [s, e] = [T0 + 10 * 3_600_000, T0 + 2 * DAY + 5 * 3_600_000];
+    const range = `start=${s / 1000}&end=${e / 1000}`;
+    for (const path of [
+      `/api/v1/labels?${range}`,
+      `/api/v1/label/instance/values?${range}`,
+      `/api/v1/label/replica/values?${range}`,
+      `/api/v1/label/instance/values?${range}&match[]=fe_temp`,
+      `/api/v1/series?${range}&match[]=${encodeURIComponent('{__name__=~"fe_.+"}')}`,
+      `/api/v1/series?${range}&match[]=fe_temp&dedup=false`,
+    ]) {
+      const direct = await text(`${ha.querier.url}${path}`);
+      expect(direct.status, path).toBe(200);
+      for (let i = 0; i < 2; i++) expect((await text(`${fe.url}${path}`)).body, path).toBe(direct.body);
+    }
+    expect(await metric(fe, 'promdedup_frontend_cache_requests_total{kind="series",result="hit"}')).toBeGreaterThan(0);
+    expect(await metric(fe, 'promdedup_frontend_cache_requests_total{kind="label_values",result="hit"}')).toBeGreaterThan(0);
+  });
 });

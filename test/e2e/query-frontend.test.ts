@@ -163,6 +163,8 @@ describe('query-frontend over a recording downstream', () => {
   let fe: FrontendProcess;
   const seen: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[] = [];
   let failNext = 0;
+  const held: (() => void)[] = [];
+  let heldClosed = 0;
 
   beforeAll(async () => {
     ensureQuerierBuilt();
@@ -178,6 +180,14 @@ describe('query-frontend over a recording downstream', () => {
         }
         if (req.url!.startsWith('/prefix/api/v1/query_range')) {
           const p = new URLSearchParams(body);
+          if (p.get('query') === 'held') {
+            // Answered when the test says so; a client that goes away shows as a closed request.
+            res.on('close', () => {
+              if (!res.writableFinished) heldClosed++;
+            });
+            held.push(() => res.writeHead(200, { 'content-type': 'application/json' }).end(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"x":"1"},"values":[[${p.get('start')},"1"]]}]}}`));
+            return;
+          }
           const warn = p.get('query') === 'warned' ? ',"warnings":["partial data"]' : '';
           res.writeHead(200, { 'content-type': 'application/json' }).end(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"x":"1"},"values":[[${p.get('start')},"1"]]}]}${warn}}`);
           return;
@@ -254,6 +264,48 @@ describe('query-frontend over a recording downstream', () => {
     expect(await f.text()).toBe('{"status":"error","errorType":"unavailable","error":"try again"}');
     const m = await (await fetch(`${fe.url}/metrics`)).text();
     expect(m).toMatch(/promdedup_frontend_retries_total{op="query_range"} 4/);
+  });
+
+  it('8 identical range queries at once share one request per sub-range; one caller leaving does not cancel the others', async () => {
+    seen.length = 0;
+    const url = `${fe.url}/api/v1/query_range?query=held&start=0&end=7200&step=60`;
+    const leaving = new AbortController();
+    const callers = Array.from({ length: 8 }, (_, i) => fetch(url, i === 3 ? { signal: leaving.signal } : {}).then(async (r) => ({ status: r.status, body: await r.text() })));
+    // Both sub-ranges reach the downstream once, however many callers wait for them.
+    const deadline = Date.now() + 5000;
+    while (held.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(held).toHaveLength(2);
+    expect(seen).toHaveLength(2);
+    leaving.abort();
+    await expect(callers[3]).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(heldClosed).toBe(0);
+    for (const release of held.splice(0)) release();
+    const answers = await Promise.all(callers.filter((_, i) => i !== 3));
+    for (const a of answers) {
+      expect(a.status).toBe(200);
+      expect(a.body).toBe(answers[0]!.body);
+    }
+    expect(JSON.parse(answers[0]!.body).data.result[0].values.map((v: [number, string]) => v[0])).toEqual([0, 3600]);
+    const m = await (await fetch(`${fe.url}/metrics`)).text();
+    expect(m).toMatch(/promdedup_frontend_coalesced_total{op="query_range"} 14/);
+  });
+
+  it('the shared sub-request stops when every caller has gone', async () => {
+    seen.length = 0;
+    const url = `${fe.url}/api/v1/query_range?query=held&start=0&end=60&step=60&x=gone`;
+    const gone = new AbortController();
+    const callers = [fetch(url, { signal: gone.signal }), fetch(url, { signal: gone.signal })];
+    const deadline = Date.now() + 5000;
+    while (held.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(held).toHaveLength(1);
+    gone.abort();
+    for (const c of callers) await expect(c).rejects.toThrow();
+    const until = Date.now() + 5000;
+    while (heldClosed < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(heldClosed).toBe(1);
+    held.length = 0;
   });
 });
 

@@ -15,6 +15,11 @@
  *               promdedup over the first one's StoreAPI vs the first alone (storeapi.ts)
  *   ingest      promdedup ingest: 2000-series remote-write requests through it to a local sink vs
  *               straight to the sink: added p99 latency, samples per CPU second (ingest.ts)
+ *   frontend    a 10-panel dashboard (6 h at 15 s) refreshed 10 times, 30 s apart, through
+ *               promdedup query-frontend vs the promdedup querier vs one Prometheus, each from
+ *               fresh processes: cold and warm refresh times, remote reads of the replicas, the
+ *               frontend's answers = the querier's; N = 1, 3, 8 identical alert queries at once
+ *               to the querier (coalescing). Its own HA pair, on the wall clock (frontend.ts)
  *
  * Environment:
  *   BENCH_QUICK=1         sizes 100 and 1000, fewer rounds, shorter throughput run and settle time
@@ -46,13 +51,14 @@ import { formatProfile, summarizeProfiles } from './profile.js';
 import { benchQueries, formatQueryRows, QUERIES, type QueryRow } from './query.js';
 import { benchStoreApi, formatStoreApi, type StoreApiResult } from './storeapi.js';
 import { benchIngest, formatIngest, type IngestBenchResult } from './ingest.js';
+import { benchFrontend, formatFrontend, type FrontendBenchResult } from './frontend.js';
 import { benchThroughput, dashboardMix, formatThroughput, type ThroughputResult } from './throughput.js';
 import { counterName } from './data.js';
 
 const env = process.env;
 const quick = env.BENCH_QUICK === '1';
 const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
-const SECTIONS = ['dedup', 'memory', 'query', 'throughput', 'isolation', 'storeapi', 'ingest'] as const;
+const SECTIONS = ['dedup', 'memory', 'query', 'throughput', 'isolation', 'storeapi', 'ingest', 'frontend'] as const;
 const sections = new Set(list(env.BENCH_SECTIONS).length > 0 ? list(env.BENCH_SECTIONS) : SECTIONS);
 for (const s of sections) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`BENCH_SECTIONS: unknown section ${s}`);
 const sizes = (list(env.BENCH_SIZES).length > 0 ? list(env.BENCH_SIZES).map(Number) : quick ? [100, 1000] : [100, 1000, 10_000]).sort((a, b) => a - b);
@@ -127,6 +133,7 @@ const result: {
   isolation?: IsolationResult;
   storeapi?: StoreApiResult;
   ingest?: IngestBenchResult;
+  frontend?: FrontendBenchResult;
   checks: Check[];
   profile?: ReturnType<typeof summarizeProfiles>;
   seconds?: number;
@@ -290,6 +297,21 @@ if (sections.has('ingest')) {
   check('ingest: samples per CPU second', r.samplesPerCpuS / 1e6, '≥ 1 M', r.samplesPerCpuS >= 1e6);
   check('ingest: added p99 ms', r.addedP99Ms, '≤ 2 ms', r.addedP99Ms <= 2);
   log(`[${elapsed()}] ingest done`);
+}
+
+if (sections.has('frontend')) {
+  log('frontend (dashboard refreshes through promdedup query-frontend vs the querier vs one Prometheus):');
+  const r = await benchFrontend(log, quick);
+  result.frontend = r;
+  console.log(`## frontend\n${formatFrontend(r)}\n`);
+  check('frontend: warm refresh ÷ cold', r.warmOverCold, '≤ 0.2', r.warmOverCold <= 0.2);
+  check('frontend: warm refresh ÷ one Prometheus refresh', r.warmOverPrometheus, '≤ 0.3', r.warmOverPrometheus <= 0.3);
+  check("frontend: answers ≠ the querier's", r.mismatches.length, '0', r.mismatches.length === 0);
+  for (const c of r.coalesce.filter((x) => x.n > 1)) {
+    check(`coalescing: ${c.n} identical alert queries, wall time ÷ one`, c.msRatio, '≤ 1.1', c.msRatio <= 1.1);
+    check(`coalescing: ${c.n} identical alert queries, remote-read bytes ÷ one`, c.bytesRatio, '≤ 1.1', c.bytesRatio <= 1.1);
+  }
+  log(`[${elapsed()}] frontend done`);
 }
 
 if (result.checks.length > 0) {

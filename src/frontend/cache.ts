@@ -3,7 +3,7 @@
  * partial response, tenant, split-interval bucket), the extents already answered, as Cortex'
  * results cache keeps them, and how a request is cut into cached parts and gaps. Pure: no I/O.
  */
-import { extractRange, mergeAnswers, type RangeAnswer } from './range.js';
+import { answerJson, answerSize, compactAnswer, extractRange, fromParsed, mergeAnswers, type RangeAnswer } from './range.js';
 import type { Codec } from './results-cache.js';
 
 export interface Extent {
@@ -12,21 +12,34 @@ export interface Extent {
   readonly answer: RangeAnswer;
 }
 
-/** Extents as stored in a shared cache: JSON. */
+/** Extents as stored in a shared cache: JSON, the answers as Prometheus writes them. */
 export const extentsCodec: Codec<Extent[]> = {
-  encode: (extents) => Buffer.from(JSON.stringify(extents)),
-  decode: (bytes) => JSON.parse(bytes.toString('utf8')) as Extent[],
-  size: (extents) => extents.reduce((n, x) => n + 64 + answerBytes(x.answer), 0),
+  encode: (extents) => {
+    const out: Buffer[] = [];
+    extents.forEach((x, i) => {
+      out.push(Buffer.from(`${i === 0 ? '[' : ','}{"start":${x.start},"end":${x.end},"answer":`));
+      answerJson(x.answer, out);
+      out.push(Buffer.from('}'));
+    });
+    out.push(Buffer.from(extents.length === 0 ? '[]' : ']'));
+    return Buffer.concat(out);
+  },
+  decode: (bytes) =>
+    (JSON.parse(bytes.toString('utf8')) as { start: number; end: number; answer: { resultType: string; result: []; warnings: string[]; infos: string[] } }[]).map((x) => ({
+      start: x.start,
+      end: x.end,
+      answer: fromParsed(x.answer.resultType, x.answer.result, x.answer.warnings, x.answer.infos),
+    })),
+  size: (extents) =>
+    extents.reduce((n, x) => {
+      const { points, chars } = answerSize(x.answer);
+      return n + 64 + chars + 12 * points;
+    }, 0),
 };
 
-/** About what an answer costs in memory, without serialising it. */
-function answerBytes(a: RangeAnswer): number {
-  let n = 0;
-  for (const s of a.result) {
-    n += 64 + (s.values?.length ?? 0) * 48 + (s.histograms?.length ?? 0) * 256;
-    for (const k in s.metric) n += k.length + s.metric[k]!.length + 16;
-  }
-  return n;
+/** Extents ready to be kept: each answer's runs compacted where they have become fragmented. */
+export function compactExtents(extents: readonly Extent[]): Extent[] {
+  return extents.map((x) => ({ start: x.start, end: x.end, answer: compactAnswer(x.answer) }));
 }
 
 /** Extents that touch or overlap (within a step) joined, in start order (Cortex' handleHit merging). */

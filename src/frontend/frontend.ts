@@ -12,7 +12,7 @@ import { Params, parseBoolParam, parseDurationParam, parseTime } from '../api/pa
 import { registerCompression } from '../api/compress.js';
 import { errorBody } from '../promql/json.js';
 import type { Logger } from '../util/log.js';
-import { clipExtents, joinExtents, partition, type Extent } from './cache.js';
+import { clipExtents, compactExtents, joinExtents, partition, type Extent } from './cache.js';
 import { forwardableHeaders, type Downstream, type Headers } from './downstream.js';
 import { decodeMetadata, encodeMetadata, mergeMetadata, splitByInterval, type MetadataAnswer } from './metadata.js';
 import { decodeAnswer, encodeAnswer, goDuration, mergeAnswers, splitRange, type RangeAnswer } from './range.js';
@@ -352,7 +352,7 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
       if (added.length > 0) {
         // Only what is older than the max freshness is kept, cut at the last step on the grid before it.
         const lastCacheable = s + Math.floor((maxCacheTime - s) / step) * step;
-        const kept = clipExtents(joinExtents([...extents, ...added], step), lastCacheable);
+        const kept = compactExtents(clipExtents(joinExtents([...extents, ...added], step), lastCacheable));
         if (kept.length > 0) cache!.put(key, kept);
       }
       return mergeAnswers([...cached, ...fetched.map((f) => f.answer)]);

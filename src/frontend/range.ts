@@ -6,21 +6,6 @@
  */
 import { goJsonStringify } from '../promql/json.js';
 
-/** One series of a Prometheus matrix answer, as decoded from JSON. */
-export interface MatrixSeries {
-  metric: Record<string, string>;
-  values?: [number, string][];
-  histograms?: [number, unknown][];
-}
-
-/** A success answer of /api/v1/query_range, decoded. */
-export interface RangeAnswer {
-  readonly resultType: string;
-  readonly result: MatrixSeries[];
-  readonly warnings: readonly string[];
-  readonly infos: readonly string[];
-}
-
 /** The last step before the next interval boundary, a whole number of steps after t (Thanos' nextIntervalBoundary). */
 export function nextIntervalBoundary(t: number, step: number, interval: number): number {
   const startOfNext = (Math.floor(t / interval) + 1) * interval;
@@ -60,87 +45,276 @@ export function compareMetric(a: Record<string, string>, b: Record<string, strin
   return ka.length - kb.length;
 }
 
-const seriesKey = (m: Record<string, string>): string => JSON.stringify(m);
+/**
+ * A run of points kept as the JSON bytes the answer will contain (`[t,"v"],[t,"v"]`), with each
+ * point's time and where its bytes end, so cutting a run at a time is a binary search and a
+ * subarray, and merging runs is copying bytes: a cached answer is never encoded again.
+ * The points are [from, to) of the shared arrays.
+ */
+export interface PointRun {
+  readonly text: Buffer; // ASCII
+  readonly ts: Float64Array; // ms
+  readonly ends: Uint32Array; // ends[i]: offset in text just after point i
+  readonly from: number;
+  readonly to: number;
+}
 
-function appendAfter<T extends [number, unknown]>(into: T[], from: readonly T[]): void {
-  let last = into.length > 0 ? tsMs(into[into.length - 1]![0]) : -Infinity;
-  for (const p of from) {
-    const t = tsMs(p[0]);
-    if (t <= last) continue; // overlapping extents: keep the earlier answer's point
-    into.push(p);
-    last = t;
+/** One series of a range answer: its metric as JSON text and its runs of points in time order. */
+export interface EncodedSeries {
+  readonly labels: Record<string, string>;
+  readonly metric: string;
+  readonly values: readonly PointRun[];
+  readonly histograms: readonly PointRun[];
+}
+
+/** A success answer of /api/v1/query_range, held for merging and re-encoding. */
+export interface RangeAnswer {
+  readonly resultType: string;
+  /** Sorted as Prometheus sorts a matrix. */
+  readonly series: readonly EncodedSeries[];
+  readonly warnings: readonly string[];
+  readonly infos: readonly string[];
+}
+
+const COMMA = Buffer.from(',');
+const ASCII = /^[\x00-\x7f]*$/;
+
+const runStart = (r: PointRun, i: number): number => (i === 0 ? 0 : r.ends[i - 1]! + 1);
+const runText = (r: PointRun): Buffer => r.text.subarray(runStart(r, r.from), r.ends[r.to - 1]);
+const runFirst = (r: PointRun): number => r.ts[r.from]!;
+const runLast = (r: PointRun): number => r.ts[r.to - 1]!;
+
+/** First index in [from, to) whose time is >= t. */
+function lowerBound(ts: Float64Array, from: number, to: number, t: number): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ts[mid]! < t) lo = mid + 1;
+    else hi = mid;
   }
+  return lo;
+}
+
+/** The points of a run in [start, end] (ms); null when none. */
+function cutRun(r: PointRun, start: number, end: number): PointRun | null {
+  const from = start <= runFirst(r) ? r.from : lowerBound(r.ts, r.from, r.to, start);
+  const to = end >= runLast(r) ? r.to : lowerBound(r.ts, from, r.to, end + 1);
+  if (from >= to) return null;
+  return from === r.from && to === r.to ? r : { text: r.text, ts: r.ts, ends: r.ends, from, to };
+}
+
+/** Runs concatenated in time order, each cut to start after the points before it (overlaps keep the earlier answer's point). */
+function joinRuns(lists: readonly (readonly PointRun[])[]): PointRun[] {
+  const all = lists.flat().sort((a, b) => runFirst(a) - runFirst(b));
+  const out: PointRun[] = [];
+  let last = -Infinity;
+  for (const r of all) {
+    const cut = runFirst(r) > last ? r : cutRun(r, last + 1, Infinity);
+    if (cut === null) continue;
+    out.push(cut);
+    last = runLast(cut);
+  }
+  return out;
+}
+
+/**
+ * Runs copied into one when a cached extent would otherwise keep many small runs (one per
+ * refresh) or mostly text it no longer uses.
+ */
+function compactRuns(runs: readonly PointRun[]): readonly PointRun[] {
+  if (runs.length === 0) return runs;
+  let used = 0;
+  let held = 0;
+  for (const r of runs) {
+    used += r.ends[r.to - 1]! - runStart(r, r.from);
+    held += r.text.length;
+  }
+  if (runs.length <= 16 && held <= 2 * used + 1024) return runs;
+  const n = runs.reduce((k, r) => k + r.to - r.from, 0);
+  const ts = new Float64Array(n);
+  const ends = new Uint32Array(n);
+  const texts: Buffer[] = [];
+  let i = 0;
+  let offset = 0;
+  for (const r of runs) {
+    const base = runStart(r, r.from);
+    for (let j = r.from; j < r.to; j++, i++) {
+      ts[i] = r.ts[j]!;
+      ends[i] = offset + r.ends[j]! - base;
+    }
+    const t = runText(r);
+    if (texts.length > 0) texts.push(COMMA);
+    texts.push(t);
+    offset += t.length + 1;
+  }
+  return [{ text: Buffer.concat(texts), ts, ends, from: 0, to: n }];
+}
+
+function buildRun(points: readonly [number, unknown][], encodeValue: (v: unknown) => string): PointRun[] {
+  const n = points.length;
+  if (n === 0) return [];
+  const ts = new Float64Array(n);
+  const ends = new Uint32Array(n);
+  const parts: string[] = new Array<string>(n);
+  let offset = 0;
+  for (let i = 0; i < n; i++) {
+    const p = points[i]!;
+    const t = p[0];
+    // String() of a finite number is its JSON text.
+    const part = '[' + (Number.isFinite(t) ? String(t) : goJsonStringify(t)) + ',' + encodeValue(p[1]) + ']';
+    parts[i] = part;
+    offset += (i > 0 ? 1 : 0) + part.length;
+    ts[i] = tsMs(t);
+    ends[i] = offset;
+  }
+  const joined = parts.join(',');
+  // Timestamps and sample values are ASCII (one byte per character), checked: else offsets would be wrong.
+  if (!ASCII.test(joined)) throw new Error('range answer: non-ASCII sample or histogram');
+  return [{ text: Buffer.from(joined, 'latin1'), ts, ends, from: 0, to: n }];
+}
+
+/** Sample values are numeric strings ("1.5", "NaN", "+Inf"): nothing to escape. */
+const SAMPLE_VALUE = /^[-+0-9.eEaINnf]*$/;
+const encodeSampleValue = (v: unknown): string => (typeof v === 'string' && SAMPLE_VALUE.test(v) ? '"' + v + '"' : goJsonStringify(v));
+
+interface ParsedSeries {
+  metric?: unknown;
+  values?: unknown;
+  histograms?: unknown;
+}
+
+/** A matrix as JSON.parse gives it, in the encoded form. */
+export function fromParsed(resultType: string, result: readonly ParsedSeries[], warnings: readonly string[], infos: readonly string[]): RangeAnswer {
+  const series: EncodedSeries[] = [];
+  for (const s of result) {
+    const labels = (typeof s.metric === 'object' && s.metric !== null ? s.metric : {}) as Record<string, string>;
+    series.push({
+      labels,
+      metric: goJsonStringify(labels),
+      values: Array.isArray(s.values) ? buildRun(s.values as [number, unknown][], encodeSampleValue) : [],
+      histograms: Array.isArray(s.histograms) ? buildRun(s.histograms as [number, unknown][], goJsonStringify) : [],
+    });
+  }
+  return { resultType, series, warnings, infos };
 }
 
 const union = (lists: readonly (readonly string[])[]): string[] => [...new Set(lists.flat())];
 
 /**
- * Answers of consecutive sub-ranges merged into one: series by labels, their samples concatenated
- * in time order (a sample at or before one already merged is dropped), sorted as Prometheus sorts a
+ * Answers of consecutive sub-ranges merged into one: series by labels, their points concatenated
+ * in time order (a point at or before one already merged is dropped), sorted as Prometheus sorts a
  * matrix, warnings and infos united.
  */
 export function mergeAnswers(parts: readonly RangeAnswer[]): RangeAnswer {
-  const byKey = new Map<string, MatrixSeries>();
-  const sorted = [...parts].sort((a, b) => firstTs(a) - firstTs(b));
-  for (const part of sorted) {
-    for (const s of part.result) {
-      const key = seriesKey(s.metric);
-      let into = byKey.get(key);
+  if (parts.length === 1) return parts[0]!;
+  const byMetric = new Map<string, { labels: Record<string, string>; values: PointRun[][]; histograms: PointRun[][] }>();
+  for (const part of parts) {
+    for (const s of part.series) {
+      let into = byMetric.get(s.metric);
       if (into === undefined) {
-        into = { metric: s.metric };
-        byKey.set(key, into);
+        into = { labels: s.labels, values: [], histograms: [] };
+        byMetric.set(s.metric, into);
       }
-      if (s.values !== undefined) appendAfter((into.values ??= []), s.values);
-      if (s.histograms !== undefined) appendAfter((into.histograms ??= []), s.histograms);
+      if (s.values.length > 0) into.values.push(s.values as PointRun[]);
+      if (s.histograms.length > 0) into.histograms.push(s.histograms as PointRun[]);
     }
   }
-  const result = [...byKey.values()].sort((a, b) => compareMetric(a.metric, b.metric));
+  const series: EncodedSeries[] = [];
+  for (const [metric, m] of byMetric) series.push({ labels: m.labels, metric, values: m.values.length === 1 ? m.values[0]! : joinRuns(m.values), histograms: m.histograms.length === 1 ? m.histograms[0]! : joinRuns(m.histograms) });
+  series.sort((a, b) => compareMetric(a.labels, b.labels));
   return {
     resultType: parts[0]?.resultType ?? 'matrix',
-    result,
+    series,
     warnings: union(parts.map((p) => p.warnings)),
     infos: union(parts.map((p) => p.infos)),
   };
 }
 
-function firstTs(a: RangeAnswer): number {
-  let min = Infinity;
-  for (const s of a.result) {
-    if (s.values?.[0]) min = Math.min(min, tsMs(s.values[0][0]));
-    if (s.histograms?.[0]) min = Math.min(min, tsMs(s.histograms[0][0]));
+/** The points of an answer in [start, end] (ms); series left without points are dropped (Cortex' extractMatrix). */
+export function extractRange(a: RangeAnswer, start: number, end: number): RangeAnswer {
+  const series: EncodedSeries[] = [];
+  const cut = (runs: readonly PointRun[]): PointRun[] => {
+    const out: PointRun[] = [];
+    for (const r of runs) {
+      if (runLast(r) < start || runFirst(r) > end) continue;
+      const c = cutRun(r, start, end);
+      if (c !== null) out.push(c);
+    }
+    return out;
+  };
+  for (const s of a.series) {
+    const values = cut(s.values);
+    const histograms = cut(s.histograms);
+    if (values.length + histograms.length > 0) series.push({ labels: s.labels, metric: s.metric, values, histograms });
   }
-  return min;
+  return { resultType: a.resultType, series, warnings: a.warnings, infos: a.infos };
 }
 
-/** The samples of an answer in [start, end] (ms); series left without samples are dropped (Cortex' extractMatrix). */
-export function extractRange(a: RangeAnswer, start: number, end: number): RangeAnswer {
-  const result: MatrixSeries[] = [];
-  const inRange = (p: [number, unknown]): boolean => {
-    const t = tsMs(p[0]);
-    return t >= start && t <= end;
-  };
-  for (const s of a.result) {
-    const out: MatrixSeries = { metric: s.metric };
-    let n = 0;
-    if (s.values !== undefined) {
-      const v = s.values.filter(inRange);
-      if (v.length > 0) (out.values = v), (n += v.length);
+/** The answer with each series' runs copied into one, for keeping in a cache. */
+export function compactAnswer(a: RangeAnswer): RangeAnswer {
+  return { ...a, series: a.series.map((s) => ({ ...s, values: compactRuns(s.values), histograms: compactRuns(s.histograms) })) };
+}
+
+/** Number of points and bytes held (for cache sizing). */
+export function answerSize(a: RangeAnswer): { points: number; chars: number } {
+  let points = 0;
+  let chars = 0;
+  for (const s of a.series) {
+    chars += s.metric.length;
+    for (const r of [...s.values, ...s.histograms]) {
+      points += r.to - r.from;
+      chars += r.text.length;
     }
-    if (s.histograms !== undefined) {
-      const h = s.histograms.filter(inRange);
-      if (h.length > 0) (out.histograms = h), (n += h.length);
-    }
-    if (n > 0) result.push(out);
   }
-  return { resultType: a.resultType, result, warnings: a.warnings, infos: a.infos };
+  return { points, chars };
+}
+
+/** The `result` array of the answer, as Prometheus writes it, into `out`: cached runs are copied as they are. */
+function encodeResult(a: RangeAnswer, out: Buffer[]): void {
+  let text = '[';
+  const flush = (): void => {
+    out.push(Buffer.from(text));
+    text = '';
+  };
+  for (let i = 0; i < a.series.length; i++) {
+    const s = a.series[i]!;
+    text += (i === 0 ? '{"metric":' : ',{"metric":') + s.metric;
+    for (const [key, list] of [
+      [',"values":[', s.values],
+      [',"histograms":[', s.histograms],
+    ] as const) {
+      if (list.length === 0) continue;
+      text += key;
+      flush();
+      for (let j = 0; j < list.length; j++) {
+        if (j > 0) out.push(COMMA);
+        out.push(runText(list[j]!));
+      }
+      text = ']';
+    }
+    text += '}';
+  }
+  text += ']';
+  flush();
 }
 
 /** Prometheus' success envelope of a matrix answer (key order as Prometheus writes it). */
-export function encodeAnswer(a: RangeAnswer): string {
-  const body: Record<string, unknown> = { status: 'success', data: { resultType: a.resultType, result: a.result } };
-  if (a.warnings.length > 0) body.warnings = a.warnings;
-  if (a.infos.length > 0) body.infos = a.infos;
-  return goJsonStringify(body);
+export function encodeAnswer(a: RangeAnswer): Buffer {
+  const out: Buffer[] = [Buffer.from(`{"status":"success","data":{"resultType":${goJsonStringify(a.resultType)},"result":`)];
+  encodeResult(a, out);
+  let tail = '}';
+  if (a.warnings.length > 0) tail += `,"warnings":${goJsonStringify(a.warnings)}`;
+  if (a.infos.length > 0) tail += `,"infos":${goJsonStringify(a.infos)}`;
+  out.push(Buffer.from(tail + '}'));
+  return Buffer.concat(out);
+}
+
+/** The answer as {resultType, result, warnings, infos} JSON (a shared cache's form), into `out`. */
+export function answerJson(a: RangeAnswer, out: Buffer[]): void {
+  out.push(Buffer.from(`{"resultType":${goJsonStringify(a.resultType)},"result":`));
+  encodeResult(a, out);
+  out.push(Buffer.from(`,"warnings":${goJsonStringify(a.warnings)},"infos":${goJsonStringify(a.infos)}}`));
 }
 
 /** A downstream success body decoded; null when it is not a success envelope. */
@@ -154,12 +328,12 @@ export function decodeAnswer(text: string): RangeAnswer | null {
   if (typeof body !== 'object' || body === null) return null;
   const b = body as { status?: unknown; data?: { resultType?: unknown; result?: unknown }; warnings?: unknown; infos?: unknown };
   if (b.status !== 'success' || typeof b.data !== 'object' || b.data === null || !Array.isArray(b.data.result)) return null;
-  return {
-    resultType: typeof b.data.resultType === 'string' ? b.data.resultType : 'matrix',
-    result: b.data.result as MatrixSeries[],
-    warnings: Array.isArray(b.warnings) ? (b.warnings as string[]) : [],
-    infos: Array.isArray(b.infos) ? (b.infos as string[]) : [],
-  };
+  return fromParsed(
+    typeof b.data.resultType === 'string' ? b.data.resultType : 'matrix',
+    b.data.result as ParsedSeries[],
+    Array.isArray(b.warnings) ? (b.warnings as string[]) : [],
+    Array.isArray(b.infos) ? (b.infos as string[]) : [],
+  );
 }
 
 /** Go's time.Duration.String() of ms (for Thanos' messages): 48h0m0s, 1m30s, 500ms. */

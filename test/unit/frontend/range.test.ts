@@ -3,18 +3,23 @@ import { clipExtents, joinExtents, partition, type Extent } from '../../../src/f
 import { parseBytes, parseCacheConfig } from '../../../src/frontend/cache-config.js';
 import { decodeMetadata, encodeMetadata, mergeMetadata, splitByInterval } from '../../../src/frontend/metadata.js';
 import { InMemoryCache } from '../../../src/frontend/results-cache.js';
-import { extractRange, goDuration, mergeAnswers, nextIntervalBoundary, splitRange, type RangeAnswer } from '../../../src/frontend/range.js';
+import { compactAnswer, decodeAnswer, encodeAnswer, extractRange, fromParsed, goDuration, mergeAnswers, nextIntervalBoundary, splitRange, type RangeAnswer } from '../../../src/frontend/range.js';
+import { extentsCodec } from '../../../src/frontend/cache.js';
 import { parseDuration } from '../../../src/promql/parser.js';
 
 const H = 3_600_000;
 const D = 24 * H;
 
-const answer = (series: Record<string, number[]>, warnings: string[] = []): RangeAnswer => ({
-  resultType: 'matrix',
-  result: Object.entries(series).map(([name, ts]) => ({ metric: { __name__: name }, values: ts.map((t) => [t / 1000, String(t)] as [number, string]) })),
-  warnings,
-  infos: [],
-});
+const answer = (series: Record<string, number[]>, warnings: string[] = []): RangeAnswer =>
+  fromParsed(
+    'matrix',
+    Object.entries(series).map(([name, ts]) => ({ metric: { __name__: name }, values: ts.map((t) => [t / 1000, String(t)] as [number, string]) })),
+    warnings,
+    [],
+  );
+
+/** The answer's series as a client reads them. */
+const result = (a: RangeAnswer): { metric: Record<string, string>; values?: [number, string][] }[] => JSON.parse(encodeAnswer(a).toString()).data.result;
 
 describe('splitRange', () => {
   it('ends each sub-range at the last step before a boundary and starts the next one step later', () => {
@@ -38,13 +43,41 @@ describe('splitRange', () => {
 describe('merging', () => {
   it('merges series by labels, concatenates samples in order, sorts series and unites warnings', () => {
     const m = mergeAnswers([answer({ b: [3000], a: [3000, 4000] }, ['w2']), answer({ a: [1000, 2000], c: [1000] }, ['w1', 'w2'])]);
-    expect(m.result.map((s) => [s.metric['__name__'], s.values!.map((v) => v[0])])).toEqual([
+    expect(result(m).map((s) => [s.metric['__name__'], s.values!.map((v) => v[0])])).toEqual([
       ['a', [1, 2, 3, 4]],
       ['b', [3]],
       ['c', [1]],
     ]);
     expect(m.warnings).toEqual(['w2', 'w1']);
-    expect(extractRange(m, 2000, 3000).result.map((s) => s.values!.length)).toEqual([2, 1]);
+    expect(result(extractRange(m, 2000, 3000)).map((s) => s.values!.length)).toEqual([2, 1]);
+  });
+
+  it('re-encodes exactly what the downstream wrote, after any cutting, merging and compaction', () => {
+    const text =
+      '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"x","path":"/a?b=1\\u0026c=\\u003c"},"values":[[1,"1"],[1.5,"NaN"],[2.25,"+Inf"],[3,"-1e-07"]]},' +
+      '{"metric":{"le":"1"},"histograms":[[1,{"count":"2","sum":"3","buckets":[[0,"0","1","2"]]}],[2,{"count":"3","sum":"4","buckets":[[0,"0","1","3"]]}]]}]},"warnings":["w"]}';
+    const a = decodeAnswer(text)!;
+    expect(encodeAnswer(a).toString()).toBe(text);
+    const pieces = [extractRange(a, 0, 1000), extractRange(a, 1500, 2000), extractRange(a, 2000, 9000)];
+    expect(encodeAnswer(mergeAnswers(pieces)).toString()).toBe(text);
+    let many = extractRange(a, 0, 0);
+    for (const t of [1000, 1500, 2000, 2250, 3000]) many = mergeAnswers([many, extractRange(a, t, t)]);
+    expect(encodeAnswer(compactAnswer(many)).toString()).toBe(text);
+    const [back] = extentsCodec.decode(extentsCodec.encode([{ start: 1000, end: 3000, answer: a }]));
+    expect(encodeAnswer(back!.answer).toString()).toBe(text);
+  });
+
+  it('cut runs keep only their own points; overlapping runs keep the earlier point', () => {
+    const a = answer({ a: [1000, 2000, 3000, 4000, 5000] });
+    expect(result(extractRange(a, 1500, 4500))[0]!.values!.map((v) => v[0])).toEqual([2, 3, 4]);
+    expect(result(extractRange(a, 6000, 7000))).toEqual([]);
+    const overlap = mergeAnswers([extractRange(a, 1000, 3000), answer({ a: [3000, 6000] })]);
+    expect(result(overlap)[0]!.values).toEqual([
+      [1, '1000'],
+      [2, '2000'],
+      [3, '3000'],
+      [6, '6000'],
+    ]);
   });
 });
 
@@ -56,7 +89,7 @@ describe('extents', () => {
       [0, 5_000],
       [25_000, 40_000],
     ]);
-    expect(p.cached[0]!.result[0]!.values).toHaveLength(3);
+    expect(result(p.cached[0]!)[0]!.values).toHaveLength(3);
     expect(partition(10_000, 20_000, 5_000, ext).missing).toEqual([]);
   });
 
@@ -71,7 +104,7 @@ describe('extents', () => {
     expect(j.map((x) => [x.start, x.end])).toEqual([[0, 40_000]]);
     const c = clipExtents(j, 30_000);
     expect(c[0]!.end).toBe(30_000);
-    expect(c[0]!.answer.result[0]!.values!.map((v) => v[0])).toEqual([0, 20, 25]);
+    expect(result(c[0]!.answer)[0]!.values!.map((v) => v[0])).toEqual([0, 20, 25]);
   });
 
   it('evicts the least recently used entries beyond max_size_items', () => {

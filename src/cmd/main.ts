@@ -27,6 +27,17 @@ function loadWebConfig(path: string): WebConfigHolder {
   }
 }
 
+/** SIGHUP re-reads --http.config (a failure keeps the configuration in force). */
+function reloadWebConfigOnSighup(web: WebConfigHolder, logger: Logger): void {
+  process.on('SIGHUP', () => {
+    try {
+      if (web.reload()) logger.info('reloaded --http.config on SIGHUP', { file: web.path, tls: web.tls, basic_auth_users: web.config.users.size });
+    } catch (err) {
+      logger.error('reloading --http.config failed; keeping the previous configuration', { err: String(err instanceof Error ? err.message : err) });
+    }
+  });
+}
+
 /** Re-reads the --http.config file when its modification time or size changes (checked every 2 s). */
 function watchWebConfig(web: WebConfigHolder, logger: Logger): () => void {
   if (web.path === '') return () => {};
@@ -206,13 +217,7 @@ function buildProgram(): Command {
       const logger = createLogger(raw['log.level'] as LogLevel, raw['log.format'] as LogFormat);
       exitOnSignals(await startIngestService(config, logger, web), logger);
       watchWebConfig(web, logger);
-      process.on('SIGHUP', () => {
-        try {
-          if (web.reload()) logger.info('reloaded --http.config on SIGHUP', { file: web.path, tls: web.tls, basic_auth_users: web.config.users.size });
-        } catch (err) {
-          logger.error('reloading --http.config failed; keeping the previous configuration', { err: String(err instanceof Error ? err.message : err) });
-        }
-      });
+      reloadWebConfigOnSighup(web, logger);
     });
   program
     .command('query-frontend')
@@ -242,12 +247,16 @@ function buildProgram(): Command {
     .option('--cache-compression-type <type>', 'Compression of results stored in memcached or Redis: "" (none) or snappy.', '')
     .option('--query-frontend.log-queries-longer-than <duration>', 'Log queries slower than this; 0 disables, < 0 logs all.', '0')
     .option('--query-frontend.compress-responses', 'Compress HTTP responses (gzip) for clients that accept it.', false)
+    .option('--http.config <file>', HTTP_CONFIG_HELP, '')
     .option('--log.level <level>', 'Log level: debug, info, warn, error.', 'info')
     .option('--log.format <format>', 'Log format: logfmt or json.', 'logfmt')
-    .action(async (raw: RawFrontendFlags & { 'log.level': string; 'log.format': string }) => {
+    .action(async (raw: RawFrontendFlags & { 'log.level': string; 'log.format': string; 'http.config'?: string }) => {
       const config = parseFrontendFlags(raw);
       const logger = createLogger(raw['log.level'] as LogLevel, raw['log.format'] as LogFormat);
-      exitOnSignals(await startQueryFrontend(config, logger), logger);
+      const web = loadWebConfig(raw['http.config'] ?? '');
+      exitOnSignals(await startQueryFrontend(config, logger, web), logger);
+      watchWebConfig(web, logger);
+      reloadWebConfigOnSighup(web, logger);
     });
   return program;
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { parseDuration } from '../promql/parser.js';
 import type { Logger } from '../util/log.js';
+import { WebConfigHolder } from '../api/web-config.js';
 import { FlagError, parseAddress } from './flags.js';
 import { extentsCodec, type Extent } from '../frontend/cache.js';
 import { DEFAULT_CACHE_CONFIG, describeCache, parseCacheConfig, type CacheConfig } from '../frontend/cache-config.js';
@@ -150,14 +151,14 @@ function openCache<V>(config: CacheConfig | null, codec: Codec<V>, name: string,
   return new RemoteCache<V>(store, codec, { name, expirationMs: config.expirationMs, compression: frontend.cacheCompression, logger, metrics });
 }
 
-export async function startQueryFrontend(config: QueryFrontendConfig, logger: Logger): Promise<FrontendService> {
+export async function startQueryFrontend(config: QueryFrontendConfig, logger: Logger, web: WebConfigHolder = WebConfigHolder.none()): Promise<FrontendService> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const downstream = new Downstream(config.downstreamUrl);
   const cacheMetrics = new CacheMetrics(registry);
   const cache = openCache<Extent[]>(config.cache, extentsCodec, 'query_range', config, cacheMetrics, logger);
   const labelsCache = openCache<string>(config.labelsCache, textCodec, 'labels', config, cacheMetrics, logger);
-  const app = buildFrontendApp(config, { downstream, cache, labelsCache, registry, logger });
+  const app = buildFrontendApp(config, { downstream, cache, labelsCache, registry, logger, web });
   await app.listen({ host: config.httpAddress.host, port: config.httpAddress.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpAddress.port;
@@ -168,9 +169,11 @@ export async function startQueryFrontend(config: QueryFrontendConfig, logger: Lo
     split_interval_ms: config.splitIntervalMs,
     results_cache: describeCache(config.cache),
     labels_cache: describeCache(config.labelsCache),
+    tls: web.tls,
+    basic_auth_users: web.config.users.size,
   });
   return {
-    httpUrl: `http://${host}:${port}`,
+    httpUrl: `${web.tls ? 'https' : 'http'}://${host}:${port}`,
     async close() {
       await app.close();
       await downstream.close();

@@ -12,6 +12,7 @@ import { Params, parseBoolParam, parseDurationParam, parseTime } from '../api/pa
 import { registerCompression } from '../api/compress.js';
 import { errorBody } from '../promql/json.js';
 import type { Logger } from '../util/log.js';
+import { WebConfigHolder } from '../api/web-config.js';
 import { clipExtents, compactExtents, joinExtents, partition, type Extent } from './cache.js';
 import { forwardableHeaders, type Downstream, type Headers } from './downstream.js';
 import { decodeMetadata, encodeMetadata, mergeMetadata, splitByInterval, type MetadataAnswer } from './metadata.js';
@@ -51,6 +52,8 @@ export interface FrontendDeps {
   readonly registry: Registry;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** --http.config: TLS, basic auth and response headers of the frontend's own server. */
+  readonly web?: WebConfigHolder;
 }
 
 /** A downstream answer read in full. */
@@ -152,7 +155,9 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
   const rangeCoalescer = new Coalescer<Fetched>({ share, onJoin: () => metrics.coalesced.inc({ op: 'query_range' }) });
   const metadataCoalescer = new Coalescer<Fetched>({ share, onJoin: () => metrics.coalesced.inc({ op: 'metadata' }) });
 
-  const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024, return503OnClosing: true, maxParamLength: 1 << 20 });
+  const web = deps.web ?? WebConfigHolder.none();
+  const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024, return503OnClosing: true, maxParamLength: 1 << 20, serverFactory: (handler) => web.createServer(handler) });
+  web.install(app);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   if (config.compressResponses) registerCompression(app);

@@ -25,6 +25,7 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '../support/child-process.js';
 import { startIngestProcess, type IngestProcess } from '../support/ingest-process.js';
+import { startFrontendProcess, type FrontendProcess } from '../support/frontend-process.js';
 import { freePort, prometheusAvailable, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { ensureQuerierBuilt, querierEntryPoint, startQuerier, type QuerierProcess } from '../support/querier-process.js';
 import { CLIENT_EXT, makePki, SERVER_EXT, type Pki } from '../support/pki.js';
@@ -512,6 +513,34 @@ describe.skipIf(!runnable)('security: --http.config, endpoint auth, CORS, redact
       await waitFor(USER_PW_1);
       expect(ingest.child.exitCode).toBeNull();
       expect(ingest.logs()).not.toContain(USER_PW_2);
+    });
+  });
+
+  describe('promdedup query-frontend', () => {
+    let fe: FrontendProcess;
+    let file = '';
+    beforeAll(async () => {
+      file = join(dir, 'web-frontend.yml');
+      writeFileSync(file, webConfig(USER_PW_1));
+      fe = track(await startFrontendProcess(recorderUrl, [`--http.config=${file}`, '--query-range.max-retries-per-request=1'], { scheme: 'https', ready: readyWith(admin(USER_PW_1)) }));
+    }, 60_000);
+
+    it('serves https with basic auth and the headers; only authorized requests reach the downstream', async () => {
+      const none = await get(`${fe.url}/api/v1/query_range?query=sec_metric&start=${(T0 - 600_000) / 1000}&end=${T0 / 1000}&step=60`, { ca: pki.read('ca.crt') });
+      expect(none.status).toBe(401);
+      expect(none.headers['www-authenticate']).toBe('Basic');
+      await expect(get(fe.url.replace('https:', 'http:') + '/-/ready')).rejects.toThrow();
+      expect(recorded.filter((r) => r.path.includes('/api/v1/query_range'))).toHaveLength(0);
+      // The recording downstream answers 503: the frontend passes its answer on.
+      const ok = await get(`${fe.url}/api/v1/query_range?query=sec_metric&start=${(T0 - 600_000) / 1000}&end=${T0 / 1000}&step=60`, admin(USER_PW_1));
+      expect(ok.status).toBe(503);
+      expect(ok.text).toBe('recorder\n');
+      expect(ok.headers['x-frame-options']).toBe('deny');
+      expect(recorded.filter((r) => r.path.includes('/api/v1/query_range'))).toHaveLength(1);
+      process.kill(fe.child.pid!, 'SIGHUP');
+      await sleep(300);
+      expect(fe.child.exitCode).toBeNull();
+      expect(fe.logs()).not.toContain(USER_PW_1);
     });
   });
 });

@@ -10,6 +10,7 @@ import { querierEntryPoint } from './querier-process.js';
 
 export interface FrontendProcess {
   readonly url: string;
+  readonly child: ChildProcess;
   readonly port: number;
   logs(): string;
   stop(): Promise<void>;
@@ -18,7 +19,11 @@ export interface FrontendProcess {
 const live = new Set<ChildProcess>();
 let hookInstalled = false;
 
-export async function startFrontendProcess(downstreamUrl: string, args: readonly string[] = []): Promise<FrontendProcess> {
+export async function startFrontendProcess(
+  downstreamUrl: string,
+  args: readonly string[] = [],
+  opts: { scheme?: 'http' | 'https'; ready?: (url: string) => Promise<boolean> } = {},
+): Promise<FrontendProcess> {
   if (!hookInstalled) {
     hookInstalled = true;
     process.on('exit', () => {
@@ -38,13 +43,13 @@ export async function startFrontendProcess(downstreamUrl: string, args: readonly
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.scheme ?? 'http'}://127.0.0.1:${port}`;
   try {
-    await waitReady({ name: 'promdedup query-frontend', url, child, timeoutMs: 30_000, output: () => logs, spawnError: () => null });
+    await waitReady({ name: 'promdedup query-frontend', url, child, timeoutMs: 30_000, output: () => logs, spawnError: () => null, ...(opts.ready ? { ready: () => opts.ready!(url) } : {}) });
   } catch (err) {
     await terminate(child);
     throw err;
   }
   let stopping: Promise<void> | null = null;
-  return { url, port, logs: () => logs, stop: () => (stopping ??= terminate(child)) };
+  return { url, port, child, logs: () => logs, stop: () => (stopping ??= terminate(child)) };
 }

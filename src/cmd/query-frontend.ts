@@ -9,6 +9,7 @@ import { extentsCodec, type Extent } from '../frontend/cache.js';
 import { DEFAULT_CACHE_CONFIG, describeCache, parseCacheConfig, type CacheConfig } from '../frontend/cache-config.js';
 import { Downstream } from '../frontend/downstream.js';
 import { buildFrontendApp, type FrontendConfig } from '../frontend/frontend.js';
+import { AnswerDecoder } from '../frontend/decoder.js';
 import { MemcachedStore } from '../frontend/memcached-store.js';
 import { RedisStore } from '../frontend/redis-store.js';
 import { CacheMetrics, InMemoryCache, RemoteCache, type Codec, type ResultsCache } from '../frontend/results-cache.js';
@@ -156,9 +157,11 @@ export async function startQueryFrontend(config: QueryFrontendConfig, logger: Lo
   collectDefaultMetrics({ register: registry });
   const downstream = new Downstream(config.downstreamUrl);
   const cacheMetrics = new CacheMetrics(registry);
-  const cache = openCache<Extent[]>(config.cache, extentsCodec, 'query_range', config, cacheMetrics, logger);
+  const decoder = new AnswerDecoder();
+  // Extents from memcached or Redis are decoded like downstream answers: large ones on a worker.
+  const cache = openCache<Extent[]>(config.cache, { ...extentsCodec, decode: (bytes) => decoder.extents(bytes) }, 'query_range', config, cacheMetrics, logger);
   const labelsCache = openCache<string>(config.labelsCache, textCodec, 'labels', config, cacheMetrics, logger);
-  const app = buildFrontendApp(config, { downstream, cache, labelsCache, registry, logger, web });
+  const app = buildFrontendApp(config, { downstream, cache, labelsCache, registry, logger, web, decoder });
   await app.listen({ host: config.httpAddress.host, port: config.httpAddress.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpAddress.port;
@@ -179,6 +182,7 @@ export async function startQueryFrontend(config: QueryFrontendConfig, logger: Lo
       await downstream.close();
       await cache?.close();
       await labelsCache?.close();
+      await decoder.close();
     },
   };
 }

@@ -24,18 +24,21 @@ export const extentsCodec: Codec<Extent[]> = {
     out.push(Buffer.from(extents.length === 0 ? '[]' : ']'));
     return Buffer.concat(out);
   },
-  decode: (bytes) =>
-    (JSON.parse(bytes.toString('utf8')) as { start: number; end: number; answer: { resultType: string; result: []; warnings: string[]; infos: string[] } }[]).map((x) => ({
-      start: x.start,
-      end: x.end,
-      answer: fromParsed(x.answer.resultType, x.answer.result, x.answer.warnings, x.answer.infos),
-    })),
+  decode: (bytes) => decodeExtents(bytes),
   size: (extents) =>
     extents.reduce((n, x) => {
       const { points, chars } = answerSize(x.answer);
       return n + 64 + chars + 12 * points;
     }, 0),
 };
+
+export function decodeExtents(bytes: Buffer): Extent[] {
+  return (JSON.parse(bytes.toString('utf8')) as { start: number; end: number; answer: { resultType: string; result: []; warnings: string[]; infos: string[] } }[]).map((x) => ({
+    start: x.start,
+    end: x.end,
+    answer: fromParsed(x.answer.resultType, x.answer.result, x.answer.warnings, x.answer.infos),
+  }));
+}
 
 /** Extents ready to be kept: each answer's runs compacted where they have become fragmented. */
 export function compactExtents(extents: readonly Extent[]): Extent[] {

@@ -18,6 +18,7 @@ import { forwardableHeaders, type Downstream, type Headers } from './downstream.
 import { decodeMetadata, encodeMetadata, mergeMetadata, splitByInterval, type MetadataAnswer } from './metadata.js';
 import { decodeAnswer, encodeAnswer, goDuration, mergeAnswers, splitRange, type RangeAnswer } from './range.js';
 import type { ResultsCache } from './results-cache.js';
+import type { AnswerDecoder } from './decoder.js';
 
 export interface FrontendConfig {
   readonly splitIntervalMs: number;
@@ -54,13 +55,21 @@ export interface FrontendDeps {
   readonly now?: () => number;
   /** --http.config: TLS, basic auth and response headers of the frontend's own server. */
   readonly web?: WebConfigHolder;
+  /** Decodes range answers (large ones on worker threads); inline without one. */
+  readonly decoder?: AnswerDecoder;
 }
 
 /** A downstream answer read in full. */
 interface Fetched {
   readonly statusCode: number;
   readonly headers: Headers;
-  readonly text: string;
+  readonly body: Buffer;
+}
+
+/** A range sub-query's downstream answer and, when it is a success, the answer decoded (shared by coalesced callers). */
+interface FetchedRange {
+  readonly fetched: Fetched;
+  readonly answer: RangeAnswer | null;
 }
 
 /** A sub-query failed: its downstream answer goes to the client as it came. */
@@ -151,9 +160,11 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
   const { downstream, cache, labelsCache, logger } = deps;
   const now = deps.now ?? Date.now;
   const metrics = new FrontendMetrics(deps.registry, [cache, labelsCache]);
-  const share = (v: Fetched, n: number): Fetched[] => Array.from({ length: n }, () => v);
-  const rangeCoalescer = new Coalescer<Fetched>({ share, onJoin: () => metrics.coalesced.inc({ op: 'query_range' }) });
+  // Answers are immutable: every caller gets the same one.
+  const share = <T>(v: T, n: number): T[] => Array.from({ length: n }, () => v);
+  const rangeCoalescer = new Coalescer<FetchedRange>({ share, onJoin: () => metrics.coalesced.inc({ op: 'query_range' }) });
   const metadataCoalescer = new Coalescer<Fetched>({ share, onJoin: () => metrics.coalesced.inc({ op: 'metadata' }) });
+  const decodeRange = (body: Buffer): Promise<RangeAnswer | null> => (deps.decoder !== undefined ? deps.decoder.range(body) : Promise.resolve(decodeAnswer(body.toString('utf8'))));
 
   const web = deps.web ?? WebConfigHolder.none();
   const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024, return503OnClosing: true, maxParamLength: 1 << 20, serverFactory: (handler) => web.createServer(handler) });
@@ -191,8 +202,7 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
       try {
         metrics.downstream.inc({ op });
         const res = await downstream.send(method, path, headers, body, signal);
-        const text = await res.body.text();
-        const fetched = { statusCode: res.statusCode, headers: res.headers, text };
+        const fetched = { statusCode: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
         if (res.statusCode < 500 || attempt >= maxRetries) return fetched;
         logger.warn('downstream request failed; retrying', { status: res.statusCode, try: attempt, wait_ms: wait });
       } catch (err) {
@@ -276,7 +286,7 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
       const f = err.fetched;
       reply.code(f.statusCode);
       for (const [k, v] of Object.entries(f.headers)) if (k !== 'content-encoding') reply.header(k, v);
-      return reply.send(f.text);
+      return reply.send(f.body);
     }
     if (reply.raw.destroyed) return reply;
     logger.warn(`${what} failed`, { err: err instanceof Error ? err.message : String(err) });
@@ -335,8 +345,10 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
       form.set('start', String(s / 1000));
       form.set('end', String(e / 1000));
       const body = Buffer.from(form.toString());
-      const fetched = await rangeCoalescer.run(`${identity}\0${path}\0${body.toString()}`, signal, (shared) => fetchRetrying('query_range', config.maxRetries, 'POST', path, headers, body, shared));
-      const answer = fetched.statusCode === 200 ? decodeAnswer(fetched.text) : null;
+      const { fetched, answer } = await rangeCoalescer.run(`${identity}\0${path}\0${body.toString()}`, signal, async (shared) => {
+        const f = await fetchRetrying('query_range', config.maxRetries, 'POST', path, headers, body, shared);
+        return { fetched: f, answer: f.statusCode === 200 ? await decodeRange(f.body) : null };
+      });
       if (answer === null) throw new DownstreamFailure(fetched);
       const noStore = String(fetched.headers['cache-control'] ?? '').includes('no-store');
       return { answer, storable: !noStore && answer.warnings.length === 0 };
@@ -432,10 +444,11 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
       const body = method === 'POST' ? Buffer.from(query) : undefined;
       const target = method === 'POST' ? path : `${path}?${query}`;
       const fetched = await metadataCoalescer.run(`${identity}\0${method}\0${path}\0${query}`, signal, (shared) => fetchRetrying(op, lc.maxRetries, method, target, headers, body, shared));
-      const answer = fetched.statusCode === 200 ? decodeMetadata(fetched.text) : null;
+      const text = fetched.body.toString('utf8');
+      const answer = fetched.statusCode === 200 ? decodeMetadata(text) : null;
       if (answer === null) throw new DownstreamFailure(fetched);
       const noStore = String(fetched.headers['cache-control'] ?? '').includes('no-store');
-      return { text: fetched.text, answer, storable: !noStore && answer.warnings.length === 0 };
+      return { text, answer, storable: !noStore && answer.warnings.length === 0 };
     };
 
     const runPiece = async (ps: number, pe: number): Promise<{ text: string; answer: MetadataAnswer }> => {

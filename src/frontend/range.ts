@@ -79,8 +79,8 @@ export interface RangeAnswer {
 const COMMA = Buffer.from(',');
 const ASCII = /^[\x00-\x7f]*$/;
 
-const runStart = (r: PointRun, i: number): number => (i === 0 ? 0 : r.ends[i - 1]! + 1);
-const runText = (r: PointRun): Buffer => r.text.subarray(runStart(r, r.from), r.ends[r.to - 1]);
+export const runStart = (r: PointRun, i: number): number => (i === 0 ? 0 : r.ends[i - 1]! + 1);
+export const runText = (r: PointRun): Buffer => r.text.subarray(runStart(r, r.from), r.ends[r.to - 1]);
 const runFirst = (r: PointRun): number => r.ts[r.from]!;
 const runLast = (r: PointRun): number => r.ts[r.to - 1]!;
 

@@ -36,7 +36,8 @@ export interface ByteStore {
 
 export interface Codec<V> {
   encode(value: V): Buffer;
-  decode(bytes: Buffer): V;
+  /** May hand the work to a worker thread (large extents). */
+  decode(bytes: Buffer): V | Promise<V>;
   /** Approximate bytes held in memory (for the in-memory size limit). */
   size(value: V): number;
 }
@@ -199,7 +200,7 @@ export class RemoteCache<V> implements ResultsCache<V> {
       const keyLen = bytes.readUInt32LE(1);
       if (bytes.toString('utf8', 5, 5 + keyLen) !== key) return undefined;
       const payload = bytes.subarray(5 + keyLen);
-      return this.codec.decode(bytes[0] === FORMAT_SNAPPY ? (uncompressSync(payload) as Buffer) : payload);
+      return await this.codec.decode(bytes[0] === FORMAT_SNAPPY ? (uncompressSync(payload) as Buffer) : payload);
     } catch {
       // Written by something else, or damaged: a miss.
       return undefined;

@@ -389,3 +389,46 @@ describe.skipIf(!promOk)('query-frontend over promdedup query and an HA pair', (
     expect(await metric(fe, 'promdedup_frontend_cache_requests_total{kind="label_values",result="hit"}')).toBeGreaterThan(0);
   });
 });
+
+describe.skipIf(!promOk)('query-frontend with large answers', () => {
+  let prom: PrometheusServer;
+  let fe: FrontendProcess;
+  beforeAll(async () => {
+    ensureQuerierBuilt();
+    // 300 series over a day at 1 m: a raw range query answers ~10 MB of JSON.
+    const lines = ['# TYPE big_gauge gauge'];
+    for (let t = T0; t <= T0 + DAY; t += 60_000) for (let i = 0; i < 300; i++) lines.push(`big_gauge{instance="i${i}"} ${((t / 60_000) % 97) + i / 1000} ${t / 1000}`);
+    prom = await startPrometheus({ openMetrics: lines.join('\n') + '\n# EOF\n' });
+    fe = await startFrontendProcess(prom.url, ['--query-range.split-interval=6h']);
+  }, 120_000);
+  afterAll(async () => {
+    await fe?.stop();
+    await prom?.stop();
+  });
+
+  it('decodes them off the event loop: /-/healthy keeps answering in milliseconds; answers are the downstream\'s bytes', async () => {
+    const queries = ['big_gauge', 'big_gauge * 1', 'big_gauge + 0'];
+    const url = (base: string, q: string) => rangeUrl(base, q, T0, T0 + DAY, 60_000);
+    let running = true;
+    const probes: number[] = [];
+    const probing = (async () => {
+      while (running) {
+        const t = performance.now();
+        await (await fetch(`${fe.url}/-/healthy`)).text();
+        probes.push(performance.now() - t);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const answers = await Promise.all(queries.map((q) => text(url(fe.url, q))));
+    running = false;
+    await probing;
+    for (const [i, q] of queries.entries()) {
+      expect(answers[i]!.body.length).toBeGreaterThan(5 << 20);
+      expect(answers[i]!.body, q).toBe((await text(url(prom.url, q))).body);
+    }
+    probes.sort((a, b) => a - b);
+    expect(probes.length).toBeGreaterThan(5);
+    // Measured: decoding inline holds the loop up to ~250 ms at a time (p90 50 ms); on workers the longest probe took 45 ms (p90 14 ms).
+    expect(probes[probes.length - 1]!).toBeLessThan(150);
+  }, 60_000);
+});

@@ -4,7 +4,10 @@ import { parseBytes, parseCacheConfig } from '../../../src/frontend/cache-config
 import { decodeMetadata, encodeMetadata, mergeMetadata, splitByInterval } from '../../../src/frontend/metadata.js';
 import { InMemoryCache } from '../../../src/frontend/results-cache.js';
 import { compactAnswer, decodeAnswer, encodeAnswer, extractRange, fromParsed, goDuration, mergeAnswers, nextIntervalBoundary, splitRange, type RangeAnswer } from '../../../src/frontend/range.js';
-import { extentsCodec } from '../../../src/frontend/cache.js';
+import { decodeExtents, extentsCodec } from '../../../src/frontend/cache.js';
+import { packAnswer, unpackAnswer } from '../../../src/frontend/packed.js';
+import { runFrontendTask, unpackExtents } from '../../../src/frontend/worker-protocol.js';
+import { AnswerDecoder } from '../../../src/frontend/decoder.js';
 import { parseDuration } from '../../../src/promql/parser.js';
 
 const H = 3_600_000;
@@ -63,8 +66,34 @@ describe('merging', () => {
     let many = extractRange(a, 0, 0);
     for (const t of [1000, 1500, 2000, 2250, 3000]) many = mergeAnswers([many, extractRange(a, t, t)]);
     expect(encodeAnswer(compactAnswer(many)).toString()).toBe(text);
-    const [back] = extentsCodec.decode(extentsCodec.encode([{ start: 1000, end: 3000, answer: a }]));
+    const [back] = decodeExtents(extentsCodec.encode([{ start: 1000, end: 3000, answer: a }]));
     expect(encodeAnswer(back!.answer).toString()).toBe(text);
+    // Packed for a worker's transfer and unpacked: the same bytes, cut runs included.
+    expect(encodeAnswer(unpackAnswer(packAnswer(a))).toString()).toBe(text);
+    expect(encodeAnswer(unpackAnswer(packAnswer(mergeAnswers(pieces)))).toString()).toBe(text);
+    const task = runFrontendTask({ kind: 'range', body: Buffer.from(text) });
+    expect(task.result.kind === 'range' && encodeAnswer(unpackAnswer(task.result.answer!)).toString()).toBe(text);
+    expect(task.transfer).toHaveLength(3);
+    const ext = runFrontendTask({ kind: 'extents', body: extentsCodec.encode([{ start: 1000, end: 3000, answer: a }]) });
+    expect(ext.result.kind === 'extents' && encodeAnswer(unpackExtents(ext.result.extents)[0]!.answer).toString()).toBe(text);
+    expect(runFrontendTask({ kind: 'range', body: Buffer.from('{"status":"error"}') }).result).toEqual({ kind: 'range', answer: null });
+  });
+
+  it('decodes large answers on a worker thread, small ones inline, to the same bytes', async () => {
+    const big = answer(Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`s${i}`, Array.from({ length: 400 }, (_, k) => k * 15_000)])));
+    const text = encodeAnswer(big);
+    expect(text.length).toBeGreaterThan(64 << 10);
+    const decoder = new AnswerDecoder(1);
+    try {
+      expect(encodeAnswer((await decoder.range(text))!).equals(text)).toBe(true);
+      const small = encodeAnswer(answer({ a: [1000] }));
+      expect(encodeAnswer((await decoder.range(small))!).equals(small)).toBe(true);
+      expect(await decoder.range(Buffer.alloc(100_000, 0x20))).toBeNull();
+      const stored = extentsCodec.encode([{ start: 0, end: 399 * 15_000, answer: big }]);
+      expect(encodeAnswer((await decoder.extents(stored))[0]!.answer).equals(text)).toBe(true);
+    } finally {
+      await decoder.close();
+    }
   });
 
   it('cut runs keep only their own points; overlapping runs keep the earlier point', () => {

@@ -54,7 +54,7 @@ export function dedupSeries(
       const s = samplesOf(g.replicas[0]!, kept);
       counted.samplesIn += s.timestamps.length;
       out[i] = { labels: g.labels, samples: opts.counter ? dropNaN(s) : s };
-      opts.explain?.(traceProvenance(g.labels, [onlyLabels(g.replicas[0]!.labels, replicaLabels)], [out[i]!.samples.timestamps], out[i]!.samples.timestamps, opts.func));
+      opts.explain?.(traceProvenance(g.labels, [onlyLabels(g.replicas[0]!.labels, replicaLabels)], [out[i]!.samples.timestamps], out[i]!.samples.timestamps, opts.func, opts.explainFrom));
       continue;
     }
     // The kernels read each replica's columns where decoding put them: nothing is copied in.
@@ -79,7 +79,7 @@ export function dedupSeries(
     out[i] = { labels: g.labels, samples: slabs.take(n, withStale) };
     if (opts.explain !== undefined) {
       const replicaOnly = g.replicas.map((r) => onlyLabels(r.labels, replicaLabels));
-      opts.explain(traceProvenance(g.labels, replicaOnly, t, out[i]!.samples.timestamps, opts.func));
+      opts.explain(traceProvenance(g.labels, replicaOnly, t, out[i]!.samples.timestamps, opts.func, opts.explainFrom));
     }
     scratch.clear();
   }

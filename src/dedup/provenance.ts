@@ -44,9 +44,22 @@ export interface SeriesProvenance {
   readonly switches: readonly LeaderSwitch[];
 }
 
+/** First index of `ts` whose time is >= t. */
+function firstAtOrAfter(ts: ArrayLike<number>, t: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ts[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * Attributes every merged timestamp to a replica and cuts the result into spans and switches.
- * `replicaTimes[r]` and `merged` are increasing.
+ * `replicaTimes[r]` and `merged` are increasing. Only samples at or after `from` are traced (the
+ * stable merge reads further back than the query's window; what it read there is not the answer's).
  */
 export function traceProvenance(
   labels: Labels,
@@ -54,16 +67,20 @@ export function traceProvenance(
   replicaTimes: readonly ArrayLike<number>[],
   merged: ArrayLike<number>,
   func: DedupFunc,
+  from = -Infinity,
 ): SeriesProvenance {
   const n = replicaTimes.length;
-  const at = new Array<number>(n).fill(0); // per replica: first index with time >= the current merged time
+  // per replica: first index with time >= the current merged time
+  const first = replicaTimes.map((ts) => (from === -Infinity ? 0 : firstAtOrAfter(ts, from)));
+  const at = [...first];
+  const k0 = from === -Infinity ? 0 : firstAtOrAfter(merged, from);
   const used = new Array<number>(n).fill(0);
   const spans: ReplicaSpan[] = [];
   const switches: LeaderSwitch[] = [];
   let current = -1;
   let spanStart = 0;
   let spanSamples = 0;
-  for (let k = 0; k < merged.length; k++) {
+  for (let k = k0; k < merged.length; k++) {
     const t = merged[k]!;
     let from = -1;
     for (let r = 0; r < n; r++) {
@@ -81,7 +98,7 @@ export function traceProvenance(
         const ts = replicaTimes[current]!;
         const next = at[current]! < ts.length ? ts[at[current]!]! : null;
         // The penalty in force: set when the previous sample was emitted.
-        const penaltyMs = func !== 'penalty' ? null : k - 1 === 0 ? INITIAL_PENALTY_MS : 2 * (lastFrom - merged[k - 2]!);
+        const penaltyMs = func !== 'penalty' ? null : k - 1 === k0 ? INITIAL_PENALTY_MS : 2 * (lastFrom - merged[k - 2]!);
         switches.push({ at: t, from: current, to: from, lastFrom, nextFrom: next, penaltyMs });
         spans.push({ replica: current, start: spanStart, end: lastFrom, samples: spanSamples });
       }
@@ -94,7 +111,7 @@ export function traceProvenance(
   if (current !== -1) spans.push({ replica: current, start: spanStart, end: merged[merged.length - 1]!, samples: spanSamples });
   return {
     labels,
-    replicas: replicaLabels.map((l, r) => ({ labels: l, samplesIn: replicaTimes[r]!.length, samplesUsed: used[r]! })),
+    replicas: replicaLabels.map((l, r) => ({ labels: l, samplesIn: replicaTimes[r]!.length - first[r]!, samplesUsed: used[r]! })),
     spans,
     switches,
   };

@@ -10,4 +10,6 @@ export interface DedupOptions {
   counter: boolean;
   /** Receives every merged series' provenance (dedup=explain); unset, nothing is traced. */
   explain?: (p: SeriesProvenance) => void;
+  /** Trace provenance only from this time on (ms; the window the query asked for). */
+  explainFrom?: number;
 }

@@ -496,15 +496,16 @@ class TaskRun {
       const traced: SeriesProvenance[] = [];
       const func = dedupOn ? t.dedupFunc : 'chain';
       const explain = t.explain === true && dedupOn && t.kind !== 'series' ? (p: SeriesProvenance) => void traced.push(p) : undefined;
+      const widened = this.stableWidening();
+      const asked = sel.hints.start + widened; // the engine's window, before the stable merge's widening
       let merged = dedupSeries(
         series,
         replicaLabels,
-        { func, counter: dedupOn && isCounterFunc(sel.hints.func), ...(explain !== undefined ? { explain } : {}) },
+        { func, counter: dedupOn && isCounterFunc(sel.hints.func), ...(explain !== undefined ? { explain, ...(widened > 0 ? { explainFrom: asked } : {}) } : {}) },
         counted,
       );
-      const widened = this.stableWidening();
-      if (widened > 0) merged = merged.map((s) => trimBefore(s, sel.hints.start + widened));
-      if (explain !== undefined) this.provenance.push({ matchers: batch.matchers[i]!, hints: sel.hints, func, series: traced });
+      if (widened > 0) merged = merged.map((s) => trimBefore(s, asked));
+      if (explain !== undefined) this.provenance.push({ matchers: batch.matchers[i]!, hints: widened > 0 ? { ...sel.hints, start: asked } : sel.hints, func, series: traced });
       let out = 0;
       for (const s of merged) out += s.samples.timestamps.length;
       // A series whose chunks only overlapped the window has no sample in it: not a result.

@@ -105,6 +105,20 @@ describe.skipIf(!ok)('stable dedup over real replicas', () => {
     expect(compared).toBeGreaterThan(1000);
   });
 
+  it('dedup=explain traces only the window asked for, not the stable merge\'s wider read', async () => {
+    const [from, to] = [d.at(60), d.at(120)];
+    const r = await apiGet(setup!.querier.url, '/api/v1/query_range', { query: 'http_requests_total', start: sec(from), end: sec(to), step: 30, dedup: 'explain' });
+    expect(r.httpStatus).toBe(200);
+    const provenance = (r.body.data as { provenance: { start: number; series: { spans: { start: number }[] }[] }[] }).provenance;
+    expect(provenance.length).toBeGreaterThan(0);
+    // The select's window opens one lookback (5 m) before the range; the stable merge read 17.5 min more.
+    const opens = from / 1000 - 300;
+    for (const p of provenance) {
+      expect(p.start).toBeGreaterThanOrEqual(opens - 1);
+      for (const s of p.series) for (const span of s.spans) expect(span.start).toBeGreaterThanOrEqual(opens - 1);
+    }
+  });
+
   it('rate() across replica outages: never negative, never above the true rate (no doubled counter at a switch)', async () => {
     const url = setup!.querier.url;
     const [from, to] = [d.at(35), d.at(125)];

@@ -39,4 +39,18 @@ describe('traceProvenance', () => {
     const p = traceProvenance([], [A, B], [Float64Array.from([0]), Float64Array.from([9000])], merged, 'penalty');
     expect(p.switches[0]!.penaltyMs).toBe(5000);
   });
+
+  it('traces only from the asked window on (the stable merge reads further back)', () => {
+    const a = [0, 10, 20, 30, 40, 100, 110, 120, 130, 140, 150].map((s) => s * 1000);
+    const b = Array.from({ length: 20 }, (_, i) => (5 + 10 * i) * 1000);
+    const merged = mergePenalty([samples(a), samples(b)], false);
+    const p = traceProvenance([], [A, B], [Float64Array.from(a), Float64Array.from(b)], merged.timestamps, 'penalty', 100_000);
+    // Nothing before 100 s: not the span of a, not the switch at 65 s.
+    expect(p.spans.map((s) => [s.replica, s.start / 1000, s.end / 1000])).toEqual([[1, 105, 195]]);
+    expect(p.switches).toEqual([]);
+    expect(p.replicas.map((r) => [r.samplesIn, r.samplesUsed])).toEqual([
+      [6, 0],
+      [10, 10],
+    ]);
+  });
 });

@@ -3,8 +3,10 @@
  * parses, every Prometheus config passes `promtool check config`, the compose file's services,
  * mounts and URLs point at each other, the Kubernetes manifests have their required fields and
  * consistent selectors, ports and probes, the Dockerfile's ENTRYPOINT/CMD/HEALTHCHECK name files
- * the npm package ships, and every flag any of them (or the README and docs/deployment.md) passes
- * to `promdedup query` / `promdedup ingest` is one that command's --help prints.
+ * the npm package ships, every flag any of them (or the README and docs/deployment.md) passes
+ * to `promdedup query` / `ingest` / `query-frontend` is one that command's --help prints, and the
+ * query frontend's downstream is the querier (run with stable dedup) and its caches are a memcached
+ * the same files run, in a cache config the frontend accepts.
  *
  * Not run here (no daemon or cluster): docker build, docker compose up, kubectl apply, helm.
  * `kubectl kustomize` and `systemd-analyze verify` run when those tools are on PATH.
@@ -15,6 +17,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { parseCacheConfig, type CacheConfig } from '../../src/frontend/cache-config.js';
+import { parseDuration } from '../../src/promql/parser.js';
 import { ensureQuerierBuilt, querierEntryPoint, repoRoot } from '../support/querier-process.js';
 
 const root = repoRoot();
@@ -70,7 +74,43 @@ function invocations(text: string): { sub: Sub; flags: string[] }[] {
 }
 
 function flagsOf(args: readonly unknown[]): string[] {
-  return args.map(str).filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]!);
+  // A leading quote: a shell or systemd argument such as '--x={type: MEMCACHED, …}'.
+  return args.map(str).map((a) => a.replace(/^['"]/, '')).filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]!);
+}
+
+/** The value of `--flag=value` in an argument list (the first one). */
+function flagValue(args: readonly unknown[], flag: string): string | undefined {
+  const a = args.map(str).find((x) => x.startsWith(`${flag}=`));
+  return a === undefined ? undefined : a.slice(flag.length + 1);
+}
+
+/** The frontend's two cache configs in an argument list, parsed as the frontend parses them. */
+function frontendCaches(args: readonly unknown[]): CacheConfig[] {
+  return ['--query-range.response-cache-config', '--labels.response-cache-config'].map((flag) => {
+    const text = flagValue(args, flag);
+    expect(text, flag).toBeDefined();
+    const config = parseCacheConfig(text!, parseDuration);
+    expect(config, `${flag}=${text}`).not.toBeNull();
+    return config!;
+  });
+}
+
+/** memcached host:port addresses of a frontend's caches (both caches must be memcached). */
+function memcachedAddresses(args: readonly unknown[]): { host: string; port: number }[] {
+  return frontendCaches(args).flatMap((c) => {
+    expect(c.type).toBe('memcached');
+    const addresses = c.type === 'memcached' ? c.addresses : [];
+    expect(addresses.length).toBeGreaterThan(0);
+    return addresses.map((a) => ({ host: a.slice(0, a.lastIndexOf(':')), port: Number(a.slice(a.lastIndexOf(':') + 1)) }));
+  });
+}
+
+/** A systemd ExecStart= command line (continuations joined) split into words as systemd splits them. */
+function systemdWords(unit: string): string[] {
+  const line = /^ExecStart=((?:.*\\\n)*.*)/m.exec(unit)![1]!.replace(/\\\n/g, ' ');
+  const words: string[] = [];
+  for (const m of line.matchAll(/'([^']*)'|"((?:[^"\\]|\\.)*)"|(\S+)/g)) words.push(m[1] ?? m[2]?.replace(/\\(.)/g, '$1') ?? m[3]!);
+  return words;
 }
 
 /** `--http-address=h:p` in an argument list: the port. */
@@ -109,8 +149,11 @@ describe('deployment files', () => {
       'deploy/kubernetes/kustomization.yaml',
       'deploy/kubernetes/query.yaml',
       'deploy/kubernetes/ingest.yaml',
+      'deploy/kubernetes/query-frontend.yaml',
+      'deploy/kubernetes/memcached.yaml',
       'deploy/systemd/promdedup-query.service',
       'deploy/systemd/promdedup-ingest.service',
+      'deploy/systemd/promdedup-query-frontend.service',
       '.dockerignore',
       'docs/deployment.md',
     ]) {
@@ -164,7 +207,7 @@ describe('deployment files', () => {
     };
 
     it('has two Prometheus replicas, promdedup query over both with the replica label, and Grafana', () => {
-      for (const name of ['prometheus-a', 'prometheus-b', 'promdedup-query', 'promdedup-ingest', 'prometheus-receiver', 'grafana']) {
+      for (const name of ['prometheus-a', 'prometheus-b', 'promdedup-query', 'promdedup-query-frontend', 'memcached', 'promdedup-ingest', 'prometheus-receiver', 'grafana']) {
         expect(Object.keys(services)).toContain(name);
       }
       for (const [name, s] of Object.entries(services)) {
@@ -218,7 +261,27 @@ describe('deployment files', () => {
       expect(str(obj(svc('promdedup-query').environment).PROMDEDUP_HEALTH_URL)).toBe(`http://127.0.0.1:${listenPort('promdedup-query')}/-/healthy`);
     });
 
-    it('Grafana is provisioned with promdedup query as its default Prometheus datasource', () => {
+    it('promdedup query-frontend sits in front of promdedup query (stable dedup), caching in the memcached service', () => {
+      const frontend = arr(svc('promdedup-query-frontend').command).map(str);
+      expect(frontend[0]).toBe('query-frontend');
+      const down = target(flagValue(frontend, '--query-frontend.downstream-url')!);
+      expect(down).toEqual({ service: 'promdedup-query', port: listenPort('promdedup-query') });
+      // Split and cached answers are exact only over a window-stable merge (docs/query-frontend.md).
+      expect(arr(svc('promdedup-query').command)).toContain('--deduplication.func=stable');
+      const mem = svc('memcached');
+      expect(str(mem.image)).toMatch(/^memcached:1\.6/);
+      const memArgs = arr(mem.command).map(str);
+      expect(memArgs[memArgs.indexOf('-m') + 1]).toBe('256');
+      // memcached listens on 11211 unless -p says otherwise.
+      const memPort = memArgs.includes('-p') ? Number(memArgs[memArgs.indexOf('-p') + 1]) : 11211;
+      for (const a of memcachedAddresses(frontend)) expect(a).toEqual({ host: 'memcached', port: memPort });
+      const deps = arr(svc('promdedup-query-frontend').depends_on);
+      expect(deps).toContain('promdedup-query');
+      expect(deps).toContain('memcached');
+      expect(str(obj(svc('promdedup-query-frontend').environment).PROMDEDUP_HEALTH_URL)).toBe(`http://127.0.0.1:${listenPort('promdedup-query-frontend')}/-/healthy`);
+    });
+
+    it('Grafana is provisioned with the query frontend as its default Prometheus datasource, the querier as another', () => {
       const mount = arr(svc('grafana').volumes).map(str).find((v) => v.endsWith(':/etc/grafana/provisioning:ro'))!;
       expect(mount).toBeDefined();
       const dir = join(resolve(dirname(composeFile), mount.split(':')[0]!), 'datasources');
@@ -227,8 +290,10 @@ describe('deployment files', () => {
       expect(defaults).toHaveLength(1);
       expect(defaults[0]!.type).toBe('prometheus');
       const t = target(str(defaults[0]!.url));
-      expect(t).toEqual({ service: 'promdedup-query', port: listenPort('promdedup-query') });
-      for (const d of sources) target(str(d.url));
+      expect(t).toEqual({ service: 'promdedup-query-frontend', port: listenPort('promdedup-query-frontend') });
+      const all = sources.map((d) => target(str(d.url)));
+      expect(all).toContainEqual({ service: 'promdedup-query', port: listenPort('promdedup-query') });
+      expect(new Set(sources.map((d) => str(d.uid))).size).toBe(sources.length);
     });
   });
 
@@ -252,9 +317,15 @@ describe('deployment files', () => {
       expect(apis).toMatchObject({ Deployment: 'apps/v1', Service: 'v1', PodDisruptionBudget: 'policy/v1' });
     });
 
-    it('query and ingest: Deployment, Service and PodDisruptionBudget with probes, resources, flags and ports that agree', () => {
+    const serviceNamed = (host: string): Obj | undefined => ofKind('Service').find((s) => str(obj(s.metadata).name) === host.split('.')[0]);
+    const argsOf = (name: string): string[] => {
+      const dep = ofKind('Deployment').find((d) => str(obj(d.metadata).name) === name)!;
+      return arr(obj(arr(obj(obj(obj(dep.spec).template).spec).containers)[0]).args).map(str);
+    };
+
+    it('query, query-frontend and ingest: Deployment, Service and PodDisruptionBudget with probes, resources, flags and ports that agree', () => {
       const deployments = ofKind('Deployment');
-      for (const component of ['query', 'ingest'] as const) {
+      for (const component of ['query', 'query-frontend', 'ingest'] as const) {
         const dep = deployments.find((d) => str(obj(d.metadata).name) === `promdedup-${component}`)!;
         expect(dep, component).toBeDefined();
         const spec = obj(dep.spec);
@@ -281,6 +352,10 @@ describe('deployment files', () => {
           expect(byName.get('grpc')).toBe(portOf(args, '--grpc-address'));
           expect(args).toContain('--query.replica-label=replica');
           expect(args.filter((a) => a.startsWith('--endpoint=')).length).toBeGreaterThanOrEqual(2);
+          // The frontend in front of it splits and caches: exact only over stable dedup.
+          expect(args).toContain('--deduplication.func=stable');
+        } else if (component === 'query-frontend') {
+          expect(args.some((a) => a.startsWith('--query-frontend.downstream-url='))).toBe(true);
         } else {
           expect(args.some((a) => a.startsWith('--remote-write.url='))).toBe(true);
           // Two instances share elections: not the per-process memory store.
@@ -312,9 +387,38 @@ describe('deployment files', () => {
         .find((a) => a.startsWith('--ha-tracker.redis.address='))!
         .split('=')[1]!;
       const [host, port] = redis.split(':');
-      const redisSvc = ofKind('Service').find((s) => str(obj(s.metadata).name) === host!.split('.')[0]);
+      const redisSvc = serviceNamed(host!);
       expect(redisSvc, redis).toBeDefined();
       expect(arr(obj(redisSvc!.spec).ports).map((p) => Number(obj(p).port))).toContain(Number(port));
+    });
+
+    it('query-frontend: its downstream is the query Service, its caches a memcached Service of these manifests', () => {
+      const args = argsOf('promdedup-query-frontend');
+      const down = new URL(flagValue(args, '--query-frontend.downstream-url')!);
+      expect(down.hostname).toBe('promdedup-query.monitoring.svc');
+      const querySvc = serviceNamed(down.hostname)!;
+      expect(querySvc).toBeDefined();
+      const httpPort = arr(obj(querySvc.spec).ports).map(obj).find((p) => p.name === 'http')!;
+      expect(Number(down.port)).toBe(Number(httpPort.port));
+      expect(portOf(argsOf('promdedup-query'), '--http-address')).toBe(Number(httpPort.port)); // targetPort: http
+      for (const a of memcachedAddresses(args)) {
+        const svc = serviceNamed(a.host);
+        expect(svc, a.host).toBeDefined();
+        expect(a.host).toMatch(new RegExp(`^${str(obj(svc!.metadata).name)}(\\.${str(kustomization.namespace)}\\.svc(\\.cluster\\.local)?)?$`));
+        const port = arr(obj(svc!.spec).ports).map(obj).find((p) => Number(p.port) === a.port);
+        expect(port, `${a.host}:${a.port}`).toBeDefined();
+        // The Service selects a memcached pod whose container port is that target port.
+        const pods = ofKind('Deployment').filter((d) => matches(obj(obj(svc!.spec).selector), obj(obj(obj(obj(d.spec).template).metadata).labels)));
+        expect(pods).toHaveLength(1);
+        const pod = obj(obj(obj(pods[0]!.spec).template).spec);
+        expect(obj(pod.securityContext).runAsNonRoot).toBe(true);
+        const c = obj(arr(pod.containers)[0]);
+        expect(str(c.image)).toMatch(/^memcached:/);
+        const cport = arr(c.ports).map(obj).find((p) => p.name === port!.targetPort || Number(p.containerPort) === Number(port!.targetPort))!;
+        expect(Number(cport.containerPort)).toBe(11211);
+        expect(obj(obj(c.livenessProbe).tcpSocket).port).toBe(cport.name);
+        expect(obj(obj(c.readinessProbe).tcpSocket).port).toBe(cport.name);
+      }
     });
 
     it.skipIf(!has('kubectl', ['version', '--client']))('kubectl kustomize renders them', () => {
@@ -402,7 +506,7 @@ describe('deployment files', () => {
     });
   });
 
-  it('every flag the deploy files and the docs pass to promdedup query/ingest is one its --help prints', () => {
+  it('every flag the deploy files and the docs pass to promdedup query/ingest/query-frontend is one its --help prints', () => {
     const sources = [
       ...files.filter((f) => /\.(service|ya?ml)$|Dockerfile$/.test(f)),
       join(root, 'README.md'),
@@ -422,7 +526,7 @@ describe('deployment files', () => {
     const compose = obj(obj(loadYaml(join(deployDir, 'compose/docker-compose.yml'))[0]).services);
     for (const [name, s] of Object.entries(compose)) {
       const command = arr(obj(s).command).map(str);
-      if (command[0] !== 'query' && command[0] !== 'ingest') continue;
+      if (command[0] !== 'query' && command[0] !== 'ingest' && command[0] !== 'query-frontend') continue;
       for (const flag of flagsOf(command)) {
         expect(help[command[0]], `compose ${name}: ${flag}`).toContain(flag);
         seen++;
@@ -431,12 +535,30 @@ describe('deployment files', () => {
     expect(seen).toBeGreaterThan(20);
   });
 
+  it('the systemd units: every flag in --help; the frontend in front of the query unit, caching in memcached', () => {
+    const units = Object.fromEntries(files.filter((x) => x.endsWith('.service')).map((f) => [basename(f, '.service'), systemdWords(readFileSync(f, 'utf8'))]));
+    expect(Object.keys(units).sort()).toEqual(['promdedup-ingest', 'promdedup-query', 'promdedup-query-frontend']);
+    for (const [name, words] of Object.entries(units)) {
+      expect(words[0], name).toBe('/usr/local/bin/promdedup');
+      const sub = words[1] as Sub;
+      expect(`promdedup-${sub}`).toBe(name);
+      for (const f of flagsOf(words.slice(2))) expect(help[sub], `${name}.service: ${f}`).toContain(f);
+    }
+    const frontend = units['promdedup-query-frontend']!;
+    const down = new URL(flagValue(frontend, '--query-frontend.downstream-url')!);
+    expect(down.hostname).toBe('127.0.0.1');
+    expect(Number(down.port)).toBe(portOf(units['promdedup-query']!, '--http-address'));
+    // Not on the query unit's port: both run on one host.
+    expect(portOf(frontend, '--http-address')).not.toBe(portOf(units['promdedup-query']!, '--http-address'));
+    for (const a of memcachedAddresses(frontend)) expect(a).toEqual({ host: '127.0.0.1', port: 11211 });
+  });
+
   it.skipIf(!has('systemd-analyze', ['--version']))('the systemd units pass systemd-analyze verify (with ExecStart pointed at this build)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'promdedup-units-'));
     try {
       for (const f of files.filter((x) => x.endsWith('.service'))) {
         const unit = readFileSync(f, 'utf8');
-        expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/promdedup (query|ingest) /m);
+        expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/promdedup (query|ingest|query-frontend) /m);
         // The installed path does not exist here; the same command line on this checkout's build.
         const local = unit.replace('ExecStart=/usr/local/bin/promdedup ', `ExecStart=${process.execPath} ${querierEntryPoint()} `);
         const copy = join(dir, basename(f));

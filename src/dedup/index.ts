@@ -131,7 +131,9 @@ class OutputSlabs {
   /** Room for `n` samples at the returned offset. */
   reserve(n: number, withStale: boolean): number {
     if (this.pos + n > this.timestamps.length) {
-      const cap = Math.max(n, SLAB_SAMPLES);
+      // Twice the last slab, up to SLAB_SAMPLES: a select of a few series does not allocate (and
+      // zero) megabytes it never uses; a large one reaches full-size slabs after a few.
+      const cap = Math.max(n, Math.min(SLAB_SAMPLES, Math.max(FIRST_SLAB_SAMPLES, 2 * this.timestamps.length)));
       this.timestamps = new Float64Array(cap);
       this.values = new Float64Array(cap);
       this.stale = null;
@@ -154,3 +156,5 @@ class OutputSlabs {
 }
 
 const SLAB_SAMPLES = 1 << 18;
+/** The first slab of a dedupSeries call (16 KiB per column). */
+const FIRST_SLAB_SAMPLES = 1 << 11;

@@ -23,6 +23,8 @@ import type { FanoutPolicy } from './partial.js';
 import type { QueryMetrics } from './metrics.js';
 import { SEND_BYTES, type Querier, type StreamSink } from './querier.js';
 import type { FromWorker, QueryStats, QueryTask, ToWorker, WorkerData, WorkerSettings } from './protocol.js';
+import { QueryExecutor } from './executor.js';
+import { INLINE_MAX_CONCURRENT, INLINE_MAX_COST, inlineEligible } from './inline.js';
 
 export interface QueryPoolOptions {
   readonly settings: WorkerSettings;
@@ -37,6 +39,11 @@ export interface QueryPoolOptions {
   readonly querier: Querier;
   readonly metrics: QueryMetrics;
   readonly logger: Logger;
+  /**
+   * Samples + series × steps up to which a tiny query runs on the main thread (inline.ts);
+   * default INLINE_MAX_COST, 0 = every query in a worker.
+   */
+  readonly inlineMaxCost?: number;
 }
 
 export interface QueryOutcome {
@@ -134,6 +141,7 @@ class BodyStream extends Readable {
 }
 
 class PooledWorker {
+  readonly inline = false;
   readonly thread: Worker;
   /** The query to cancel, shared with the worker (see WorkerData). */
   readonly cancel = new Int32Array(new SharedArrayBuffer(4));
@@ -161,6 +169,36 @@ class PooledWorker {
   }
 }
 
+/**
+ * A query executor on the main thread, for tiny queries (inline.ts), driven by the same messages
+ * as a worker: delivered as microtasks, in order, without structured clone. Buffers "transferred"
+ * to it are simply no longer touched by the sender, as with a worker.
+ */
+class InlineWorker {
+  readonly inline = true;
+  readonly urgent = false;
+  readonly ready = true;
+  readonly dead = false;
+  readonly cancel = new Int32Array(1);
+  job: Job | null = null;
+  drainTimer: NodeJS.Timeout | null = null;
+  idleSince = Date.now();
+  private readonly executor: QueryExecutor;
+
+  constructor(settings: WorkerSettings, maxCost: number, onMessage: (msg: FromWorker) => void) {
+    this.executor = new QueryExecutor(settings, this.cancel, (msg) => queueMicrotask(() => onMessage(msg)), maxCost);
+  }
+
+  send(msg: ToWorker): void {
+    queueMicrotask(() => this.executor.handle(msg));
+  }
+}
+
+type AnyWorker = PooledWorker | InlineWorker;
+
+/** An inline run went over its budget: the task runs again in a worker. */
+class OverInlineBudget extends Error {}
+
 export class QueryPool {
   private readonly file = queryWorkerFilename();
   private readonly workers = new Set<PooledWorker>();
@@ -172,6 +210,10 @@ export class QueryPool {
   private readonly freeBuffers: ArrayBuffer[] = [];
   private closed = false;
   private readonly trimTimer: NodeJS.Timeout;
+  private readonly idleInline: InlineWorker[] = [];
+  private inlineCount = 0;
+  /** Queries started inline, and those of them moved to a worker over the inline budget. */
+  readonly inlineStats = { started: 0, moved: 0 };
 
   constructor(private readonly opts: QueryPoolOptions) {
     // Workers collect garbage right after a big query (executor.ts); gc() exists in isolates
@@ -196,12 +238,39 @@ export class QueryPool {
   async run(task: QueryTask, policy: FanoutPolicy, signal: AbortSignal): Promise<QueryOutcome> {
     if (this.closed) throw new PromQLError('internal', 'query pool closed');
     signal.throwIfAborted();
+    const inline = this.inlineFor(task);
+    if (inline !== null) {
+      this.inlineStats.started++;
+      try {
+        return await this.runOn(inline, task, policy, signal);
+      } catch (err) {
+        if (!(err instanceof OverInlineBudget)) throw err;
+        // Too much data for the main thread: from scratch in a worker, which answers as it would have.
+        this.inlineStats.moved++;
+      }
+    }
     const worker = await this.acquire();
     if (signal.aborted) {
       // Gave up while waiting for a worker.
       this.release(worker);
       throw signal.reason;
     }
+    return this.runOn(worker, task, policy, signal);
+  }
+
+  /** An idle inline executor when the task may run inline (inline.ts), else null. */
+  private inlineFor(task: QueryTask): InlineWorker | null {
+    const maxCost = this.opts.inlineMaxCost ?? INLINE_MAX_COST;
+    if (maxCost <= 0 || !inlineEligible(task)) return null;
+    const idle = this.idleInline.pop();
+    if (idle !== undefined) return idle;
+    if (this.inlineCount >= INLINE_MAX_CONCURRENT) return null;
+    this.inlineCount++;
+    const w: InlineWorker = new InlineWorker(this.opts.settings, maxCost, (msg) => this.onMessage(w, msg));
+    return w;
+  }
+
+  private runOn(worker: AnyWorker, task: QueryTask, policy: FanoutPolicy, signal: AbortSignal): Promise<QueryOutcome> {
     const abort = new AbortController();
     return new Promise<QueryOutcome>((resolve, reject) => {
       let done = false;
@@ -229,12 +298,13 @@ export class QueryPool {
         if (worker.job !== job) return;
         Atomics.store(worker.cancel, 0, job.id);
         worker.send({ type: 'cancel', id: job.id });
-        worker.drainTimer = setTimeout(() => void this.retire(worker, 'cancel'), CANCEL_GRACE_MS);
+        // An inline evaluation is bounded and cannot be terminated: it ends by itself.
+        if (!worker.inline) worker.drainTimer = setTimeout(() => void this.retire(worker, 'cancel'), CANCEL_GRACE_MS);
       };
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
       worker.job = job;
-      this.updateGauge();
+      if (!worker.inline) this.updateGauge();
       worker.send({ type: 'query', id: job.id, task });
     });
   }
@@ -316,11 +386,15 @@ export class QueryPool {
     return exited;
   }
 
-  private release(w: PooledWorker): void {
+  private release(w: AnyWorker): void {
     if (w.drainTimer !== null) clearTimeout(w.drainTimer);
     w.drainTimer = null;
     w.job = null;
     w.idleSince = Date.now();
+    if (w.inline) {
+      this.idleInline.push(w);
+      return;
+    }
     const next = this.waiting.shift();
     if (next !== undefined) next(w);
     else this.idle.push(w);
@@ -338,13 +412,13 @@ export class QueryPool {
     }
   }
 
-  private onMessage(w: PooledWorker, msg: FromWorker): void {
+  private onMessage(w: AnyWorker, msg: FromWorker): void {
     if (msg.type === 'ready') {
-      w.ready = true;
+      if (!w.inline) w.ready = true;
       return;
     }
     if (msg.type === 'heap') {
-      if (msg.bytes > (this.opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES) && w.job === null) void this.retire(w, 'memory');
+      if (!w.inline && msg.bytes > (this.opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES) && w.job === null) void this.retire(w, 'memory');
       return;
     }
     const job = w.job;
@@ -353,7 +427,10 @@ export class QueryPool {
       case 'select':
         void this.opts.querier.serveSelects(msg.batch, msg.selects, job.policy, job.abort.signal, this.sink(w, job)).catch((err: unknown) => {
           job.reject(err);
-          void this.retire(w, 'failed');
+          if (!w.inline) return void this.retire(w, 'failed');
+          // Fail its pending selects: the inline run ends and its executor is released.
+          Atomics.store(w.cancel, 0, job.id);
+          w.send({ type: 'cancel', id: job.id });
         });
         return;
       case 'ack':
@@ -391,6 +468,7 @@ export class QueryPool {
         return;
       case 'error':
         if (job.body !== null) job.body.destroy(new PromQLError(msg.kind, msg.message, msg.code));
+        else if (msg.retry === true) job.reject(new OverInlineBudget());
         else job.reject(new QueryFailure(new PromQLError(msg.kind, msg.message, msg.code), msg.stats));
         this.finish(w, msg.heapBytes);
         return;
@@ -398,21 +476,21 @@ export class QueryPool {
   }
 
   /** The worker is done with its query. */
-  private finish(w: PooledWorker, heapBytes: number): void {
+  private finish(w: AnyWorker, heapBytes: number): void {
     // Far over the limit: replace now rather than collect (a collection of such a heap is slow).
-    if (heapBytes > 4 * (this.opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES)) void this.retire(w, 'memory');
+    if (!w.inline && heapBytes > 4 * (this.opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES)) void this.retire(w, 'memory');
     else this.release(w);
   }
 
   /** The response stopped reading the body (client gone): stop encoding it. */
-  private cancelBody(w: PooledWorker, job: Job): void {
+  private cancelBody(w: AnyWorker, job: Job): void {
     if (w.job !== job || w.dead) return;
     Atomics.store(w.cancel, 0, job.id);
     w.send({ type: 'cancel', id: job.id });
-    w.drainTimer ??= setTimeout(() => void this.retire(w, 'cancel'), CANCEL_GRACE_MS);
+    if (!w.inline) w.drainTimer ??= setTimeout(() => void this.retire(w, 'cancel'), CANCEL_GRACE_MS);
   }
 
-  private sink(w: PooledWorker, job: Job): StreamSink {
+  private sink(w: AnyWorker, job: Job): StreamSink {
     const ready = Promise.resolve();
     return {
       send: (msg, transfer) => {

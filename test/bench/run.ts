@@ -42,8 +42,8 @@
  *   BENCH_QUERIER_ARGS='--query.max-concurrent=4 …'  extra flags of the main promdedup
  *   BENCH_SMALL_ROUNDS=n, BENCH_SMALL_WARMUP=n   measured rounds and warm-up bursts per target of
  *                         the small section (default 30 and 100; quick 10 and 30)
- *   BENCH_SMALL_BASELINE=path/dist/src/cmd/main.js   small section: also a querier of another build
- *                         (e.g. the commit before a change) over the pair, in the same run
+ *   BENCH_SMALL_BASELINE=[name=]path/dist/src/cmd/main.js,…   small section: also queriers of other
+ *                         builds (e.g. the commit before a change) over the pair, in the same run
  *   BENCH_STOREAPI_ROUNDS=s,d,q  measured rounds of the storeapi section: Series streaming,
  *                         decoding, each range query (default 7,7,10; quick 3,3,3; BENCH_ROUNDS
  *                         sets all three). Its series: the largest size

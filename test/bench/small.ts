@@ -97,10 +97,13 @@ export async function benchSmall(log: (s: string) => void, opts: { rounds: numbe
       { name: 'promdedup querier (replica a only)', url: single.url },
       { name: 'one Prometheus (a)', url: replicas[0]!.url },
     ];
-    if (opts.baselineEntry !== undefined) {
-      const base = await startQuerierProcess({ endpoints: replicas.map((r) => r.url), extraArgs: opts.querierArgs ?? [], entry: opts.baselineEntry });
+    // Other builds over the pair: `name=path/dist/src/cmd/main.js`, comma-separated (a bare path is "baseline").
+    for (const spec of (opts.baselineEntry ?? '').split(',').filter((x) => x !== '')) {
+      const eq = spec.indexOf('=');
+      const [name, entry] = eq > 0 ? [spec.slice(0, eq), spec.slice(eq + 1)] : ['baseline', spec];
+      const base = await startQuerierProcess({ endpoints: replicas.map((r) => r.url), extraArgs: opts.querierArgs ?? [], entry });
       queriers.push(base);
-      list.push({ name: `baseline build, querier (pair)`, url: base.url });
+      list.push({ name: `${name} build, querier (pair)`, url: base.url });
     }
     const targets: { name: string; url: string; r: SmallTarget }[] = list.map((t) => ({ ...t, r: { name: t.name, gauge: [], rate: [], trivial: [], burst: [] } }));
 

@@ -40,8 +40,8 @@ export function dedupSeries(
   const out: Series[] = new Array<Series>(groups.length);
   const slabs = new OutputSlabs();
   // Pass-through series decode into `kept`; the replicas of a group into `scratch`, reused per group.
-  const kept = new SampleArena();
-  const scratch = new SampleArena();
+  const kept = new SampleArena(FIRST_ARENA_SAMPLES);
+  const scratch = new SampleArena(FIRST_ARENA_SAMPLES);
   const merge = opts.func === 'penalty' ? penaltyRuns : opts.func === 'stable' ? stableRuns : chainRunsCounter;
   const t: Float64Array[] = [];
   const v: Float64Array[] = [];
@@ -156,5 +156,7 @@ class OutputSlabs {
 }
 
 const SLAB_SAMPLES = 1 << 18;
+/** The decoding arenas' first slabs (they double as needed): a small select allocates little. */
+const FIRST_ARENA_SAMPLES = 512;
 /** The first slab of a dedupSeries call (16 KiB per column). */
 const FIRST_SLAB_SAMPLES = 1 << 11;

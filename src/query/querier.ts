@@ -91,6 +91,8 @@ export class Querier {
     sink: StreamSink,
     idleTimeoutMs: number,
   ): Promise<void> {
+    // Without a response timeout the request's signal is the read's (no controller per read).
+    if (idleTimeoutMs <= 0) return this.copyRead(store, batch, idx, reqs, signal, sink, 0, () => {});
     // The read's own signal: the request's, or a response timeout while the read is being opened.
     const timedOut = new AbortController();
     const readSignal = linkedSignal([signal, timedOut.signal], 0);

@@ -23,7 +23,7 @@ import { Agent } from 'undici';
 import { fileURLToPath } from 'node:url';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { generate, PANELS } from './frontend.js';
-import { expectOk, fmt, median, postForm, quantile, startQuerierProcess, table, type Querier } from './harness.js';
+import { expectOk, fmt, median, postForm, processCpuMs, quantile, startQuerierProcess, table, type Querier } from './harness.js';
 
 const HOUR = 3_600_000;
 const STEP_MS = 15_000;
@@ -36,6 +36,8 @@ export interface SmallTarget {
   readonly trivial: number[];
   /** ms for the 10 panels at once. */
   readonly burst: number[];
+  /** The querier process' CPU ms over the bursts (utime + stime, all threads); null for Prometheus. */
+  burstCpuMs: number | null;
 }
 
 export interface SmallRow {
@@ -46,6 +48,8 @@ export interface SmallRow {
   readonly trivialMedian: number;
   readonly burstMedian: number;
   readonly burstP90: number;
+  /** Querier CPU ms per query during the bursts (null: not a promdedup process). */
+  readonly cpuPerQuery: number | null;
 }
 
 export interface SmallBenchResult {
@@ -60,6 +64,8 @@ export interface SmallBenchResult {
   /** The querier's answers = Prometheus a's for every panel (the data of both replicas is identical). */
   readonly identical: number;
   readonly compared: number;
+  /** Panel answers of the other builds (BENCH_SMALL_BASELINE) that differ from this build's, byte for byte. */
+  readonly otherBuildDiffers: number;
 }
 
 export async function benchSmall(log: (s: string) => void, opts: { rounds: number; warmup: number; profileDir?: string; querierArgs?: readonly string[]; baselineEntry?: string }): Promise<SmallBenchResult> {
@@ -92,9 +98,9 @@ export async function benchSmall(log: (s: string) => void, opts: { rounds: numbe
     queriers.push(pair);
     const single = await startQuerierProcess({ endpoints: [replicas[0]!.url], extraArgs: opts.querierArgs ?? [] });
     queriers.push(single);
-    const list = [
-      { name: 'promdedup querier (pair)', url: pair.url },
-      { name: 'promdedup querier (replica a only)', url: single.url },
+    const list: { name: string; url: string; pid?: number }[] = [
+      { name: 'promdedup querier (pair)', url: pair.url, pid: pair.pid },
+      { name: 'promdedup querier (replica a only)', url: single.url, pid: single.pid },
       { name: 'one Prometheus (a)', url: replicas[0]!.url },
     ];
     // Other builds over the pair: `name=path/dist/src/cmd/main.js`, comma-separated (a bare path is "baseline").
@@ -103,9 +109,9 @@ export async function benchSmall(log: (s: string) => void, opts: { rounds: numbe
       const [name, entry] = eq > 0 ? [spec.slice(0, eq), spec.slice(eq + 1)] : ['baseline', spec];
       const base = await startQuerierProcess({ endpoints: replicas.map((r) => r.url), extraArgs: opts.querierArgs ?? [], entry });
       queriers.push(base);
-      list.push({ name: `${name} build, querier (pair)`, url: base.url });
+      list.push({ name: `${name} build, querier (pair)`, url: base.url, pid: base.pid });
     }
-    const targets: { name: string; url: string; r: SmallTarget }[] = list.map((t) => ({ ...t, r: { name: t.name, gauge: [], rate: [], trivial: [], burst: [] } }));
+    const targets: { name: string; url: string; pid?: number; r: SmallTarget }[] = list.map((t) => ({ ...t, r: { name: t.name, gauge: [], rate: [], trivial: [], burst: [], burstCpuMs: t.pid !== undefined ? 0 : null } }));
 
     const range = (url: string, expr: string) =>
       postForm(url, '/api/v1/query_range', { query: expr, start: String(start / 1000), end: String(end / 1000), step: String(STEP_MS / 1000) }, { keepBody: true, dispatcher: http }).then((r) => expectOk(r, `${expr} at ${url}`));
@@ -120,6 +126,7 @@ export async function benchSmall(log: (s: string) => void, opts: { rounds: numbe
 
     let identical = 0;
     let compared = 0;
+    let otherBuildDiffers = 0;
     for (let round = 0; round < opts.rounds; round++) {
       for (const t of targets) {
         t.r.gauge.push((await range(t.url, 'fe_memory_bytes')).ms);
@@ -128,13 +135,16 @@ export async function benchSmall(log: (s: string) => void, opts: { rounds: numbe
       }
       const bodies: string[][] = [];
       for (const t of targets) {
+        const cpu0 = t.pid !== undefined ? processCpuMs(t.pid) : 0;
         const b = await burst(t.url);
+        if (t.pid !== undefined) t.r.burstCpuMs! += processCpuMs(t.pid) - cpu0;
         t.r.burst.push(b.ms);
         bodies.push(b.bodies);
       }
       for (let p = 0; p < PANELS.length; p++) {
         compared++;
         if (bodies[0]![p] === bodies[2]![p]) identical++;
+        for (let b = 3; b < bodies.length; b++) if (bodies[b]![p] !== bodies[0]![p]) otherBuildDiffers++;
       }
     }
     const rows: SmallRow[] = targets.map(({ r }) => ({
@@ -145,6 +155,7 @@ export async function benchSmall(log: (s: string) => void, opts: { rounds: numbe
       trivialMedian: median(r.trivial),
       burstMedian: median(r.burst),
       burstP90: quantile(r.burst, 0.9),
+      cpuPerQuery: r.burstCpuMs === null ? null : r.burstCpuMs / (r.burst.length * PANELS.length),
     }));
     const [q, , p] = rows as [SmallRow, SmallRow, SmallRow];
     for (const r of rows) log(`  ${r.name}: one gauge query ${fmt(r.gaugeMedian, 2)} ms, one rate query ${fmt(r.rateMedian, 2)} ms, vector(1) ${fmt(r.trivialMedian, 2)} ms, 10 at once ${fmt(r.burstMedian, 1)} ms`);
@@ -158,6 +169,7 @@ export async function benchSmall(log: (s: string) => void, opts: { rounds: numbe
       burstRatio: q.burstMedian / p.burstMedian,
       identical,
       compared,
+      otherBuildDiffers,
     };
   } finally {
     await Promise.all(queriers.map((q) => q.stop()));
@@ -171,15 +183,16 @@ export function formatSmall(r: SmallBenchResult): string {
     `Tiny range queries (2 points at step 15 s ending 5 min ago, over ${r.series} series with 8 h of history), median of ${r.rounds} interleaved rounds after ${r.warmup} warm-up bursts per target:`,
     '',
     table(
-      ['target', 'one `fe_memory_bytes` (40 series) ms', 'p90', '÷ Prometheus', 'one `sum by (job) (rate(…[5m]))` ms', '÷ Prometheus', '`vector(1)` ms', '10 panels at once ms', 'p90', '÷ Prometheus'],
+      ['target', 'one `fe_memory_bytes` (40 series) ms', 'p90', '÷ Prometheus', 'one `sum by (job) (rate(…[5m]))` ms', '÷ Prometheus', '`vector(1)` ms', '10 panels at once ms', 'p90', '÷ Prometheus', 'querier CPU ms per query (bursts)'],
       r.rows.map((x) => {
         const p = r.rows[2]!;
-        return [x.name, fmt(x.gaugeMedian, 2), fmt(x.gaugeP90, 2), fmt(x.gaugeMedian / p.gaugeMedian, 2), fmt(x.rateMedian, 2), fmt(x.rateMedian / p.rateMedian, 2), fmt(x.trivialMedian, 2), fmt(x.burstMedian, 1), fmt(x.burstP90, 1), fmt(x.burstMedian / p.burstMedian, 2)];
+        return [x.name, fmt(x.gaugeMedian, 2), fmt(x.gaugeP90, 2), fmt(x.gaugeMedian / p.gaugeMedian, 2), fmt(x.rateMedian, 2), fmt(x.rateMedian / p.rateMedian, 2), fmt(x.trivialMedian, 2), fmt(x.burstMedian, 1), fmt(x.burstP90, 1), fmt(x.burstMedian / p.burstMedian, 2), x.cpuPerQuery === null ? '—' : fmt(x.cpuPerQuery, 2)];
       }),
     ),
     '',
     `querier (pair) ÷ one Prometheus: one gauge query **${fmt(r.gaugeRatio, 2)}**, one rate query **${fmt(r.rateRatio, 2)}**, 10 at once **${fmt(r.burstRatio, 2)}**; ` +
-      `answers identical to Prometheus a's: ${r.identical} of ${r.compared}`,
+      `answers identical to Prometheus a's: ${r.identical} of ${r.compared} (informational: the querier adds the external label \`cluster\` to raw series)` +
+      (r.rows.length > 3 ? `; the other builds' answers that differ from this build's, byte for byte: ${r.otherBuildDiffers} of ${r.compared * (r.rows.length - 3)}` : ''),
   ].join('\n');
 }
 

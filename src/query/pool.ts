@@ -10,6 +10,8 @@
  *   One that has not stopped after CANCEL_GRACE_MS (a loop that does not poll) is terminated.
  * - Memory goes back: after a query that left much garbage the worker collects it at once, and a
  *   worker whose memory stays above `recycleBytes` (256 MiB) after that is replaced.
+ * - Tiny queries run inline on the main thread instead, with the same executor (inline.ts); one
+ *   that turns out to have too much data moves to a worker.
  */
 import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';

@@ -242,6 +242,10 @@ class TaskRun {
     const err = new PromQLError('canceled', 'query was canceled');
     this.fatal = err;
     for (const b of this.batches.values()) this.failBatch(b, err);
+    // A body waiting for acks stops too (it sees the cancel flag next).
+    const drained = this.bodyDrained;
+    this.bodyDrained = null;
+    drained?.();
   }
 
   async execute(engine: Engine): Promise<void> {

@@ -180,19 +180,35 @@ class InlineWorker {
   readonly inline = true;
   readonly urgent = false;
   readonly ready = true;
-  readonly dead = false;
+  /** Set after an exception escaped the executor: it is dropped, like a failed worker. */
+  dead = false;
   readonly cancel = new Int32Array(1);
   job: Job | null = null;
   drainTimer: NodeJS.Timeout | null = null;
   idleSince = Date.now();
   private readonly executor: QueryExecutor;
 
-  constructor(settings: WorkerSettings, maxCost: number, onMessage: (msg: FromWorker) => void) {
+  constructor(
+    settings: WorkerSettings,
+    maxCost: number,
+    onMessage: (msg: FromWorker) => void,
+    private readonly onFailure: (err: unknown) => void,
+  ) {
     this.executor = new QueryExecutor(settings, this.cancel, (msg) => queueMicrotask(() => onMessage(msg)), maxCost);
   }
 
   send(msg: ToWorker): void {
-    queueMicrotask(() => this.executor.handle(msg));
+    queueMicrotask(() => {
+      if (this.dead) return;
+      try {
+        this.executor.handle(msg);
+      } catch (err) {
+        // In a worker this would be an uncaught exception ending the thread; here it must not
+        // reach the main thread's event loop.
+        this.dead = true;
+        this.onFailure(err);
+      }
+    });
   }
 }
 
@@ -268,7 +284,17 @@ export class QueryPool {
     if (idle !== undefined) return idle;
     if (this.inlineCount >= INLINE_MAX_CONCURRENT) return null;
     this.inlineCount++;
-    const w: InlineWorker = new InlineWorker(this.opts.settings, maxCost, (msg) => this.onMessage(w, msg));
+    const w: InlineWorker = new InlineWorker(
+      this.opts.settings,
+      maxCost,
+      (msg) => this.onMessage(w, msg),
+      (err) => {
+        this.opts.logger.error('inline query failed', { err: err instanceof Error ? err.message : String(err) });
+        this.inlineCount--;
+        w.job?.reject(new PromQLError('internal', `query failed: ${err instanceof Error ? err.message : String(err)}`));
+        w.job = null;
+      },
+    );
     return w;
   }
 

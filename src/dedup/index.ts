@@ -40,8 +40,8 @@ export function dedupSeries(
   const out: Series[] = new Array<Series>(groups.length);
   const slabs = new OutputSlabs();
   // Pass-through series decode into `kept`; the replicas of a group into `scratch`, reused per group.
-  const kept = new SampleArena();
-  const scratch = new SampleArena();
+  const kept = new SampleArena(FIRST_ARENA_SAMPLES);
+  const scratch = new SampleArena(FIRST_ARENA_SAMPLES);
   const merge = opts.func === 'penalty' ? penaltyRuns : opts.func === 'stable' ? stableRuns : chainRunsCounter;
   const t: Float64Array[] = [];
   const v: Float64Array[] = [];
@@ -131,7 +131,9 @@ class OutputSlabs {
   /** Room for `n` samples at the returned offset. */
   reserve(n: number, withStale: boolean): number {
     if (this.pos + n > this.timestamps.length) {
-      const cap = Math.max(n, SLAB_SAMPLES);
+      // Twice the last slab, up to SLAB_SAMPLES: a select of a few series does not allocate (and
+      // zero) megabytes it never uses; a large one reaches full-size slabs after a few.
+      const cap = Math.max(n, Math.min(SLAB_SAMPLES, Math.max(FIRST_SLAB_SAMPLES, 2 * this.timestamps.length)));
       this.timestamps = new Float64Array(cap);
       this.values = new Float64Array(cap);
       this.stale = null;
@@ -154,3 +156,7 @@ class OutputSlabs {
 }
 
 const SLAB_SAMPLES = 1 << 18;
+/** The decoding arenas' first slabs (they double as needed): a small select allocates little. */
+const FIRST_ARENA_SAMPLES = 512;
+/** The first slab of a dedupSeries call (16 KiB per column). */
+const FIRST_SLAB_SAMPLES = 1 << 11;

@@ -24,6 +24,7 @@ import { ReadDecoder } from '../store/prometheus/read-decoder.js';
 import { aggregatesForFunc } from '../store/grpc/downsample.js';
 import { SeriesStreamDecoder } from '../store/grpc/series-decoder.js';
 import type { FromWorker, QueryStats, QueryTask, SeriesTaskSpec, StreamBegin, ToWorker, WireSelect, WorkerSettings } from './protocol.js';
+import { taskSteps } from './inline.js';
 import { seriesAnswerFrames, type AnswerSeries } from '../store/grpc/series-encoder.js';
 
 type Post = (msg: FromWorker, transfer?: TransferListItem[]) => void;
@@ -33,10 +34,16 @@ export class QueryExecutor {
   private current: TaskRun | null = null;
   private collecting = false;
 
+  /**
+   * `inlineMaxCost` > 0: this executor runs on the main thread (inline.ts): a task whose decoded
+   * samples + series × steps exceed it fails with `retry` set, and memory is left to the main
+   * thread's own collector (no gc(), no heap reports).
+   */
   constructor(
     private readonly settings: WorkerSettings,
     private readonly cancelFlag: Int32Array,
     private readonly post: Post,
+    private readonly inlineMaxCost = 0,
   ) {
     this.engine = new Engine(
       {
@@ -104,11 +111,11 @@ export class QueryExecutor {
     if (msg.type === 'query') {
       const flag = this.cancelFlag;
       const id = msg.id;
-      const run = new TaskRun(id, msg.task, this.settings, this.post, () => Atomics.load(flag, 0) === id);
+      const run = new TaskRun(id, msg.task, this.settings, this.post, () => Atomics.load(flag, 0) === id, this.inlineMaxCost);
       this.current = run;
       void run.execute(this.engine).finally(() => {
         if (this.current === run) this.current = null;
-        this.releaseMemory();
+        if (this.inlineMaxCost <= 0) this.releaseMemory();
       });
       return;
     }
@@ -201,19 +208,44 @@ class TaskRun {
   /** dedup=explain: every select's provenance, in the order the selects were answered. */
   private readonly provenance: SelectProvenance[] = [];
 
+  /** Inline runs (inlineMaxCost > 0): samples + series × steps decoded so far. */
+  private inlineCost = 0;
+  /** The inline budget was exceeded: the task fails with `retry` (a worker runs it again). */
+  private overInlineBudget = false;
+
   constructor(
     readonly id: number,
     private readonly task: QueryTask,
     private readonly settings: WorkerSettings,
     private readonly post: Post,
     private readonly interrupted: () => boolean,
+    private readonly inlineMaxCost = 0,
   ) {}
+
+  /** Counts an endpoint's series and samples against the inline budget (inline runs only). */
+  addInlineCost(series: number, samples: number): void {
+    if (this.inlineMaxCost <= 0) return;
+    this.inlineCost += samples + series * taskSteps(this.task);
+    if (this.inlineCost > this.inlineMaxCost) {
+      this.overInlineBudget = true;
+      throw new PromQLError('execution', 'query too large to run inline');
+    }
+  }
+
+  /** Heap plus buffers for the pool's recycling decisions; not measured (0) inline. */
+  private heap(): number {
+    return this.inlineMaxCost > 0 ? 0 : heapBytes();
+  }
 
   /** Fails everything still waiting for endpoints; evaluation itself polls `interrupted`. */
   cancel(): void {
     const err = new PromQLError('canceled', 'query was canceled');
     this.fatal = err;
     for (const b of this.batches.values()) this.failBatch(b, err);
+    // A body waiting for acks stops too (it sees the cancel flag next).
+    const drained = this.bodyDrained;
+    this.bodyDrained = null;
+    drained?.();
   }
 
   async execute(engine: Engine): Promise<void> {
@@ -235,10 +267,11 @@ class TaskRun {
           ? await engine.instantQuery(querier, t.query, t.start, opts)
           : await engine.rangeQuery(querier, t.query, t.start, t.end, t.step, opts);
       if (this.interrupted()) throw new PromQLError('canceled', 'query was canceled');
+      if (this.overInlineBudget) throw new PromQLError('execution', 'query too large to run inline');
       await this.sendBody(result);
     } catch (err) {
       const e = err instanceof PromQLError ? err : new PromQLError('internal', err instanceof Error ? err.message : String(err));
-      this.post({ type: 'error', id: this.id, kind: e.kind, code: e.code, message: e.message, stats: this.statsNow(), heapBytes: heapBytes() });
+      this.post({ type: 'error', id: this.id, kind: e.kind, code: e.code, message: e.message, stats: this.statsNow(), heapBytes: this.heap(), ...(this.overInlineBudget ? { retry: true } : {}) });
     }
   }
 
@@ -271,7 +304,7 @@ class TaskRun {
   private async sendParts(next: () => { bytes: Uint8Array; last: boolean }, warned: boolean): Promise<void> {
     let part = next();
     this.post(
-      { type: 'head', id: this.id, body: part.bytes, done: part.last, warned, stats: this.statsNow(), heapBytes: part.last ? heapBytes() : 0 },
+      { type: 'head', id: this.id, body: part.bytes, done: part.last, warned, stats: this.statsNow(), heapBytes: part.last ? this.heap() : 0 },
       [part.bytes.buffer as ArrayBuffer],
     );
     this.bodyOutstanding += part.bytes.length;
@@ -283,7 +316,7 @@ class TaskRun {
       this.bodyOutstanding += part.bytes.length;
       this.post({ type: 'body', id: this.id, bytes: part.bytes }, [part.bytes.buffer as ArrayBuffer]);
     }
-    this.post({ type: 'done', id: this.id, heapBytes: heapBytes() });
+    this.post({ type: 'done', id: this.id, heapBytes: this.heap() });
   }
 
   /** The main thread wrote `bytes` of the body. */
@@ -545,6 +578,7 @@ class EndpointBudget implements ReadBudget {
   ) {}
 
   reserve(series: number, samples: number): void {
+    this.run.addInlineCost(series, samples);
     this.series += series;
     this.samples += samples;
     const s = this.settings;

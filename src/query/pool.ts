@@ -10,6 +10,8 @@
  *   One that has not stopped after CANCEL_GRACE_MS (a loop that does not poll) is terminated.
  * - Memory goes back: after a query that left much garbage the worker collects it at once, and a
  *   worker whose memory stays above `recycleBytes` (256 MiB) after that is replaced.
+ * - Tiny queries run inline on the main thread instead, with the same executor (inline.ts); one
+ *   that turns out to have too much data moves to a worker.
  */
 import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
@@ -23,6 +25,8 @@ import type { FanoutPolicy } from './partial.js';
 import type { QueryMetrics } from './metrics.js';
 import { SEND_BYTES, type Querier, type StreamSink } from './querier.js';
 import type { FromWorker, QueryStats, QueryTask, ToWorker, WorkerData, WorkerSettings } from './protocol.js';
+import { QueryExecutor } from './executor.js';
+import { INLINE_MAX_CONCURRENT, INLINE_MAX_COST, inlineEligible } from './inline.js';
 
 export interface QueryPoolOptions {
   readonly settings: WorkerSettings;
@@ -37,6 +41,11 @@ export interface QueryPoolOptions {
   readonly querier: Querier;
   readonly metrics: QueryMetrics;
   readonly logger: Logger;
+  /**
+   * Samples + series × steps up to which a tiny query runs on the main thread (inline.ts);
+   * default INLINE_MAX_COST, 0 = every query in a worker.
+   */
+  readonly inlineMaxCost?: number;
 }
 
 export interface QueryOutcome {
@@ -61,6 +70,11 @@ const HIGH_WATER_BYTES = 16 * 1024 * 1024;
 const DEFAULT_RECYCLE_BYTES = 256 * 1024 * 1024;
 const WORKER_STACK_MB = 256;
 const MAX_FREE_BUFFERS = 128;
+/**
+ * The reason the reads of a settled query are stopped with: one shared instance, as building a
+ * DOMException (with its stack) per query showed in the main thread's profile.
+ */
+const QUERY_SETTLED = new DOMException('This operation was aborted', 'AbortError');
 /** How long a cancelled query may take to stop before its worker is terminated. */
 const CANCEL_GRACE_MS = 100;
 
@@ -129,6 +143,7 @@ class BodyStream extends Readable {
 }
 
 class PooledWorker {
+  readonly inline = false;
   readonly thread: Worker;
   /** The query to cancel, shared with the worker (see WorkerData). */
   readonly cancel = new Int32Array(new SharedArrayBuffer(4));
@@ -156,6 +171,52 @@ class PooledWorker {
   }
 }
 
+/**
+ * A query executor on the main thread, for tiny queries (inline.ts), driven by the same messages
+ * as a worker: delivered as microtasks, in order, without structured clone. Buffers "transferred"
+ * to it are simply no longer touched by the sender, as with a worker.
+ */
+class InlineWorker {
+  readonly inline = true;
+  readonly urgent = false;
+  readonly ready = true;
+  /** Set after an exception escaped the executor: it is dropped, like a failed worker. */
+  dead = false;
+  readonly cancel = new Int32Array(1);
+  job: Job | null = null;
+  drainTimer: NodeJS.Timeout | null = null;
+  idleSince = Date.now();
+  private readonly executor: QueryExecutor;
+
+  constructor(
+    settings: WorkerSettings,
+    maxCost: number,
+    onMessage: (msg: FromWorker) => void,
+    private readonly onFailure: (err: unknown) => void,
+  ) {
+    this.executor = new QueryExecutor(settings, this.cancel, (msg) => queueMicrotask(() => onMessage(msg)), maxCost);
+  }
+
+  send(msg: ToWorker): void {
+    queueMicrotask(() => {
+      if (this.dead) return;
+      try {
+        this.executor.handle(msg);
+      } catch (err) {
+        // In a worker this would be an uncaught exception ending the thread; here it must not
+        // reach the main thread's event loop.
+        this.dead = true;
+        this.onFailure(err);
+      }
+    });
+  }
+}
+
+type AnyWorker = PooledWorker | InlineWorker;
+
+/** An inline run went over its budget: the task runs again in a worker. */
+class OverInlineBudget extends Error {}
+
 export class QueryPool {
   private readonly file = queryWorkerFilename();
   private readonly workers = new Set<PooledWorker>();
@@ -167,6 +228,10 @@ export class QueryPool {
   private readonly freeBuffers: ArrayBuffer[] = [];
   private closed = false;
   private readonly trimTimer: NodeJS.Timeout;
+  private readonly idleInline: InlineWorker[] = [];
+  private inlineCount = 0;
+  /** Queries started inline, and those of them moved to a worker over the inline budget. */
+  readonly inlineStats = { started: 0, moved: 0 };
 
   constructor(private readonly opts: QueryPoolOptions) {
     // Workers collect garbage right after a big query (executor.ts); gc() exists in isolates
@@ -191,12 +256,49 @@ export class QueryPool {
   async run(task: QueryTask, policy: FanoutPolicy, signal: AbortSignal): Promise<QueryOutcome> {
     if (this.closed) throw new PromQLError('internal', 'query pool closed');
     signal.throwIfAborted();
+    const inline = this.inlineFor(task);
+    if (inline !== null) {
+      this.inlineStats.started++;
+      try {
+        return await this.runOn(inline, task, policy, signal);
+      } catch (err) {
+        if (!(err instanceof OverInlineBudget)) throw err;
+        // Too much data for the main thread: from scratch in a worker, which answers as it would have.
+        this.inlineStats.moved++;
+      }
+    }
     const worker = await this.acquire();
     if (signal.aborted) {
       // Gave up while waiting for a worker.
       this.release(worker);
       throw signal.reason;
     }
+    return this.runOn(worker, task, policy, signal);
+  }
+
+  /** An idle inline executor when the task may run inline (inline.ts), else null. */
+  private inlineFor(task: QueryTask): InlineWorker | null {
+    const maxCost = this.opts.inlineMaxCost ?? INLINE_MAX_COST;
+    if (maxCost <= 0 || !inlineEligible(task)) return null;
+    const idle = this.idleInline.pop();
+    if (idle !== undefined) return idle;
+    if (this.inlineCount >= INLINE_MAX_CONCURRENT) return null;
+    this.inlineCount++;
+    const w: InlineWorker = new InlineWorker(
+      this.opts.settings,
+      maxCost,
+      (msg) => this.onMessage(w, msg),
+      (err) => {
+        this.opts.logger.error('inline query failed', { err: err instanceof Error ? err.message : String(err) });
+        this.inlineCount--;
+        w.job?.reject(new PromQLError('internal', `query failed: ${err instanceof Error ? err.message : String(err)}`));
+        w.job = null;
+      },
+    );
+    return w;
+  }
+
+  private runOn(worker: AnyWorker, task: QueryTask, policy: FanoutPolicy, signal: AbortSignal): Promise<QueryOutcome> {
     const abort = new AbortController();
     return new Promise<QueryOutcome>((resolve, reject) => {
       let done = false;
@@ -204,7 +306,7 @@ export class QueryPool {
         if (done) return;
         done = true;
         signal.removeEventListener('abort', onAbort);
-        abort.abort();
+        abort.abort(QUERY_SETTLED);
         for (const w of job.drainWaiters) w();
         f();
       };
@@ -224,12 +326,13 @@ export class QueryPool {
         if (worker.job !== job) return;
         Atomics.store(worker.cancel, 0, job.id);
         worker.send({ type: 'cancel', id: job.id });
-        worker.drainTimer = setTimeout(() => void this.retire(worker, 'cancel'), CANCEL_GRACE_MS);
+        // An inline evaluation is bounded and cannot be terminated: it ends by itself.
+        if (!worker.inline) worker.drainTimer = setTimeout(() => void this.retire(worker, 'cancel'), CANCEL_GRACE_MS);
       };
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
       worker.job = job;
-      this.updateGauge();
+      if (!worker.inline) this.updateGauge();
       worker.send({ type: 'query', id: job.id, task });
     });
   }
@@ -311,11 +414,15 @@ export class QueryPool {
     return exited;
   }
 
-  private release(w: PooledWorker): void {
+  private release(w: AnyWorker): void {
     if (w.drainTimer !== null) clearTimeout(w.drainTimer);
     w.drainTimer = null;
     w.job = null;
     w.idleSince = Date.now();
+    if (w.inline) {
+      this.idleInline.push(w);
+      return;
+    }
     const next = this.waiting.shift();
     if (next !== undefined) next(w);
     else this.idle.push(w);
@@ -333,13 +440,13 @@ export class QueryPool {
     }
   }
 
-  private onMessage(w: PooledWorker, msg: FromWorker): void {
+  private onMessage(w: AnyWorker, msg: FromWorker): void {
     if (msg.type === 'ready') {
-      w.ready = true;
+      if (!w.inline) w.ready = true;
       return;
     }
     if (msg.type === 'heap') {
-      if (msg.bytes > (this.opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES) && w.job === null) void this.retire(w, 'memory');
+      if (!w.inline && msg.bytes > (this.opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES) && w.job === null) void this.retire(w, 'memory');
       return;
     }
     const job = w.job;
@@ -348,7 +455,10 @@ export class QueryPool {
       case 'select':
         void this.opts.querier.serveSelects(msg.batch, msg.selects, job.policy, job.abort.signal, this.sink(w, job)).catch((err: unknown) => {
           job.reject(err);
-          void this.retire(w, 'failed');
+          if (!w.inline) return void this.retire(w, 'failed');
+          // Fail its pending selects: the inline run ends and its executor is released.
+          Atomics.store(w.cancel, 0, job.id);
+          w.send({ type: 'cancel', id: job.id });
         });
         return;
       case 'ack':
@@ -386,6 +496,7 @@ export class QueryPool {
         return;
       case 'error':
         if (job.body !== null) job.body.destroy(new PromQLError(msg.kind, msg.message, msg.code));
+        else if (msg.retry === true) job.reject(new OverInlineBudget());
         else job.reject(new QueryFailure(new PromQLError(msg.kind, msg.message, msg.code), msg.stats));
         this.finish(w, msg.heapBytes);
         return;
@@ -393,21 +504,21 @@ export class QueryPool {
   }
 
   /** The worker is done with its query. */
-  private finish(w: PooledWorker, heapBytes: number): void {
+  private finish(w: AnyWorker, heapBytes: number): void {
     // Far over the limit: replace now rather than collect (a collection of such a heap is slow).
-    if (heapBytes > 4 * (this.opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES)) void this.retire(w, 'memory');
+    if (!w.inline && heapBytes > 4 * (this.opts.recycleBytes ?? DEFAULT_RECYCLE_BYTES)) void this.retire(w, 'memory');
     else this.release(w);
   }
 
   /** The response stopped reading the body (client gone): stop encoding it. */
-  private cancelBody(w: PooledWorker, job: Job): void {
+  private cancelBody(w: AnyWorker, job: Job): void {
     if (w.job !== job || w.dead) return;
     Atomics.store(w.cancel, 0, job.id);
     w.send({ type: 'cancel', id: job.id });
-    w.drainTimer ??= setTimeout(() => void this.retire(w, 'cancel'), CANCEL_GRACE_MS);
+    if (!w.inline) w.drainTimer ??= setTimeout(() => void this.retire(w, 'cancel'), CANCEL_GRACE_MS);
   }
 
-  private sink(w: PooledWorker, job: Job): StreamSink {
+  private sink(w: AnyWorker, job: Job): StreamSink {
     const ready = Promise.resolve();
     return {
       send: (msg, transfer) => {
@@ -419,6 +530,9 @@ export class QueryPool {
         job.outstanding <= HIGH_WATER_BYTES || w.job !== job ? ready : new Promise<void>((resolve) => job.drainWaiters.push(resolve)),
       cancelled: (stream) => job.cancelledStreams.has(stream) || w.job !== job,
       buffer: () => new Uint8Array(this.freeBuffers.pop() ?? new ArrayBuffer(SEND_BYTES)),
+      recycle: (b) => {
+        if (b.byteLength === SEND_BYTES && b.buffer.byteLength === SEND_BYTES && this.freeBuffers.length < MAX_FREE_BUFFERS) this.freeBuffers.push(b.buffer as ArrayBuffer);
+      },
       nextStreamId: () => this.nextStream++,
     };
   }

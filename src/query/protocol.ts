@@ -177,4 +177,6 @@ export type FromWorker =
       readonly message: string;
       readonly stats: QueryStats;
       readonly heapBytes: number;
+      /** Inline runs only: over the inline budget, run the task again in a worker (inline.ts). */
+      readonly retry?: boolean;
     };

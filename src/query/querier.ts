@@ -17,6 +17,8 @@ export interface StreamSink {
   cancelled(stream: number): boolean;
   /** A buffer of SEND_BYTES for the next message (reused once the worker handed it back). */
   buffer(): Uint8Array;
+  /** A buffer from buffer() that was never sent (kept for the next read). */
+  recycle(buffer: Uint8Array): void;
   nextStreamId(): number;
 }
 
@@ -89,6 +91,8 @@ export class Querier {
     sink: StreamSink,
     idleTimeoutMs: number,
   ): Promise<void> {
+    // Without a response timeout the request's signal is the read's (no controller per read).
+    if (idleTimeoutMs <= 0) return this.copyRead(store, batch, idx, reqs, signal, sink, 0, () => {});
     // The read's own signal: the request's, or a response timeout while the read is being opened.
     const timedOut = new AbortController();
     const readSignal = linkedSignal([signal, timedOut.signal], 0);
@@ -140,9 +144,15 @@ export class Querier {
     let buf = sink.buffer();
     let used = 0;
     const flush = (): void => {
-      const bytes = used === buf.length ? buf : buf.slice(0, used);
-      sink.send({ type: 'stream-data', stream, bytes }, [bytes.buffer as ArrayBuffer]);
-      buf = sink.buffer();
+      if (used === buf.length) {
+        sink.send({ type: 'stream-data', stream, bytes: buf }, [buf.buffer as ArrayBuffer]);
+        buf = sink.buffer();
+      } else {
+        // A copy of the part used: `buf` stays ours (a small answer allocates no SEND_BYTES buffer
+        // per message, which cost main-thread garbage collection per query).
+        const bytes = buf.slice(0, used);
+        sink.send({ type: 'stream-data', stream, bytes }, [bytes.buffer as ArrayBuffer]);
+      }
       used = 0;
     };
     try {
@@ -174,6 +184,8 @@ export class Querier {
       if (err instanceof IdleTimeout) throw new Error(`no data for ${idleTimeoutMs} ms (--store.response-timeout)`);
       if (signal.aborted && signal.reason instanceof Error) throw signal.reason;
       throw err;
+    } finally {
+      sink.recycle(buf);
     }
   }
 

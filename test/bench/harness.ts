@@ -93,6 +93,8 @@ export interface QuerierLaunch {
   readonly extraArgs?: readonly string[];
   /** `--cpu-prof-dir`: V8 CPU profiles of the main thread and every worker, written at exit. */
   readonly cpuProfileDir?: string;
+  /** Another build's dist/src/cmd/main.js (e.g. a baseline commit), default this checkout's. */
+  readonly entry?: string;
 }
 
 const liveQueriers = new Set<ChildProcess>();
@@ -116,7 +118,7 @@ export async function startQuerierProcess(opts: QuerierLaunch): Promise<Querier>
     process.execPath,
     [
       ...nodeFlags,
-      querierEntryPoint(),
+      opts.entry ?? querierEntryPoint(),
       'query',
       `--http-address=127.0.0.1:${port}`,
       '--grpc-address=127.0.0.1:0',

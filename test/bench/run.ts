@@ -20,6 +20,10 @@
  *               fresh processes: cold and warm refresh times, remote reads of the replicas, the
  *               frontend's answers = the querier's; N = 1, 3, 8 identical alert queries at once
  *               to the querier (coalescing). Its own HA pair, on the wall clock (frontend.ts)
+ *   small       the querier's fixed cost per query: tiny range queries (2 points at step 15 s,
+ *               the newest 30 s a query frontend asks for), one at a time and the 10 dashboard
+ *               panels at once, querier over the pair and over one replica vs one Prometheus,
+ *               interleaved in the same run; its own HA pair (small.ts)
  *
  * Environment:
  *   BENCH_QUICK=1         sizes 100 and 1000, fewer rounds, shorter throughput run and settle time
@@ -36,6 +40,10 @@
  *   BENCH_PROFILE=dir     run the main promdedup (and the storeapi section's A) with --cpu-prof
  *                         into dir, print its top functions
  *   BENCH_QUERIER_ARGS='--query.max-concurrent=4 …'  extra flags of the main promdedup
+ *   BENCH_SMALL_ROUNDS=n, BENCH_SMALL_WARMUP=n   measured rounds and warm-up bursts per target of
+ *                         the small section (default 30 and 100; quick 10 and 30)
+ *   BENCH_SMALL_BASELINE=[name=]path/dist/src/cmd/main.js,…   small section: also queriers of other
+ *                         builds (e.g. the commit before a change) over the pair, in the same run
  *   BENCH_STOREAPI_ROUNDS=s,d,q  measured rounds of the storeapi section: Series streaming,
  *                         decoding, each range query (default 7,7,10; quick 3,3,3; BENCH_ROUNDS
  *                         sets all three). Its series: the largest size
@@ -52,13 +60,14 @@ import { benchQueries, formatQueryRows, QUERIES, type QueryRow } from './query.j
 import { benchStoreApi, formatStoreApi, type StoreApiResult } from './storeapi.js';
 import { benchIngest, formatIngest, type IngestBenchResult } from './ingest.js';
 import { benchFrontend, formatFrontend, type FrontendBenchResult } from './frontend.js';
+import { benchSmall, formatSmall, type SmallBenchResult } from './small.js';
 import { benchThroughput, dashboardMix, formatThroughput, type ThroughputResult } from './throughput.js';
 import { counterName } from './data.js';
 
 const env = process.env;
 const quick = env.BENCH_QUICK === '1';
 const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
-const SECTIONS = ['dedup', 'memory', 'query', 'throughput', 'isolation', 'storeapi', 'ingest', 'frontend'] as const;
+const SECTIONS = ['dedup', 'memory', 'query', 'throughput', 'isolation', 'storeapi', 'ingest', 'frontend', 'small'] as const;
 const sections = new Set(list(env.BENCH_SECTIONS).length > 0 ? list(env.BENCH_SECTIONS) : SECTIONS);
 for (const s of sections) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`BENCH_SECTIONS: unknown section ${s}`);
 const sizes = (list(env.BENCH_SIZES).length > 0 ? list(env.BENCH_SIZES).map(Number) : quick ? [100, 1000] : [100, 1000, 10_000]).sort((a, b) => a - b);
@@ -134,6 +143,7 @@ const result: {
   storeapi?: StoreApiResult;
   ingest?: IngestBenchResult;
   frontend?: FrontendBenchResult;
+  small?: SmallBenchResult;
   checks: Check[];
   profile?: ReturnType<typeof summarizeProfiles>;
   seconds?: number;
@@ -312,6 +322,20 @@ if (sections.has('frontend')) {
     check(`coalescing: ${c.n} identical alert queries, remote-read bytes ÷ one`, c.bytesRatio, '≤ 1.1', c.bytesRatio <= 1.1);
   }
   log(`[${elapsed()}] frontend done`);
+}
+
+if (sections.has('small')) {
+  log('small (tiny range queries: querier vs one Prometheus):');
+  const r = await benchSmall(log, {
+    rounds: Number(env.BENCH_SMALL_ROUNDS ?? (quick ? 10 : 30)),
+    warmup: Number(env.BENCH_SMALL_WARMUP ?? (quick ? 30 : 100)),
+    querierArgs,
+    ...(profileDir !== undefined ? { profileDir } : {}),
+    ...(env.BENCH_SMALL_BASELINE !== undefined ? { baselineEntry: env.BENCH_SMALL_BASELINE } : {}),
+  });
+  result.small = r;
+  console.log(`## small\n${formatSmall(r)}\n`);
+  log(`[${elapsed()}] small done`);
 }
 
 if (result.checks.length > 0) {

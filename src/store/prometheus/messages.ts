@@ -154,6 +154,7 @@ export class EncodedSeries {
 
 /** Bytes of chunk data per slab an encoded collector copies chunks into. */
 const CHUNK_SLAB_BYTES = 1 << 20;
+const FIRST_CHUNK_SLAB_BYTES = 1 << 14;
 
 export class SeriesCollector {
   readonly series: Series[] = [];
@@ -164,7 +165,8 @@ export class SeriesCollector {
   chunks = 0;
   samples = 0;
   private curLabels: Labels | null = null;
-  private readonly arena = new SampleArena();
+  /** Decoded samples (SAMPLES answers, or chunks when not kept encoded); made on first use. */
+  private arenaOrNull: SampleArena | null = null;
   private skippedHistograms = 0;
   /** XOR chunks of the series being read, as [start, end) offsets of their data in the message, and their times. */
   private readonly chunkStarts: number[] = [];
@@ -192,6 +194,10 @@ export class SeriesCollector {
     private readonly budget: ReadBudget | null = null,
     private readonly keepEncoded = false,
   ) {}
+
+  private get arena(): SampleArena {
+    return (this.arenaOrNull ??= new SampleArena());
+  }
 
   /** Decodes one ChunkedReadResponse message. */
   addChunkedResponse(msg: Uint8Array): void {
@@ -248,7 +254,9 @@ export class SeriesCollector {
   private keepChunk(buf: Uint8Array, start: number, end: number): void {
     const n = end - start;
     if (this.slabUsed + n > this.slab.length) {
-      this.slab = new Uint8Array(Math.max(n, CHUNK_SLAB_BYTES));
+      // Twice the last slab, up to CHUNK_SLAB_BYTES: a read of a few series does not allocate (and
+      // zero) a megabyte per select.
+      this.slab = new Uint8Array(Math.max(n, Math.min(CHUNK_SLAB_BYTES, Math.max(FIRST_CHUNK_SLAB_BYTES, 2 * this.slab.length))));
       this.slabUsed = 0;
     }
     this.slab.set(buf.subarray(start, end), this.slabUsed);
@@ -407,7 +415,7 @@ export class SeriesCollector {
         this.curLabels = null;
         return;
       }
-      if (this.arena.openLength() === 0) {
+      if ((this.arenaOrNull?.openLength() ?? 0) === 0) {
         this.curLabels = null;
         return;
       }

@@ -4,7 +4,8 @@
  *   (a) `promdedup query-frontend` (default flags) over a promdedup querier over the HA pair,
  *   (b) the promdedup querier alone,
  *   (c) one Prometheus (replica a),
- * each path from fresh processes (cold caches). The panels of one refresh are sent at once (as
+ * each path from fresh processes (cold caches), warmed up first by the same loop at a 30 s step
+ * (other cache keys: a long-running process' JIT, not a warm cache). The panels of one refresh are sent at once (as
  * Grafana does), refreshes one after another. Remote reads are counted from each replica's own
  * /metrics (`prometheus_http_{requests_total,response_size_bytes_sum}{handler="/api/v1/read"}`).
  * The frontend's answers are compared byte for byte with the querier's for the same requests.
@@ -244,11 +245,11 @@ function refresh(url: string, endMs: number): Promise<{ ms: number; bodies: stri
   return refreshRange(url, endMs - RANGE_MS, endMs);
 }
 
-async function refreshRange(url: string, start: number, endMs: number): Promise<{ ms: number; bodies: string[]; bytes: number }> {
+async function refreshRange(url: string, start: number, endMs: number, stepMs = STEP_MS): Promise<{ ms: number; bodies: string[]; bytes: number }> {
   const t = performance.now();
   const answers = await Promise.all(
     PANELS.map((p) =>
-      postForm(url, '/api/v1/query_range', { query: p.expr, start: String(start / 1000), end: String(endMs / 1000), step: String(STEP_MS / 1000) }, { keepBody: true, dispatcher: http }).then((r) =>
+      postForm(url, '/api/v1/query_range', { query: p.expr, start: String(start / 1000), end: String(endMs / 1000), step: String(stepMs / 1000) }, { keepBody: true, dispatcher: http }).then((r) =>
         expectOk(r, `${p.title} at ${url}`),
       ),
     ),
@@ -283,6 +284,16 @@ async function runDashboard(name: string, url: string, t0: number, replicas: rea
   return { path, bodies };
 }
 
+/**
+ * A long-running server's state before the measured run: the same dashboard loop at a 30 s step
+ * (different cache keys, so nothing measured is cached), so that a fresh process' JIT does not
+ * count as the cost of a cold cache. Done the same way for every path.
+ */
+async function warmUpProcess(url: string): Promise<void> {
+  for (let k = 0; k < REFRESHES; k++) await refreshRange(url, WARM_T0 + SHIFT_MS * k - RANGE_MS, WARM_T0 + SHIFT_MS * k, 2 * STEP_MS);
+}
+let WARM_T0 = 0;
+
 /** N identical alert queries at once; wall time until the last answer, remote reads, coalesced count. */
 async function alertBurst(q: Querier, replicas: readonly PrometheusServer[], n: number, timeS: number): Promise<{ ms: number; reads: Reads; coalesced: number; bodies: Set<string> }> {
   const r0 = await remoteReads(replicas);
@@ -302,6 +313,7 @@ export async function benchFrontend(log: (s: string) => void, quick: boolean): P
   const dataTo = Math.floor((now + HOUR) / STEP_MS) * STEP_MS;
   // Grafana floors start and end to the step; 5 min back so that all ten refreshes end in the past.
   const t0 = Math.floor((now - 5 * 60_000) / STEP_MS) * STEP_MS;
+  WARM_T0 = Math.floor(t0 / (2 * STEP_MS)) * 2 * STEP_MS;
   const gen = generate(dataFrom, dataTo);
   log(`  data: ${gen.series} series × ${new Date(dataFrom).toISOString()} – ${new Date(dataTo).toISOString()} at 15 s (${(gen.samples / 1e6).toFixed(2)} M samples per replica, ${(gen.text.length / 2 ** 20).toFixed(0)} MiB of OpenMetrics)`);
 
@@ -344,6 +356,7 @@ export async function benchFrontend(log: (s: string) => void, quick: boolean): P
     processes.push(qa);
     const fe: FrontendProcess = await startFrontendProcess(qa.url, ['--log.level=warn']);
     processes.push(fe);
+    await warmUpProcess(fe.url);
     const a = await runDashboard('query-frontend → querier', fe.url, t0, replicas, fe.url, log);
     log(`  frontend counters per refresh: ${a.path.refreshes.map((r, k) => `#${k + 1} ${JSON.stringify(r.frontend)}`).join('; ')}`);
     // Diagnostics: refresh 1 and 2 again (now wholly cached: the frontend's own cost), and the querier alone.
@@ -366,10 +379,12 @@ export async function benchFrontend(log: (s: string) => void, quick: boolean): P
     // (b) the querier alone, fresh.
     const qb = await startQuerierProcess({ endpoints });
     processes.push(qb);
+    await warmUpProcess(qb.url);
     const b = await runDashboard('promdedup querier', qb.url, t0, replicas, null, log);
     await stopAll();
 
     // (c) one Prometheus.
+    await warmUpProcess(direct.url);
     const c = await runDashboard('one Prometheus (a)', direct.url, t0, replicas, null, log);
 
     const mismatches: string[] = [];

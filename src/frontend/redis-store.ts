@@ -50,6 +50,10 @@ export class RedisStore implements ByteStore {
     this.redis.on('error', () => {});
   }
 
+  serverOf(): string {
+    return '';
+  }
+
   async get(key: string): Promise<Buffer | undefined> {
     return (await this.redis.getBuffer(this.config.prefix + key)) ?? undefined;
   }

@@ -2,8 +2,8 @@
  * The frontend's results caches behind one interface: in memory (least recently used entries go
  * first), or in a memcached or Redis shared by several frontends. A shared cache that fails never
  * fails a request: the lookup is a miss, the store is dropped, a warning is logged, and after a
- * failure the backend is left alone for a few seconds (as Thanos' circuit breaker does) so a hung
- * server costs one timeout, not one per request.
+ * failure that server is left alone for a few seconds (as Thanos' circuit breaker does) so a hung
+ * server costs one timeout, not one per request, and the other servers go on serving their keys.
  */
 import { createHash } from 'node:crypto';
 import { compressSync, uncompressSync } from 'snappy';
@@ -27,6 +27,8 @@ export interface ResultsCache<V> {
 /** A shared byte cache (memcached, Redis); its operations reject on failure or timeout. */
 export interface ByteStore {
   readonly backend: 'memcached' | 'redis';
+  /** The server that holds `key` (each has its own circuit breaker); '' for a single server. */
+  serverOf(key: string): string;
   /** Items larger than this are not stored (memcached's item size limit). */
   readonly maxItemBytes: number;
   get(key: string): Promise<Buffer | undefined>;
@@ -134,11 +136,16 @@ const FORMAT_SNAPPY = 1;
  * A ResultsCache over a shared ByteStore. Keys are hashed (memcached allows 250 bytes without
  * spaces); the full key is stored with the value and checked on read, so a hash collision is a miss.
  */
+/** A server's circuit breaker: left alone until `openUntil` after a failure, then probed by one call at a time. */
+interface Breaker {
+  openUntil: number;
+  probing: boolean;
+}
+
 export class RemoteCache<V> implements ResultsCache<V> {
   readonly backend: 'memcached' | 'redis';
   readonly entries = undefined;
-  private openUntil = 0;
-  private probing = false;
+  private readonly breakers = new Map<string, Breaker>();
 
   constructor(
     private readonly store: ByteStore,
@@ -152,29 +159,39 @@ export class RemoteCache<V> implements ResultsCache<V> {
     return (this.opts.now ?? Date.now)();
   }
 
-  /** False while the backend is left alone after a failure; then one call at a time probes it. */
-  private admit(): boolean {
-    if (this.openUntil === 0) return true;
-    if (this.now() < this.openUntil || this.probing) return false;
-    this.probing = true;
+  private breaker(server: string): Breaker {
+    let b = this.breakers.get(server);
+    if (b === undefined) {
+      b = { openUntil: 0, probing: false };
+      this.breakers.set(server, b);
+    }
+    return b;
+  }
+
+  /** False while the server is left alone after a failure; then one call at a time probes it. */
+  private admit(b: Breaker): boolean {
+    if (b.openUntil === 0) return true;
+    if (this.now() < b.openUntil || b.probing) return false;
+    b.probing = true;
     return true;
   }
 
-  private succeeded(): void {
-    if (this.openUntil !== 0) this.opts.logger.info('results cache reachable again', { cache: this.opts.name, backend: this.backend });
-    this.openUntil = 0;
-    this.probing = false;
+  private succeeded(b: Breaker, server: string): void {
+    if (b.openUntil !== 0) this.opts.logger.info('results cache reachable again', { cache: this.opts.name, backend: this.backend, ...(server !== '' ? { server } : {}) });
+    b.openUntil = 0;
+    b.probing = false;
   }
 
-  private failed(operation: 'get' | 'set', err: unknown): void {
+  private failed(b: Breaker, server: string, operation: 'get' | 'set', err: unknown): void {
     this.opts.metrics.failures.inc({ backend: this.backend, operation });
-    const wasOpen = this.openUntil !== 0;
-    this.openUntil = this.now() + (this.opts.openMs ?? 5_000);
-    this.probing = false;
+    const wasOpen = b.openUntil !== 0;
+    b.openUntil = this.now() + (this.opts.openMs ?? 5_000);
+    b.probing = false;
     if (!wasOpen) {
       this.opts.logger.warn('results cache unavailable; answering without it', {
         cache: this.opts.name,
         backend: this.backend,
+        ...(server !== '' ? { server } : {}),
         operation,
         err: err instanceof Error ? err.message : String(err),
       });
@@ -186,15 +203,18 @@ export class RemoteCache<V> implements ResultsCache<V> {
   }
 
   async get(key: string): Promise<V | undefined> {
-    if (!this.admit()) return undefined;
+    const storeKey = this.storeKey(key);
+    const server = this.store.serverOf(storeKey);
+    const b = this.breaker(server);
+    if (!this.admit(b)) return undefined;
     let bytes: Buffer | undefined;
     try {
-      bytes = await this.store.get(this.storeKey(key));
+      bytes = await this.store.get(storeKey);
     } catch (err) {
-      this.failed('get', err);
+      this.failed(b, server, 'get', err);
       return undefined;
     }
-    this.succeeded();
+    this.succeeded(b, server);
     if (bytes === undefined || bytes.length < 5) return undefined;
     try {
       const keyLen = bytes.readUInt32LE(1);
@@ -208,7 +228,10 @@ export class RemoteCache<V> implements ResultsCache<V> {
   }
 
   put(key: string, value: V): void {
-    if (!this.admit()) return;
+    const storeKey = this.storeKey(key);
+    const server = this.store.serverOf(storeKey);
+    const b = this.breaker(server);
+    if (!this.admit(b)) return;
     const payload = this.codec.encode(value);
     const body = this.opts.compression === 'snappy' ? compressSync(payload) : payload;
     const keyBytes = Buffer.from(key);
@@ -218,12 +241,12 @@ export class RemoteCache<V> implements ResultsCache<V> {
     const item = Buffer.concat([header, keyBytes, body]);
     if (item.length > this.store.maxItemBytes) {
       this.opts.metrics.skipped.inc({ backend: this.backend });
-      if (this.probing) this.probing = false;
+      b.probing = false;
       return;
     }
-    this.store.set(this.storeKey(key), item, this.opts.expirationMs).then(
-      () => this.succeeded(),
-      (err: unknown) => this.failed('set', err),
+    this.store.set(storeKey, item, this.opts.expirationMs).then(
+      () => this.succeeded(b, server),
+      (err: unknown) => this.failed(b, server, 'set', err),
     );
   }
 

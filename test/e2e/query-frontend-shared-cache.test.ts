@@ -213,6 +213,38 @@ for (const backend of backends) {
   });
 }
 
+describe.skipIf(!promOk || !memcachedAvailable())('a query frontend over two memcached servers', () => {
+  it('spreads keys over both; with one down the other still serves its share, and answers stay right', async () => {
+    const [m1, m2] = await Promise.all([startMemcached(), startMemcached()]);
+    const cfg = `type: MEMCACHED\nconfig:\n  addresses: [${m1.address}, ${m2.address}]\n  timeout: 300ms\n`;
+    const fe = await startFrontendProcess(prom.url, [`--query-range.response-cache-config=${cfg}`, '--query-range.split-interval=3h']);
+    try {
+      // 16 sub-ranges of 3 h: their keys land on both servers.
+      const url = (base: string): string => range(base, 'avg(sc_temp)', T0, T0 + 2 * DAY - 60_000, 60_000);
+      const direct = (await get(url(prom.url))).body;
+      expect((await get(url(fe.url))).body).toBe(direct);
+      const hits = async (): Promise<number> => metric(fe, 'promdedup_frontend_cache_requests_total{kind="query_range",result="hit"}');
+      await eventually(async () => {
+        const before = await hits();
+        expect((await get(url(fe.url))).body).toBe(direct);
+        return (await hits()) - before === 16;
+      });
+      await m1.kill();
+      const before = await hits();
+      for (let i = 0; i < 3; i++) expect((await get(url(fe.url))).body).toBe(direct);
+      // Each pass: the keys on the live server are hits; the dead server's are fetched (its breaker open).
+      const gained = (await hits()) - before;
+      expect(gained).toBeGreaterThan(3);
+      expect(gained).toBeLessThan(3 * 16);
+      expect(fe.logs()).toContain(`server=${m1.address}`);
+    } finally {
+      await fe.stop();
+      await m1.stop();
+      await m2.stop();
+    }
+  }, 60_000);
+});
+
 async function metricHits(fe: FrontendProcess): Promise<number> {
   let n = 0;
   for (const kind of ['label_names', 'label_values', 'series']) n += await metric(fe, `promdedup_frontend_cache_requests_total{kind="${kind}",result="hit"}`);

@@ -227,3 +227,28 @@ describe('labels and series requests', () => {
     expect(decodeMetadata('{"status":"error","error":"x"}')).toBeNull();
   });
 });
+
+describe('memcached key spreading', () => {
+  it('jump hash: in range, spread evenly, and a new server takes keys only for itself', async () => {
+    const { jumpHash } = await import('../../../src/frontend/memcached-store.js');
+    const counts = [0, 0, 0];
+    let moved = 0;
+    for (let i = 0; i < 3000; i++) {
+      const key = BigInt(i) * 0x9e3779b97f4a7c15n;
+      const three = jumpHash(key, 3);
+      const four = jumpHash(key, 4);
+      expect(three).toBeGreaterThanOrEqual(0);
+      expect(three).toBeLessThan(3);
+      counts[three]!++;
+      // Growing from 3 to 4 servers moves a key to the new one or not at all.
+      if (four !== three) {
+        expect(four).toBe(3);
+        moved++;
+      }
+      expect(jumpHash(key, 1)).toBe(0);
+    }
+    for (const c of counts) expect(c).toBeGreaterThan(850);
+    expect(moved).toBeGreaterThan(600);
+    expect(moved).toBeLessThan(900);
+  });
+});

@@ -30,6 +30,8 @@ const RANGE_MS = 6 * HOUR;
 const REFRESHES = 10;
 const SHIFT_MS = 30_000;
 const OFFSET_MS = 123;
+/** BENCH_FRONTEND_SCALE: every family's series count times this (1: 368 series). */
+const SCALE = Math.max(1, Math.floor(Number(process.env.BENCH_FRONTEND_SCALE ?? '1')) || 1);
 /** The bench's own connections (harness' shared agent is closed by the sections before this one). */
 let http = new Agent({ connections: 32, keepAliveTimeout: 60_000, headersTimeout: 600_000, bodyTimeout: 600_000 });
 
@@ -76,7 +78,7 @@ export function generate(from: number, to: number): { text: string; series: numb
   let series = 0;
   FAMILIES.forEach((spec, f) => {
     const out: OmSeries[] = [];
-    for (let i = 0; i < spec.series; i++) {
+    for (let i = 0; i < spec.series * SCALE; i++) {
       const rand = prng(f * 10_007 + i + 1);
       const labels: Record<string, string> = {
         __name__: spec.kind === 'counter' ? `${spec.name}_total` : spec.name,

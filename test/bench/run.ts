@@ -44,6 +44,7 @@
  *                         the small section (default 30 and 100; quick 10 and 30)
  *   BENCH_SMALL_BASELINE=[name=]path/dist/src/cmd/main.js,…   small section: also queriers of other
  *                         builds (e.g. the commit before a change) over the pair, in the same run
+ *   BENCH_FRONTEND_SCALE=n  the frontend section's series count times n (default 1: 368 series)
  *   BENCH_STOREAPI_ROUNDS=s,d,q  measured rounds of the storeapi section: Series streaming,
  *                         decoding, each range query (default 7,7,10; quick 3,3,3; BENCH_ROUNDS
  *                         sets all three). Its series: the largest size

@@ -118,6 +118,7 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
   const share = <T>(v: T, n: number): T[] => Array.from({ length: n }, () => v);
   const rangeCoalescer = new Coalescer<FetchedRange>({ share, onJoin: () => metrics.coalesced.inc({ op: 'query_range' }) });
   const metadataCoalescer = new Coalescer<Fetched>({ share, onJoin: () => metrics.coalesced.inc({ op: 'metadata' }) });
+  const instantCoalescer = new Coalescer<Fetched>({ share, onJoin: () => metrics.coalesced.inc({ op: 'query' }) });
   const decodeRange = (body: Buffer): Promise<RangeAnswer | null> => (deps.decoder !== undefined ? deps.decoder.range(body) : Promise.resolve(decodeAnswer(body.toString('utf8'))));
 
   const web = deps.web ?? WebConfigHolder.none();
@@ -186,6 +187,27 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
     reply.code(res.statusCode);
     for (const [k, v] of Object.entries(res.headers)) reply.header(k, v);
     return reply.send(res.body);
+  }
+
+  /**
+   * Instant queries pass through, but identical ones in flight at once (same method, URL, body,
+   * tenant, credentials and Accept-Encoding) share one downstream request: N HA Grafanas evaluating
+   * the same alert rule at the same tick cost one, whatever the downstream is.
+   */
+  async function instantQuery(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const body = Buffer.isBuffer(req.body) ? req.body : undefined;
+    const headers = forwardableHeaders(req.headers);
+    const key = [identityOf(req), req.method, req.url, String(req.headers['content-type'] ?? ''), String(req.headers['accept-encoding'] ?? ''), body?.toString('latin1') ?? ''].join('\0');
+    const { signal } = clientSignal(reply);
+    let fetched: Fetched;
+    try {
+      fetched = await instantCoalescer.run(key, signal, (shared) => fetchRetrying('query', 1, req.method, req.url, headers, body, shared));
+    } catch (err) {
+      return sendFailure(err, reply, 'instant query');
+    }
+    reply.code(fetched.statusCode);
+    for (const [k, v] of Object.entries(fetched.headers)) reply.header(k, v);
+    return reply.send(fetched.body);
   }
 
   function paramsOf(req: FastifyRequest): Params {
@@ -453,6 +475,7 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
       const op = operation(req.method, path);
       metrics.queries.inc({ op });
       if (op === 'query_range') return queryRange(req, reply);
+      if (op === 'query') return instantQuery(req, reply);
       if (op === 'label_names' || op === 'label_values' || op === 'series') return metadataRequest(req, reply, op);
       return passThrough(req, reply, op);
     },

@@ -178,6 +178,11 @@ describe('query-frontend over a recording downstream', () => {
           res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"error","errorType":"unavailable","error":"try again"}');
           return;
         }
+        if (req.url!.startsWith('/prefix/api/v1/query?') && req.url!.includes('query=alert')) {
+          // An instant alert query, answered after 300 ms (long enough for the others to join).
+          setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(`{"status":"success","data":{"resultType":"vector","result":[]},"n":${seen.length}}`), 300);
+          return;
+        }
         if (req.url!.startsWith('/prefix/api/v1/query_range')) {
           const p = new URLSearchParams(body);
           if (p.get('query') === 'held') {
@@ -290,6 +295,20 @@ describe('query-frontend over a recording downstream', () => {
     expect(JSON.parse(answers[0]!.body).data.result[0].values.map((v: [number, string]) => v[0])).toEqual([0, 3600]);
     const m = await (await fetch(`${fe.url}/metrics`)).text();
     expect(m).toMatch(/promdedup_frontend_coalesced_total{op="query_range"} 14/);
+  });
+
+  it('identical instant queries in flight share one downstream request; other credentials do not', async () => {
+    seen.length = 0;
+    const url = `${fe.url}/api/v1/query?query=alert&time=1700000000`;
+    const answers = await Promise.all([
+      ...Array.from({ length: 8 }, () => fetch(url, { headers: { authorization: 'Bearer grafana' } }).then(async (r) => ({ status: r.status, body: await r.text() }))),
+      fetch(url, { headers: { authorization: 'Bearer other' } }).then(async (r) => ({ status: r.status, body: await r.text() })),
+    ]);
+    for (const a of answers) expect(a.status).toBe(200);
+    expect(new Set(answers.slice(0, 8).map((a) => a.body)).size).toBe(1);
+    expect(seen.filter((r) => r.url.startsWith('/prefix/api/v1/query?'))).toHaveLength(2);
+    const m = await (await fetch(`${fe.url}/metrics`)).text();
+    expect(m).toMatch(/promdedup_frontend_coalesced_total\{op="query"\} 7/);
   });
 
   it('the shared sub-request stops when every caller has gone', async () => {

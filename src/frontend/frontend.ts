@@ -278,6 +278,8 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
       const e = params.get('end');
       const st = params.get('step');
       if (query === undefined || s === undefined || e === undefined || st === undefined) return passThrough(req, reply, 'query_range');
+      // Answers carrying more than the matrix (provenance, query analysis, Prometheus' stats) are not split: merging would drop it.
+      if (params.get('dedup') === 'explain' || (params.get('analyze') ?? '') !== '' || params.get('stats') !== undefined) return passThrough(req, reply, 'query_range');
       start = parseTime('start', s);
       end = parseTime('end', e);
       step = parseDurationParam('step', st);
@@ -305,9 +307,9 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
     const path = req.url.split('?')[0]!;
     const identity = identityOf(req);
 
-    const dedup = parseBoolParam('dedup', params.get('dedup'), true) || params.get('dedup') === 'explain';
+    const dedup = parseBoolParam('dedup', params.get('dedup'), true);
     const query = params.get('query')!;
-    const cacheable = cache !== null && config.splitIntervalMs > 0 && dedup && params.get('dedup') !== 'explain' && !/@|offset\s*-/.test(query);
+    const cacheable = cache !== null && config.splitIntervalMs > 0 && dedup && !/@|offset\s*-/.test(query);
     const replicaLabels = [...params.getAll('replicaLabels[]'), ...params.getAll('replicaLabels')].sort();
     const partial = parseBoolParam('partial_response', params.get('partial_response'), config.partialResponse);
     // Everything that changes the answer besides the range, and the step grid's offset.

@@ -376,6 +376,14 @@ describe.skipIf(!promOk)('query-frontend over promdedup query and an HA pair', (
     await ha?.stop();
   });
 
+  it('dedup=explain, analyze and stats pass through whole: provenance and analysis are kept', async () => {
+    const [s, e, step] = [T0 + 10 * 3_600_000, T0 + 2 * DAY + 5 * 3_600_000, 300_000];
+    const explain = JSON.parse((await text(rangeUrl(fe.url, 'fe_temp', s, e, step, '&dedup=explain'))).body) as { data: { provenance?: unknown[] } };
+    expect(explain.data.provenance?.length).toBeGreaterThan(0);
+    const analyzed = JSON.parse((await text(rangeUrl(fe.url, 'sum(fe_temp)', s, e, step, '&analyze=true'))).body) as { data: Record<string, unknown> };
+    expect(Object.keys(analyzed.data)).toContain('analysis');
+  });
+
   it('split and cached answers equal the querier\'s unsplit ones; dedup=false passes uncached', async () => {
     for (const q of ['rate(fe_requests_total[5m])', 'sum(fe_temp)', 'fe_temp']) {
       const [s, e, step] = [T0 + 10 * 3_600_000, T0 + 2 * DAY + 5 * 3_600_000, 300_000];

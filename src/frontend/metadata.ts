@@ -6,6 +6,7 @@
  * round, so the union is the unsplit answer. Pure: no I/O.
  */
 import { goJsonStringify } from '../promql/json.js';
+import { parseSuccess, union } from './envelope.js';
 import { compareMetric } from './range.js';
 
 /** [start, end] in ms cut at multiples of `interval` (UTC): [s, b1-1], [b1, b2-1], …, [bk, e]. */
@@ -32,25 +33,12 @@ export interface MetadataAnswer {
 }
 
 export function decodeMetadata(text: string): MetadataAnswer | null {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof body !== 'object' || body === null) return null;
-  const b = body as { status?: unknown; data?: unknown; warnings?: unknown; infos?: unknown };
+  const env = parseSuccess(text);
   // Prometheus answers `"data": null` for no label names in some versions.
-  const data = b.data === null ? [] : b.data;
-  if (b.status !== 'success' || !Array.isArray(data)) return null;
-  return {
-    data: data as MetadataAnswer['data'],
-    warnings: Array.isArray(b.warnings) ? (b.warnings as string[]) : [],
-    infos: Array.isArray(b.infos) ? (b.infos as string[]) : [],
-  };
+  const data = env?.data === null ? [] : env?.data;
+  if (env === null || !Array.isArray(data)) return null;
+  return { data: data as MetadataAnswer['data'], warnings: env.warnings, infos: env.infos };
 }
-
-const union = (lists: readonly (readonly string[])[]): string[] => [...new Set(lists.flat())];
 
 /** Answers of sub-ranges merged: strings (label names or values) or series (label sets), united and sorted. */
 export function mergeMetadata(parts: readonly MetadataAnswer[]): MetadataAnswer {

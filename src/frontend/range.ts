@@ -5,6 +5,7 @@
  * Pure: no I/O.
  */
 import { goJsonStringify } from '../promql/json.js';
+import { parseSuccess, union } from './envelope.js';
 
 /** The last step before the next interval boundary, a whole number of steps after t (Thanos' nextIntervalBoundary). */
 export function nextIntervalBoundary(t: number, step: number, interval: number): number {
@@ -199,8 +200,6 @@ export function fromParsed(resultType: string, result: readonly ParsedSeries[], 
   return { resultType, series, warnings, infos };
 }
 
-const union = (lists: readonly (readonly string[])[]): string[] => [...new Set(lists.flat())];
-
 /**
  * Answers of consecutive sub-ranges merged into one: series by labels, their points concatenated
  * in time order (a point at or before one already merged is dropped), sorted as Prometheus sorts a
@@ -319,21 +318,10 @@ export function answerJson(a: RangeAnswer, out: Buffer[]): void {
 
 /** A downstream success body decoded; null when it is not a success envelope. */
 export function decodeAnswer(text: string): RangeAnswer | null {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof body !== 'object' || body === null) return null;
-  const b = body as { status?: unknown; data?: { resultType?: unknown; result?: unknown }; warnings?: unknown; infos?: unknown };
-  if (b.status !== 'success' || typeof b.data !== 'object' || b.data === null || !Array.isArray(b.data.result)) return null;
-  return fromParsed(
-    typeof b.data.resultType === 'string' ? b.data.resultType : 'matrix',
-    b.data.result as ParsedSeries[],
-    Array.isArray(b.warnings) ? (b.warnings as string[]) : [],
-    Array.isArray(b.infos) ? (b.infos as string[]) : [],
-  );
+  const env = parseSuccess(text);
+  const data = env?.data as { resultType?: unknown; result?: unknown } | null | undefined;
+  if (env === null || typeof data !== 'object' || data === null || !Array.isArray(data.result)) return null;
+  return fromParsed(typeof data.resultType === 'string' ? data.resultType : 'matrix', data.result as ParsedSeries[], env.warnings, env.infos);
 }
 
 /** Go's time.Duration.String() of ms (for Thanos' messages): 48h0m0s, 1m30s, 500ms. */

@@ -296,6 +296,26 @@ async function warmUpProcess(url: string): Promise<void> {
 }
 let WARM_T0 = 0;
 
+/**
+ * The bench's HA pair (cluster "bench", replicas a and b) with `openMetrics` imported, pushed onto
+ * `into` as they come up (so the caller stops whichever started, even when the other failed).
+ */
+export async function startBenchPair(openMetrics: string, into: PrometheusServer[]): Promise<void> {
+  const started = await Promise.allSettled(
+    (['a', 'b'] as const).map((replica) =>
+      startPrometheus({
+        externalLabels: { cluster: 'bench', replica },
+        openMetrics,
+        extraArgs: ['--storage.tsdb.min-block-duration=2h', '--storage.tsdb.max-block-duration=2h'],
+        readyTimeoutMs: 120_000,
+      }),
+    ),
+  );
+  for (const s of started) if (s.status === 'fulfilled') into.push(s.value);
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** N identical alert queries at once; wall time until the last answer, remote reads, coalesced count. */
 async function alertBurst(q: Querier, replicas: readonly PrometheusServer[], n: number, timeS: number): Promise<{ ms: number; reads: Reads; coalesced: number; bodies: Set<string> }> {
   const r0 = await remoteReads(replicas);
@@ -326,19 +346,7 @@ export async function benchFrontend(log: (s: string) => void, quick: boolean): P
   };
   try {
     const importStarted = performance.now();
-    const started = await Promise.allSettled(
-      (['a', 'b'] as const).map((replica) =>
-        startPrometheus({
-          externalLabels: { cluster: 'bench', replica },
-          openMetrics: gen.text,
-          extraArgs: ['--storage.tsdb.min-block-duration=2h', '--storage.tsdb.max-block-duration=2h'],
-          readyTimeoutMs: 120_000,
-        }),
-      ),
-    );
-    for (const s of started) if (s.status === 'fulfilled') replicas.push(s.value);
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
+    await startBenchPair(gen.text, replicas);
     const importMs = performance.now() - importStarted;
     log(`  replicas up after ${(importMs / 1000).toFixed(1)} s: ${replicas.map((r) => r.url).join(', ')}`);
     const endpoints = replicas.map((r) => r.url);

@@ -21,8 +21,8 @@
  */
 import { Agent } from 'undici';
 import { fileURLToPath } from 'node:url';
-import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
-import { generate, PANELS } from './frontend.js';
+import type { PrometheusServer } from '../support/prometheus.js';
+import { generate, PANELS, startBenchPair } from './frontend.js';
 import { expectOk, fmt, median, postForm, processCpuMs, quantile, startQuerierProcess, table, type Querier } from './harness.js';
 
 const HOUR = 3_600_000;
@@ -80,19 +80,7 @@ export async function benchSmall(log: (s: string) => void, opts: { rounds: numbe
   const replicas: PrometheusServer[] = [];
   const queriers: Querier[] = [];
   try {
-    const started = await Promise.allSettled(
-      (['a', 'b'] as const).map((replica) =>
-        startPrometheus({
-          externalLabels: { cluster: 'bench', replica },
-          openMetrics: gen.text,
-          extraArgs: ['--storage.tsdb.min-block-duration=2h', '--storage.tsdb.max-block-duration=2h'],
-          readyTimeoutMs: 120_000,
-        }),
-      ),
-    );
-    for (const s of started) if (s.status === 'fulfilled') replicas.push(s.value);
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
+    await startBenchPair(gen.text, replicas);
     const prof = opts.profileDir !== undefined ? { cpuProfileDir: opts.profileDir } : {};
     const pair = await startQuerierProcess({ endpoints: replicas.map((r) => r.url), extraArgs: opts.querierArgs ?? [], ...prof });
     queriers.push(pair);

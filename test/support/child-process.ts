@@ -23,6 +23,28 @@ export function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** Kills `child` (SIGKILL, after SIGCONT in case it was paused) if the test process exits while it runs: a crash, a timeout. */
+export function killOnExit(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const c of running) {
+        try {
+          c.kill('SIGCONT');
+          c.kill('SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+    });
+  }
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
 /** SIGTERM, then SIGKILL if it has not exited within 5 s. */
 export async function terminate(child: ChildProcess): Promise<void> {
   if (exited(child)) return;

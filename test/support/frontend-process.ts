@@ -4,7 +4,7 @@
  * A process-exit hook kills any still running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { terminate, waitReady } from './child-process.js';
+import { killOnExit, terminate, waitReady } from './child-process.js';
 import { freePort } from './prometheus.js';
 import { querierEntryPoint } from './querier-process.js';
 
@@ -16,28 +16,19 @@ export interface FrontendProcess {
   stop(): Promise<void>;
 }
 
-const live = new Set<ChildProcess>();
-let hookInstalled = false;
 
 export async function startFrontendProcess(
   downstreamUrl: string,
   args: readonly string[] = [],
   opts: { scheme?: 'http' | 'https'; ready?: (url: string) => Promise<boolean> } = {},
 ): Promise<FrontendProcess> {
-  if (!hookInstalled) {
-    hookInstalled = true;
-    process.on('exit', () => {
-      for (const child of live) child.kill('SIGKILL');
-    });
-  }
   const port = await freePort();
   let logs = '';
   const child = spawn(process.execPath, [querierEntryPoint(), 'query-frontend', `--http-address=127.0.0.1:${port}`, `--query-frontend.downstream-url=${downstreamUrl}`, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid === undefined) throw new Error('promdedup query-frontend was not spawned');
-  live.add(child);
-  child.once('exit', () => live.delete(child));
+  killOnExit(child);
   const keep = (d: Buffer): void => {
     logs = (logs + d.toString()).slice(-16_384);
   };

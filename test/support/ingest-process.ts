@@ -4,7 +4,7 @@
  * A process-exit hook kills any still running, so a failed or timed-out test leaves none behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { terminate, waitReady } from './child-process.js';
+import { killOnExit, terminate, waitReady } from './child-process.js';
 import { freePort } from './prometheus.js';
 import { querierEntryPoint } from './querier-process.js';
 
@@ -16,34 +16,15 @@ export interface IngestProcess {
   stop(): Promise<void>;
 }
 
-const live = new Set<ChildProcess>();
-let hookInstalled = false;
-
-function installExitHook(): void {
-  if (hookInstalled) return;
-  hookInstalled = true;
-  process.on('exit', () => {
-    for (const child of live) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-  });
-}
-
 /** Starts it with these flags (besides --http-address); resolves once ready, rejects with its output if it exits. */
 export async function startIngestProcess(
   args: readonly string[],
   opts: { port?: number; scheme?: 'http' | 'https'; ready?: (url: string) => Promise<boolean> } = {},
 ): Promise<IngestProcess> {
-  installExitHook();
   const port = opts.port ?? (await freePort());
   let logs = '';
   const child = spawn(process.execPath, [querierEntryPoint(), 'ingest', `--http-address=127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(child);
-  child.once('exit', () => live.delete(child));
+  killOnExit(child);
   child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
   const url = `${opts.scheme ?? 'http'}://127.0.0.1:${port}`;

@@ -1,7 +1,7 @@
 /** A real `memcached` on a free loopback port for tests; stop() kills it. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { exited, sleep, terminate, waitExit } from './child-process.js';
+import { exited, killOnExit, sleep, terminate, waitExit } from './child-process.js';
 import { freePort } from './prometheus.js';
 
 export function memcachedAvailable(): boolean {
@@ -33,23 +33,13 @@ async function answers(port: number): Promise<boolean> {
   });
 }
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
 export async function startMemcached(port?: number): Promise<MemcachedServer> {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
-    });
-  }
   const p = port ?? (await freePort());
   let child: ChildProcess | null = null;
   const launch = async (): Promise<void> => {
     // -U 0: no UDP; 64 MB; running as root needs -u.
     const started = spawn('memcached', ['-l', '127.0.0.1', '-p', String(p), '-U', '0', '-m', '64', '-u', 'nobody'], { stdio: 'ignore' });
-    live.add(started);
-    started.once('exit', () => live.delete(started));
+    killOnExit(started);
     child = started;
     const deadline = Date.now() + 10_000;
     while (!(await answers(p))) {

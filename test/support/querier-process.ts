@@ -3,14 +3,14 @@
  * tests and the demo: free loopback ports, wait for `GET /-/ready` = 200, stop() with SIGTERM then
  * SIGKILL. A process-exit hook kills anything still running.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './prometheus.js';
-import { terminate, waitReady } from './child-process.js';
+import { killOnExit, terminate, waitReady } from './child-process.js';
 
 export interface QuerierOptions {
   /** Prometheus base URLs, one `--endpoint` each. */
@@ -115,22 +115,6 @@ export function ensureQuerierBuilt(): void {
   }
 }
 
-const live = new Set<ChildProcess>();
-let hookInstalled = false;
-function installExitHook(): void {
-  if (hookInstalled) return;
-  hookInstalled = true;
-  process.on('exit', () => {
-    for (const child of live) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-  });
-}
-
 export async function startQuerier(opts: QuerierOptions): Promise<QuerierProcess> {
   let lastErr: Error | null = null;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -146,7 +130,6 @@ export async function startQuerier(opts: QuerierOptions): Promise<QuerierProcess
 }
 
 async function launch(opts: QuerierOptions, port: number, grpcPort: number): Promise<QuerierProcess> {
-  installExitHook();
   const entry = querierEntryPoint();
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build`);
   const args = [
@@ -160,7 +143,7 @@ async function launch(opts: QuerierOptions, port: number, grpcPort: number): Pro
   ];
   // The allocator settings the `promdedup` executable starts with (its shebang line).
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...MALLOC_TUNING, ...process.env } });
-  live.add(child);
+  killOnExit(child);
   let out = '';
   const keep = (d: Buffer) => {
     out = (out + d.toString('utf8')).slice(-16_384);
@@ -169,12 +152,10 @@ async function launch(opts: QuerierOptions, port: number, grpcPort: number): Pro
   child.stderr!.on('data', keep);
   let spawnError: Error | null = null;
   child.on('error', (e) => (spawnError = e));
-  child.on('exit', () => live.delete(child));
 
   const url = `${opts.scheme ?? 'http'}://127.0.0.1:${port}`;
   const kill = async () => {
     await terminate(child);
-    live.delete(child);
   };
 
   await waitReady({

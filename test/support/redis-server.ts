@@ -1,7 +1,7 @@
 /** A real `redis-server` on a free loopback port for tests; stop() kills it. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { exited, sleep, terminate, waitExit } from './child-process.js';
+import { exited, killOnExit, sleep, terminate, waitExit } from './child-process.js';
 import { freePort } from './prometheus.js';
 
 export function redisAvailable(): boolean {
@@ -34,33 +34,12 @@ async function pingable(port: number): Promise<boolean> {
   });
 }
 
-/** Servers still running, killed if the test process exits without stopping them (a crash, a timeout). */
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const c of live) {
-      try {
-        c.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    live.clear();
-  });
-}
-
 export async function startRedis(port?: number): Promise<RedisServer> {
-  installExitHook();
   const p = port ?? (await freePort());
   let child: ChildProcess | null = null;
   const launch = async (): Promise<void> => {
     const started = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    live.add(started);
-    started.once('exit', () => live.delete(started));
+    killOnExit(started);
     child = started;
     const deadline = Date.now() + 10_000;
     while (!(await pingable(p))) {

@@ -224,6 +224,8 @@ function buildProgram(): Command {
     .description('Thanos-style query frontend in front of any Prometheus-compatible API: splits range queries by interval, caches their results, passes the rest through.')
     .option('--http-address <host:port>', 'Listen host:port for HTTP endpoints.', '0.0.0.0:10902')
     .option('--query-frontend.downstream-url <url>', 'URL of downstream Prometheus Query compatible API.', 'http://localhost:9090')
+    .option('--query-frontend.downstream-tripper-config <yaml>', 'HTTP client to the downstream (Thanos\' YAML: idle_conn_timeout, response_header_timeout, tls_handshake_timeout, max_conns_per_host; tls_config with ca_file, cert_file, key_file, server_name, insecure_skip_verify).', '')
+    .option('--query-frontend.downstream-tripper-config-file <file>', 'File with the downstream HTTP client configuration (wins over --query-frontend.downstream-tripper-config).', '')
     .option('--query-range.split-interval <duration>', 'Split query range requests by an interval and execute in parallel; 0 disables splitting (and the results cache).', '24h')
     .option('--query-range.align-range-with-step [bool]', 'Align start and end of range queries with their step for better cache-ability.', true)
     .option('--no-query-range.align-range-with-step', 'Do not align range queries with their step.')

@@ -7,7 +7,8 @@ import { WebConfigHolder } from '../api/web-config.js';
 import { FlagError, parseAddress } from './flags.js';
 import { extentsCodec, type Extent } from '../frontend/cache.js';
 import { DEFAULT_CACHE_CONFIG, describeCache, parseCacheConfig, type CacheConfig } from '../frontend/cache-config.js';
-import { Downstream } from '../frontend/downstream.js';
+import { Downstream, downstreamFlags } from '../frontend/downstream.js';
+import { DEFAULT_DOWNSTREAM_OPTIONS, parseTripperConfig, type DownstreamOptions } from '../frontend/tripper-config.js';
 import { buildFrontendApp, type FrontendConfig } from '../frontend/frontend.js';
 import { AnswerDecoder } from '../frontend/decoder.js';
 import { MemcachedStore } from '../frontend/memcached-store.js';
@@ -17,6 +18,8 @@ import { CacheMetrics, InMemoryCache, RemoteCache, type Codec, type ResultsCache
 export interface RawFrontendFlags {
   readonly httpAddress: string;
   readonly 'queryFrontend.downstreamUrl': string;
+  readonly 'queryFrontend.downstreamTripperConfig'?: string;
+  readonly 'queryFrontend.downstreamTripperConfigFile'?: string;
   readonly 'queryRange.splitInterval': string;
   readonly 'queryRange.alignRangeWithStep': boolean | string;
   readonly 'queryRange.maxRetriesPerRequest': string;
@@ -42,6 +45,7 @@ export interface RawFrontendFlags {
 export interface QueryFrontendConfig extends FrontendConfig {
   readonly httpAddress: { host: string; port: number };
   readonly downstreamUrl: string;
+  readonly downstream: DownstreamOptions;
   /** null: no results cache. */
   readonly cache: CacheConfig | null;
   readonly labelsCache: CacheConfig | null;
@@ -92,6 +96,26 @@ function cacheConfig(prefix: string, inline: string | undefined, file: string | 
   return config;
 }
 
+/** The downstream client's YAML from its flag or file (the -file flag wins, as for the caches). */
+function tripperConfig(inline: string | undefined, file: string | undefined): DownstreamOptions {
+  let text = inline ?? '';
+  let where = '--query-frontend.downstream-tripper-config';
+  if ((file ?? '') !== '') {
+    where = `--query-frontend.downstream-tripper-config-file ${JSON.stringify(file)}`;
+    try {
+      text = readFileSync(file!, 'utf8');
+    } catch (err) {
+      throw new FlagError(`${where}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  if (text.trim() === '') return DEFAULT_DOWNSTREAM_OPTIONS;
+  try {
+    return parseTripperConfig(text, where, parseDuration);
+  } catch (err) {
+    throw new FlagError((err as Error).message);
+  }
+}
+
 export function parseFrontendFlags(raw: RawFrontendFlags): QueryFrontendConfig {
   const url = raw['queryFrontend.downstreamUrl'];
   let parsed: URL;
@@ -110,6 +134,7 @@ export function parseFrontendFlags(raw: RawFrontendFlags): QueryFrontendConfig {
   return {
     httpAddress: parseAddress('--http-address', raw.httpAddress),
     downstreamUrl: url,
+    downstream: tripperConfig(raw['queryFrontend.downstreamTripperConfig'], raw['queryFrontend.downstreamTripperConfigFile']),
     splitIntervalMs,
     alignRangeWithStep: bool('--query-range.align-range-with-step', raw['queryRange.alignRangeWithStep']),
     maxRetries: count('--query-range.max-retries-per-request', raw['queryRange.maxRetriesPerRequest'], 0),
@@ -152,10 +177,23 @@ function openCache<V>(config: CacheConfig | null, codec: Codec<V>, name: string,
   return new RemoteCache<V>(store, codec, { name, expirationMs: config.expirationMs, compression: frontend.cacheCompression, logger, metrics });
 }
 
+/**
+ * A promdedup querier below with penalty dedup: its answer for a time can depend on where the
+ * window opened (near a replica gap), so split and cached answers may differ from unsplit ones.
+ * Said once at start; nothing else changes.
+ */
+async function warnOnWindowDependentDedup(downstream: Downstream, logger: Logger): Promise<void> {
+  const flags = await downstreamFlags(downstream, 10_000);
+  const func = flags?.['deduplication.func'];
+  if (func === 'penalty') {
+    logger.warn('the downstream deduplicates with --deduplication.func=penalty: split and cached answers can differ from unsplit ones near replica gaps; run it with --deduplication.func=stable for exact answers', { downstream: downstream.base.href });
+  } else if (func !== undefined) logger.debug('downstream dedup function', { func });
+}
+
 export async function startQueryFrontend(config: QueryFrontendConfig, logger: Logger, web: WebConfigHolder = WebConfigHolder.none()): Promise<FrontendService> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const downstream = new Downstream(config.downstreamUrl);
+  const downstream = new Downstream(config.downstreamUrl, config.downstream);
   const cacheMetrics = new CacheMetrics(registry);
   const decoder = new AnswerDecoder();
   // Extents from memcached or Redis are decoded like downstream answers: large ones on a worker.
@@ -175,6 +213,7 @@ export async function startQueryFrontend(config: QueryFrontendConfig, logger: Lo
     tls: web.tls,
     basic_auth_users: web.config.users.size,
   });
+  if (config.cache !== null) void warnOnWindowDependentDedup(downstream, logger);
   return {
     httpUrl: `${web.tls ? 'https' : 'http'}://${host}:${port}`,
     async close() {

@@ -182,7 +182,7 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
       res = await downstream.send(req.method, req.url, forwardableHeaders(req.headers), body, controller.signal);
     } catch (err) {
       logger.warn('downstream request failed', { path: req.url.split('?')[0], err: err instanceof Error ? err.message : String(err) });
-      return reply.code(502).type('application/json').send(errorBody('unavailable', `downstream: ${err instanceof Error ? err.message : String(err)}`));
+      return sendUnreachable(err, reply);
     }
     reply.code(res.statusCode);
     for (const [k, v] of Object.entries(res.headers)) reply.header(k, v);
@@ -266,7 +266,15 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
     }
     if (reply.raw.destroyed) return reply;
     logger.warn(`${what} failed`, { err: err instanceof Error ? err.message : String(err) });
-    return reply.code(502).type('application/json').send(errorBody('unavailable', `downstream: ${err instanceof Error ? err.message : String(err)}`));
+    return sendUnreachable(err, reply);
+  }
+
+  /** No answer from the downstream: 504 when it timed out (response_header_timeout, connecting), 502 otherwise. */
+  function sendUnreachable(err: unknown, reply: FastifyReply): FastifyReply {
+    const code = (err as { code?: unknown } | null)?.code;
+    const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
+    const message = `downstream: ${err instanceof Error ? err.message : String(err)}`;
+    return reply.code(timedOut ? 504 : 502).type('application/json').send(errorBody(timedOut ? 'timeout' : 'unavailable', message));
   }
 
   async function queryRange(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {

@@ -326,6 +326,28 @@ describe('query-frontend over a recording downstream', () => {
     expect(heldClosed).toBe(1);
     held.length = 0;
   });
+
+  it('gives up on a downstream that sends no headers within response_header_timeout', async () => {
+    held.length = 0;
+    heldClosed = 0;
+    const port = (server.address() as { port: number }).port;
+    const tripper = 'response_header_timeout: 400ms\nidle_conn_timeout: 5s';
+    const impatient = await startFrontendProcess(`http://127.0.0.1:${port}/prefix`, ['--query-range.split-interval=1h', '--query-range.max-retries-per-request=1', `--query-frontend.downstream-tripper-config=${tripper}`]);
+    try {
+      const started = Date.now();
+      const res = await fetch(`${impatient.url}/api/v1/query_range?query=held&start=0&end=60&step=60&x=impatient`);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(res.status).toBe(504);
+      expect(JSON.parse(await res.text())).toMatchObject({ status: 'error', errorType: 'timeout', error: expect.stringMatching(/^downstream: Headers Timeout Error/) });
+      // The timed-out request was closed, not left open on the downstream.
+      const until = Date.now() + 5000;
+      while (heldClosed < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(heldClosed).toBe(1);
+    } finally {
+      held.length = 0;
+      await impatient.stop();
+    }
+  });
 });
 
 describe.skipIf(!promOk)('query-frontend freshness over a live Prometheus', () => {

@@ -14,6 +14,8 @@
  * (d) secrets (endpoint passwords, tokens, the inline endpoint config, the users' passwords) absent
  *     from the logs and /api/v1/status/flags;
  * (e) --http.config on `promdedup ingest`.
+ * (f) `promdedup query-frontend` over the mutual-TLS querier through --query-frontend.downstream-tripper-config-file
+ *     (and refused without it), and the tripper config's errors.
  * The data are fixed samples at a fixed past time, so nothing depends on today's date.
  */
 import { spawnSync } from 'node:child_process';
@@ -541,6 +543,48 @@ describe.skipIf(!runnable)('security: --http.config, endpoint auth, CORS, redact
       await sleep(300);
       expect(fe.child.exitCode).toBeNull();
       expect(fe.logs()).not.toContain(USER_PW_1);
+    });
+  });
+
+  describe('promdedup query-frontend over the mutual-TLS querier', () => {
+    // Step-aligned (the frontend floors start and end to the step, as Thanos').
+    const range = (base: string): string => `${base}/api/v1/query_range?query=sec_metric&start=${(T0 - 600_000) / 1000}&end=${T0 / 1000}&step=20`;
+    const client = (): ReqOptions => ({ ca: pki.read('ca.crt'), cert: pki.read('client.crt'), key: pki.read('client.key') });
+
+    it('reaches it with --query-frontend.downstream-tripper-config-file tls_config; without it, a 502 naming the certificate', async () => {
+      const tripper = join(dir, 'tripper.yml');
+      writeFileSync(tripper, ['tls_handshake_timeout: 5s', 'tls_config:', `  ca_file: ${pki.file('ca.crt')}`, `  cert_file: ${pki.file('client.crt')}`, `  key_file: ${pki.file('client.key')}`, ''].join('\n'));
+      const [fe, bare] = await Promise.all([
+        startFrontendProcess(mtlsQuerier.url, [`--query-frontend.downstream-tripper-config-file=${tripper}`]).then(track),
+        startFrontendProcess(mtlsQuerier.url, ['--query-range.max-retries-per-request=1']).then(track),
+      ]);
+      const direct = await get(range(mtlsQuerier.url), client());
+      expect(direct.status).toBe(200);
+      const via = await get(range(fe.url));
+      expect(via.status).toBe(200);
+      expect(JSON.parse(via.text)).toEqual(JSON.parse(direct.text));
+      // Its start-up check of the querier's flags went over the same TLS client: the querier runs penalty dedup.
+      const deadline = Date.now() + 10_000;
+      while (!/deduplication.func=penalty/.test(fe.logs()) && Date.now() < deadline) await sleep(100);
+      expect(fe.logs()).toMatch(/level=warn .*--deduplication.func=penalty: split and cached answers can differ/);
+
+      const refused = await get(range(bare.url));
+      expect(refused.status).toBe(502);
+      expect(refused.text).toMatch(/certificate/i);
+    });
+
+    it('exits 2 with the reason on a bad tripper config', () => {
+      const bad = [
+        ['--query-frontend.downstream-tripper-config=max_conns_per_host: -1', /max_conns_per_host: expected an integer >= 0/],
+        ['--query-frontend.downstream-tripper-config=tls_config: { ca_file: /nonexistent/ca.crt }', /tls_config.ca_file "\/nonexistent\/ca.crt": ENOENT/],
+        ['--query-frontend.downstream-tripper-config=dial_timeout: 1s', /unknown field dial_timeout/],
+        ['--query-frontend.downstream-tripper-config-file=/nonexistent/tripper.yml', /tripper.yml.*ENOENT/],
+      ] as const;
+      for (const [flag, message] of bad) {
+        const r = spawnSync(process.execPath, [querierEntryPoint(), 'query-frontend', '--http-address=127.0.0.1:0', flag], { encoding: 'utf8', timeout: 20_000 });
+        expect(r.status, flag).toBe(2);
+        expect(r.stderr, flag).toMatch(message);
+      }
     });
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The security configuration parsers and the web-config holder: --http.config (Prometheus
- * web-config format), --endpoint.sd-config client configs, --web.cors.origin and URL redaction.
+ * web-config format), --endpoint.sd-config client configs, the query frontend's downstream tripper
+ * config, --web.cors.origin and URL redaction.
  * The TLS reload case runs a real https server on a free port with certificates made by openssl.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,6 +18,8 @@ import { corsHeaders, parseCorsOrigin } from '../../src/api/cors.js';
 import { parseWebConfig, WebConfigError, WebConfigHolder } from '../../src/api/web-config.js';
 import { ClientConfigError, parseEndpointConfig } from '../../src/store/prometheus/client-config.js';
 import { redactUrl } from '../../src/util/redact.js';
+import { DEFAULT_DOWNSTREAM_OPTIONS, parseTripperConfig } from '../../src/frontend/tripper-config.js';
+import { parseDuration } from '../../src/promql/parser.js';
 
 const HASH = bcrypt.hashSync('pw', 4);
 const files: Record<string, Buffer> = { 'c.crt': Buffer.from('CERT'), 'c.key': Buffer.from('KEY'), 'ca.crt': Buffer.from('CA'), pw: Buffer.from('s3cret\n'), tok: Buffer.from('t0ken\n') };
@@ -179,6 +182,55 @@ describe('--endpoint.sd-config parsing', () => {
     }
     expect(message).toMatch(/^ep\.yml: invalid YAML/);
     expect(message).not.toContain('hunter2');
+  });
+});
+
+describe('--query-frontend.downstream-tripper-config parsing', () => {
+  const tripper = (text: string) => parseTripperConfig(text, 'tripper.yml', parseDuration, read);
+
+  it('keeps Go\'s transport defaults for what is unset or zero', () => {
+    expect(tripper('')).toEqual(DEFAULT_DOWNSTREAM_OPTIONS);
+    expect(tripper('idle_conn_timeout: 0s\nmax_conns_per_host: 0')).toEqual(DEFAULT_DOWNSTREAM_OPTIONS);
+  });
+
+  it('reads timeouts, the connection limit and tls_config', () => {
+    const c = tripper(
+      [
+        'idle_conn_timeout: 1m30s',
+        'response_header_timeout: 2m',
+        'tls_handshake_timeout: 3s',
+        'expect_continue_timeout: 1s',
+        'max_idle_conns: 100',
+        'max_idle_conns_per_host: 100',
+        'max_conns_per_host: 32',
+        'tls_config: { ca_file: ca.crt, cert_file: c.crt, key_file: c.key, server_name: querier.internal, insecure_skip_verify: false }',
+      ].join('\n'),
+    );
+    expect(c).toEqual({
+      idleConnTimeoutMs: 90_000,
+      responseHeaderTimeoutMs: 120_000,
+      connectTimeoutMs: 3_000,
+      maxConnsPerHost: 32,
+      tls: { ca: Buffer.from('CA'), cert: Buffer.from('CERT'), key: Buffer.from('KEY'), servername: 'querier.internal' },
+    });
+    expect(tripper('tls_config: { insecure_skip_verify: true }').tls).toEqual({ rejectUnauthorized: false });
+  });
+
+  it('names the field of every mistake', () => {
+    const bad: [string, RegExp][] = [
+      ['dial_timeout: 1s', /tripper.yml: unknown field dial_timeout/],
+      ['idle_conn_timeout: soon', /tripper.yml.idle_conn_timeout: /],
+      ['idle_conn_timeout: 30', /tripper.yml.idle_conn_timeout: expected a duration/],
+      ['max_conns_per_host: -1', /tripper.yml.max_conns_per_host: expected an integer >= 0/],
+      ['max_idle_conns: lots', /tripper.yml.max_idle_conns: expected an integer >= 0/],
+      ['tls_config: { ca_file: missing.crt }', /tripper.yml.tls_config.ca_file "missing.crt": ENOENT/],
+      ['tls_config: { cert_file: c.crt }', /tripper.yml.tls_config: cert_file and key_file go together/],
+      ['tls_config: [ca.crt]', /tripper.yml.tls_config: expected a mapping/],
+      ['- 1', /tripper.yml: expected a mapping/],
+      ['a: [', /tripper.yml: invalid YAML at line/],
+    ];
+    for (const [text, message] of bad) expect(() => tripper(text), text).toThrow(message);
+    expect(() => tripper('dial_timeout: 1s')).toThrow(ClientConfigError);
   });
 });
 

@@ -170,48 +170,55 @@ export function parseClientConfig(where: string, c: Raw, read: (f: string) => Bu
   }
   if (auths.length > 1) throw new ClientConfigError(`${where}: at most one of basic_auth, authorization and bearer_token(_file) (got ${auths.join(', ')})`);
 
-  const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer; servername?: string; rejectUnauthorized?: boolean } = {};
-  const t = c['tls_config'];
-  if (t !== undefined && t !== null) {
-    if (!isRecord(t)) throw new ClientConfigError(`${where}.tls_config: expected a mapping`);
-    checkKeys(`${where}.tls_config`, t, ['ca_file', 'cert_file', 'key_file', 'server_name', 'insecure_skip_verify']);
-    const file = (field: string): Buffer | undefined => {
-      const f = str(`${where}.tls_config.${field}`, t[field]);
-      if (f === '') return undefined;
-      try {
-        return read(f);
-      } catch (err) {
-        throw new ClientConfigError(`${where}.tls_config.${field} ${JSON.stringify(f)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      }
-    };
-    const ca = file('ca_file');
-    const cert = file('cert_file');
-    const key = file('key_file');
-    if ((cert === undefined) !== (key === undefined)) throw new ClientConfigError(`${where}.tls_config: cert_file and key_file go together`);
-    if (ca !== undefined) tls.ca = ca;
-    if (cert !== undefined && key !== undefined) {
-      tls.cert = cert;
-      tls.key = key;
-    }
-    const serverName = str(`${where}.tls_config.server_name`, t['server_name']);
-    if (serverName !== '') tls.servername = serverName;
-    const skip = t['insecure_skip_verify'];
-    if (skip !== undefined && skip !== null && typeof skip !== 'boolean') throw new ClientConfigError(`${where}.tls_config.insecure_skip_verify: expected true or false`);
-    if (skip === true) tls.rejectUnauthorized = false;
-  }
-  return { headers, tls };
+  return { headers, tls: parseTlsConfig(`${where}.tls_config`, c['tls_config'], read) };
 }
 
-/** Parses the YAML text of an endpoint config; `where` names it in errors (a path, or the flag). */
-export function parseEndpointConfig(text: string, where: string, read: (f: string) => Buffer = readFileSync): EndpointConfig {
-  let doc: unknown;
+/** A Prometheus-style `tls_config` mapping (undefined or null: defaults); certificate files are read now. */
+export function parseTlsConfig(where: string, t: unknown, read: (f: string) => Buffer = readFileSync): HttpClientSettings['tls'] {
+  const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer; servername?: string; rejectUnauthorized?: boolean } = {};
+  if (t === undefined || t === null) return tls;
+  if (!isRecord(t)) throw new ClientConfigError(`${where}: expected a mapping`);
+  checkKeys(where, t, ['ca_file', 'cert_file', 'key_file', 'server_name', 'insecure_skip_verify']);
+  const file = (field: string): Buffer | undefined => {
+    const f = str(`${where}.${field}`, t[field]);
+    if (f === '') return undefined;
+    try {
+      return read(f);
+    } catch (err) {
+      throw new ClientConfigError(`${where}.${field} ${JSON.stringify(f)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  const ca = file('ca_file');
+  const cert = file('cert_file');
+  const key = file('key_file');
+  if ((cert === undefined) !== (key === undefined)) throw new ClientConfigError(`${where}: cert_file and key_file go together`);
+  if (ca !== undefined) tls.ca = ca;
+  if (cert !== undefined && key !== undefined) {
+    tls.cert = cert;
+    tls.key = key;
+  }
+  const serverName = str(`${where}.server_name`, t['server_name']);
+  if (serverName !== '') tls.servername = serverName;
+  const skip = t['insecure_skip_verify'];
+  if (skip !== undefined && skip !== null && typeof skip !== 'boolean') throw new ClientConfigError(`${where}.insecure_skip_verify: expected true or false`);
+  if (skip === true) tls.rejectUnauthorized = false;
+  return tls;
+}
+
+/** A YAML document, or a ClientConfigError naming where the text is broken (never quoting it). */
+export function parseSecretYaml(text: string, where: string): unknown {
   try {
-    doc = parseYaml(text);
+    return parseYaml(text);
   } catch (err) {
     // The YAML parser's message quotes the text around the problem, which may hold a secret.
     const pos = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
     throw new ClientConfigError(`${where}: invalid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}`);
   }
+}
+
+/** Parses the YAML text of an endpoint config; `where` names it in errors (a path, or the flag). */
+export function parseEndpointConfig(text: string, where: string, read: (f: string) => Buffer = readFileSync): EndpointConfig {
+  const doc = parseSecretYaml(text, where);
   if (doc === null || doc === undefined) return { endpoints: [] };
   if (!isRecord(doc)) throw new ClientConfigError(`${where}: expected a mapping with endpoints`);
   checkKeys(where, doc, ['endpoints', 'default_client_config']);

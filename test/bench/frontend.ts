@@ -22,7 +22,7 @@ import { startFrontendProcess, type FrontendProcess } from '../support/frontend-
 import { renderOpenMetrics, type OmFamily, type OmSeries } from '../support/openmetrics.js';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { prng } from '../support/prng.js';
-import { expectOk, fmt, median, postForm, startQuerierProcess, table, type Querier } from './harness.js';
+import { cpuBetween, expectOk, fmt, median, postForm, prometheusPid, startQuerierProcess, table, threadCpu, type Querier } from './harness.js';
 
 const HOUR = 3_600_000;
 const STEP_MS = 15_000;
@@ -192,11 +192,49 @@ export interface PathResult {
   readonly warmMeanMs: number;
   readonly totalMs: number;
   readonly reads: Reads;
+  /** CPU ms per warm refresh by process (its threads' schedstat over the 9 warm refreshes; "client" is the bench itself). */
+  readonly warmCpuMs: Readonly<Record<string, number>>;
+}
+
+/** A process whose CPU time a path's refreshes are charged with. */
+interface CpuCharged {
+  readonly name: string;
+  /** -1: this process (the bench, as the dashboard's client). */
+  readonly pid: number;
+}
+
+const CLIENT: CpuCharged = { name: 'client', pid: -1 };
+
+type CpuSample = number | Map<string, number>;
+
+function cpuNow(processes: readonly CpuCharged[]): CpuSample[] {
+  return processes.map((x) => {
+    if (x.pid === -1) {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    }
+    try {
+      return threadCpu(x.pid);
+    } catch {
+      return NaN; // not Linux, or gone
+    }
+  });
+}
+
+/** CPU ms per process between two cpuNow() samples. */
+function cpuSpent(a: readonly CpuSample[], b: readonly CpuSample[]): number[] {
+  return b.map((v, i) => {
+    const u = a[i]!;
+    return typeof v === 'number' || typeof u === 'number' ? Number(v) - Number(u) : cpuBetween(u, v);
+  });
 }
 
 export interface CoalesceRow {
   readonly n: number;
   readonly ms: number;
+  /** The querier's CPU time (all its threads), median ms per burst. */
+  readonly cpuMs: number;
+  readonly cpuRatio: number;
   readonly reads: Reads;
   readonly msRatio: number;
   readonly requestsRatio: number;
@@ -260,13 +298,26 @@ async function refreshRange(url: string, start: number, endMs: number, stepMs = 
   return { ms, bodies: answers.map((a) => a.text ?? ''), bytes: answers.reduce((s, a) => s + a.bytes, 0) };
 }
 
-async function runDashboard(name: string, url: string, t0: number, replicas: readonly PrometheusServer[], frontendUrl: string | null, log: (s: string) => void): Promise<{ path: PathResult; bodies: Bodies }> {
+async function runDashboard(
+  name: string,
+  url: string,
+  t0: number,
+  replicas: readonly PrometheusServer[],
+  frontendUrl: string | null,
+  charged: readonly CpuCharged[],
+  log: (s: string) => void,
+): Promise<{ path: PathResult; bodies: Bodies }> {
   const refreshes: RefreshResult[] = [];
   const bodies: Bodies = [];
+  const warmCpu = charged.map(() => 0);
   for (let k = 0; k < REFRESHES; k++) {
     const r0 = await remoteReads(replicas);
     const f0 = frontendUrl !== null ? await frontendCounters(frontendUrl) : null;
+    const c0 = cpuNow(charged);
     const r = await refresh(url, t0 + SHIFT_MS * k);
+    // Before the counters are read: their /metrics requests are not the dashboard's.
+    const spent = cpuSpent(c0, cpuNow(charged));
+    if (k > 0) spent.forEach((v, i) => (warmCpu[i]! += v));
     const reads = minus(await remoteReads(replicas), r0);
     const fe = f0 !== null ? diff(await frontendCounters(frontendUrl!), f0) : undefined;
     refreshes.push({ ms: r.ms, reads, answerBytes: r.bytes, ...(fe !== undefined ? { frontend: fe } : {}) });
@@ -281,6 +332,7 @@ async function runDashboard(name: string, url: string, t0: number, replicas: rea
     warmMeanMs: warm.reduce((a, b) => a + b, 0) / warm.length,
     totalMs: refreshes.reduce((s, r) => s + r.ms, 0),
     reads: refreshes.reduce((s, r) => ({ requests: s.requests + r.reads.requests, bytes: s.bytes + r.reads.bytes }), { requests: 0, bytes: 0 }),
+    warmCpuMs: Object.fromEntries(charged.map((x, i) => [x.name, warmCpu[i]! / (REFRESHES - 1)])),
   };
   log(`  ${name}: cold ${fmt(path.coldMs, 0)} ms, warm median ${fmt(path.warmMedianMs, 0)} ms, total ${fmt(path.totalMs, 0)} ms, ${path.reads.requests} remote reads, ${fmt(path.reads.bytes / 2 ** 20, 2)} MiB`);
   return { path, bodies };
@@ -317,15 +369,17 @@ export async function startBenchPair(openMetrics: string, into: PrometheusServer
 }
 
 /** N identical alert queries at once; wall time until the last answer, remote reads, coalesced count. */
-async function alertBurst(q: Querier, replicas: readonly PrometheusServer[], n: number, timeS: number): Promise<{ ms: number; reads: Reads; coalesced: number; bodies: Set<string> }> {
+async function alertBurst(q: Querier, replicas: readonly PrometheusServer[], n: number, timeS: number): Promise<{ ms: number; cpuMs: number; reads: Reads; coalesced: number; bodies: Set<string> }> {
   const r0 = await remoteReads(replicas);
   const c0 = metricSum(await metricsText(q.url), 'promdedup_query_coalesced_total');
+  const cpu0 = threadCpu(q.pid);
   const t = performance.now();
   const answers = await Promise.all(Array.from({ length: n }, () => postForm(q.url, '/api/v1/query', { query: ALERT, time: String(timeS) }, { keepBody: true, dispatcher: http }).then((r) => expectOk(r, 'alert query'))));
   const ms = performance.now() - t;
+  const cpuMs = cpuBetween(cpu0, threadCpu(q.pid));
   const reads = minus(await remoteReads(replicas), r0);
   const coalesced = metricSum(await metricsText(q.url), 'promdedup_query_coalesced_total') - c0;
-  return { ms, reads, coalesced, bodies: new Set(answers.map((a) => a.text ?? '')) };
+  return { ms, cpuMs, reads, coalesced, bodies: new Set(answers.map((a) => a.text ?? '')) };
 }
 
 export async function benchFrontend(log: (s: string) => void, quick: boolean): Promise<FrontendBenchResult> {
@@ -367,7 +421,8 @@ export async function benchFrontend(log: (s: string) => void, quick: boolean): P
     const fe: FrontendProcess = await startFrontendProcess(qa.url, ['--log.level=warn']);
     processes.push(fe);
     await warmUpProcess(fe.url);
-    const a = await runDashboard('query-frontend → querier', fe.url, t0, replicas, fe.url, log);
+    const promPids = replicas.map((r, i) => ({ name: `Prometheus ${'ab'[i]}`, pid: prometheusPid(r.port) }));
+    const a = await runDashboard('query-frontend → querier', fe.url, t0, replicas, fe.url, [{ name: 'frontend', pid: fe.child.pid! }, { name: 'querier', pid: qa.pid }, ...promPids, CLIENT], log);
     log(`  frontend counters per refresh: ${a.path.refreshes.map((r, k) => `#${k + 1} ${JSON.stringify(r.frontend)}`).join('; ')}`);
     // Diagnostics: refresh 1 and 2 again (now wholly cached: the frontend's own cost), and the querier alone.
     const replays: Replay[] = [];
@@ -390,12 +445,12 @@ export async function benchFrontend(log: (s: string) => void, quick: boolean): P
     const qb = await startQuerierProcess({ endpoints });
     processes.push(qb);
     await warmUpProcess(qb.url);
-    const b = await runDashboard('promdedup querier', qb.url, t0, replicas, null, log);
+    const b = await runDashboard('promdedup querier', qb.url, t0, replicas, null, [{ name: 'querier', pid: qb.pid }, ...promPids, CLIENT], log);
     await stopAll();
 
     // (c) one Prometheus.
     await warmUpProcess(direct.url);
-    const c = await runDashboard('one Prometheus (a)', direct.url, t0, replicas, null, log);
+    const c = await runDashboard('one Prometheus (a)', direct.url, t0, replicas, null, [promPids[0]!, CLIENT], log);
 
     const mismatches: string[] = [];
     let compared = 0;
@@ -416,21 +471,23 @@ export async function benchFrontend(log: (s: string) => void, quick: boolean): P
     if (mismatches.length > 0) log(`  frontend ≠ querier: ${mismatches.slice(0, 5).join('; ')}${mismatches.length > 5 ? ` … (${mismatches.length})` : ''}`);
 
     // N identical alert queries at once, straight to a fresh querier.
-    const rounds = quick ? 3 : 7;
+    // Wall times on 2 shared cores vary by ±30 % from one burst to the next: many rounds, interleaved.
+    const rounds = quick ? 3 : 15;
     const q = await startQuerierProcess({ endpoints });
     processes.push(q);
     const timeS = t0 / 1000;
     await alertBurst(q, replicas, 1, timeS); // warm-up
     const single: number[] = [];
-    const perN = new Map<number, { ms: number[]; requests: number[]; bytes: number[]; coalesced: number[] }>();
+    const perN = new Map<number, { ms: number[]; cpuMs: number[]; requests: number[]; bytes: number[]; coalesced: number[] }>();
     const ns = [1, 3, 8];
-    for (const n of ns) perN.set(n, { ms: [], requests: [], bytes: [], coalesced: [] });
+    for (const n of ns) perN.set(n, { ms: [], cpuMs: [], requests: [], bytes: [], coalesced: [] });
     for (let r = 0; r < rounds; r++) {
       for (const n of ns) {
         const x = await alertBurst(q, replicas, n, timeS);
         if (x.bodies.size !== 1) throw new Error(`alert query: ${x.bodies.size} different answers to ${n} identical requests`);
         const e = perN.get(n)!;
         e.ms.push(x.ms);
+        e.cpuMs.push(x.cpuMs);
         e.requests.push(x.reads.requests);
         e.bytes.push(x.reads.bytes);
         e.coalesced.push(x.coalesced);
@@ -456,6 +513,8 @@ export async function benchFrontend(log: (s: string) => void, quick: boolean): P
       return {
         n,
         ms: median(e.ms),
+        cpuMs: median(e.cpuMs),
+        cpuRatio: median(e.cpuMs) / median(one.cpuMs),
         reads: { requests: median(e.requests), bytes: median(e.bytes) },
         msRatio: median(e.ms) / median(one.ms),
         requestsRatio: median(e.requests) / median(one.requests),
@@ -524,6 +583,16 @@ export function formatFrontend(r: FrontendBenchResult): string {
     `Diagnostics: refreshes 1, 2, 1, 2 again through the frontend (wholly cached): ${r.replays.map((x) => `${fmt(x.ms, 0)} ms (${x.reads.requests} remote reads, ${x.frontend.downstream} downstream, ${x.same ? 'same answers' : '**answers differ**'})`).join(', ')}; ` +
       `the 10 panels over their newest 30 s only (2 points each), straight to the querier: ${fmt(r.gapMs, 0)} ms, to Prometheus a: ${fmt(r.gapPromMs, 0)} ms (medians of 4)`,
     '',
+    'CPU ms per warm refresh, by process (all its threads, /proc schedstat, over refreshes 2–10; "client" is the bench reading the answers):',
+    table(
+      ['path', 'frontend', 'querier', 'Prometheus a', 'Prometheus b', 'client', 'all'],
+      r.paths.map((x) => {
+        const c = x.warmCpuMs;
+        const cell = (k: string): string => (c[k] === undefined ? '—' : fmt(c[k], 1));
+        return [x.name, cell('frontend'), cell('querier'), cell('Prometheus a'), cell('Prometheus b'), cell('client'), fmt(Object.values(c).reduce((s, v) => s + v, 0), 1)];
+      }),
+    ),
+    '',
     `warm ÷ cold through the frontend: **${fmt(r.warmOverCold, 3)}** (target ≤ 0.2); frontend warm ÷ one Prometheus refresh (its warm median): **${fmt(r.warmOverPrometheus, 3)}** (target ≤ 0.3)`,
     `totals: frontend ${fmt(fe.totalMs, 0)} ms, querier ${fmt(q.totalMs, 0)} ms (${fmt(fe.totalMs / q.totalMs, 2)}×), one Prometheus ${fmt(p.totalMs, 0)} ms (${fmt(fe.totalMs / p.totalMs, 2)}×); ` +
       `remote-read bytes frontend ÷ querier ${fmt(fe.reads.bytes / q.reads.bytes, 3)}`,
@@ -532,8 +601,8 @@ export function formatFrontend(r: FrontendBenchResult): string {
     '',
     `N identical alert queries at once to the querier (\`${ALERT}\`, one time), median of ${r.coalesceRounds} rounds:`,
     table(
-      ['N', 'wall ms', '÷ N=1', 'remote reads', '÷ N=1', 'remote-read KiB', '÷ N=1', 'coalesced'],
-      r.coalesce.map((c) => [String(c.n), fmt(c.ms, 1), fmt(c.msRatio, 2), String(c.reads.requests), fmt(c.requestsRatio, 2), fmt(c.reads.bytes / 1024, 1), fmt(c.bytesRatio, 2), String(c.coalesced)]),
+      ['N', 'wall ms', '÷ N=1', 'querier CPU ms', '÷ N=1', 'remote reads', '÷ N=1', 'remote-read KiB', '÷ N=1', 'coalesced'],
+      r.coalesce.map((c) => [String(c.n), fmt(c.ms, 1), fmt(c.msRatio, 2), fmt(c.cpuMs, 1), fmt(c.cpuRatio, 2), String(c.reads.requests), fmt(c.requestsRatio, 2), fmt(c.reads.bytes / 1024, 1), fmt(c.bytesRatio, 2), String(c.coalesced)]),
     ),
     `per-request cost alone (\`vector(1)\`, no remote read, same querier): N=1 ${fmt(r.trivial.one, 1)} ms, N=8 ${fmt(r.trivial.eight, 1)} ms at once`,
   ];

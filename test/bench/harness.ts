@@ -47,7 +47,7 @@ export interface Replica {
 }
 
 /** The pid of the prometheus process listening on `port` (found by its command line). */
-function prometheusPid(port: number): number {
+export function prometheusPid(port: number): number {
   const flag = `--web.listen-address=127.0.0.1:${port}`;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

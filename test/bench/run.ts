@@ -320,6 +320,7 @@ if (sections.has('frontend')) {
   check("frontend: answers ≠ the querier's", r.mismatches.length, '0', r.mismatches.length === 0);
   for (const c of r.coalesce.filter((x) => x.n > 1)) {
     check(`coalescing: ${c.n} identical alert queries, wall time ÷ one`, c.msRatio, '≤ 1.1', c.msRatio <= 1.1);
+    check(`coalescing: ${c.n} identical alert queries, querier CPU ÷ one`, c.cpuRatio, '≤ 1.1', c.cpuRatio <= 1.1);
     check(`coalescing: ${c.n} identical alert queries, remote-read bytes ÷ one`, c.bytesRatio, '≤ 1.1', c.bytesRatio <= 1.1);
   }
   log(`[${elapsed()}] frontend done`);

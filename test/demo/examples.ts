@@ -45,8 +45,18 @@ const curl = (base: string, path: string, params: Record<string, string>) =>
     .map(([k, v]) => (/^[\w.:-]+$/.test(v) ? `-d ${k}=${v}` : `--data-urlencode '${k}=${v}'`))
     .join(' ')}`;
 
-/** `above`: a second promdedup whose only endpoint is `base`'s StoreAPI (gRPC) server. */
-export function examples(base: string, d: HaData, above: { url: string; grpc: string }): Example[] {
+/** A `promdedup_frontend_cache_requests_total` or other counter's sum over its series, from /metrics text. */
+async function counter(base: string, name: string, labelPart: string): Promise<number> {
+  let n = 0;
+  for (const line of (await text(`${base}/metrics`)).split('\n')) if (line.startsWith(name + '{') && line.includes(labelPart)) n += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return n;
+}
+
+/**
+ * `above`: a second promdedup whose only endpoint is `base`'s StoreAPI (gRPC) server; `frontend`: a
+ * query frontend in front of `frontend.querier`, a promdedup with --deduplication.func=stable.
+ */
+export function examples(base: string, d: HaData, above: { url: string; grpc: string }, frontend: { url: string; querier: string }): Example[] {
   const outageA = d.outages.find((o) => o.replica === 'a' && o.toMs - o.fromMs >= 5 * 60_000)!;
   const outageB = d.outages.find((o) => o.replica === 'b' && o.fromMs >= outageA.toMs)!;
   const start = Math.floor((outageA.fromMs - 5 * 60_000) / 60_000) * 60;
@@ -121,6 +131,30 @@ export function examples(base: string, d: HaData, above: { url: string; grpc: st
             `endpoints: ${Object.entries(stores).map(([type, list]) => `${type}: ${list.map((e) => `${e.name} ${e.labelSets.map(metricText).join(' ')}`).join(', ')}`).join('; ')}`,
           ],
           ok: direct === through && endpoint?.name === above.grpc && endpoint.labelSets.length === 2,
+        };
+      },
+    },
+    {
+      title: `The query frontend: the range query of example 1 split at every quarter hour, cached, and asked again (${frontend.url})`,
+      curls: [curl(frontend.url, '/api/v1/query_range', range), `curl -s '${frontend.url}/metrics' | grep -E '^promdedup_frontend_cache_requests_total\\{kind="query_range"'`],
+      lookFor:
+        'The same answer, byte for byte, as the stable-dedup querier behind it gives unsplit; asked a second time, every ' +
+        'sub-range is a cache hit (result="hit" grows, no request reaches the querier).',
+      async check() {
+        const params = new URLSearchParams(range);
+        const direct = await text(`${frontend.querier}/api/v1/query_range?${params}`);
+        const first = await text(`${frontend.url}/api/v1/query_range?${params}`);
+        const hits = await counter(frontend.url, 'promdedup_frontend_cache_requests_total', 'result="hit"');
+        const downstream = await counter(frontend.url, 'promdedup_frontend_downstream_requests_total', 'op="query_range"');
+        const again = await text(`${frontend.url}/api/v1/query_range?${params}`);
+        const hitsAfter = await counter(frontend.url, 'promdedup_frontend_cache_requests_total', 'result="hit"');
+        const downstreamAfter = await counter(frontend.url, 'promdedup_frontend_downstream_requests_total', 'op="query_range"');
+        return {
+          lines: [
+            `first answer equals the querier's unsplit one: ${first === direct} (${first.length} bytes, ${downstream} sub-queries sent)`,
+            `asked again: ${hitsAfter - hits} cache hits, ${downstreamAfter - downstream} sub-queries sent, same answer: ${again === first}`,
+          ],
+          ok: first === direct && again === first && hitsAfter - hits >= 2 && downstreamAfter === downstream,
         };
       },
     },

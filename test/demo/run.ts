@@ -1,9 +1,10 @@
 /**
  * `npm run demo`: two real Prometheus replicas (external labels cluster=demo, replica=a/b) loaded with
  * three hours of generated history in which each replica has outages, the promdedup querier over them
- * (port 10902 when free), and three example requests to try. Runs until Ctrl-C, then stops everything.
+ * (port 10902 when free), a second promdedup reading it over StoreAPI, a query frontend in front of a
+ * stable-dedup querier, and example requests to try. Runs until Ctrl-C, then stops everything.
  *
- * `--check` (or DEMO_CHECK=1): run the three examples itself, print a summary, stop, exit 0 (1 when an
+ * `--check` (or DEMO_CHECK=1): run the examples itself, print a summary, stop, exit 0 (1 when an
  * answer does not look as described) — CI uses it to prove the demo works.
  *
  * The history ends at the whole hour at least one hour before now, so that it looks recent;
@@ -14,6 +15,7 @@ import { createServer } from 'node:net';
 import { generateHaData, recentEndMs } from '../support/hadata.js';
 import { prometheusAvailable, startPrometheus } from '../support/prometheus.js';
 import { querierEntryPoint, startQuerier } from '../support/querier-process.js';
+import { startFrontendProcess } from '../support/frontend-process.js';
 import { examples, iso } from './examples.js';
 
 const PREFERRED_PORT = 10902;
@@ -77,18 +79,25 @@ async function main(): Promise<number> {
     const grpc = `127.0.0.1:${querier.grpcPort}`;
     const above = await startQuerier({ endpoints: [grpc], replicaLabels: ['replica'], extraArgs: ['--query.promql-compat=2'] });
     stops.push(() => above.stop());
+    // A query frontend (15 min splits, so that the examples' range crosses a few, in-memory results cache) over a querier with window-stable dedup, as docs/query-frontend.md advises.
+    const stable = await startQuerier({ endpoints: [a!.url, b!.url], replicaLabels: ['replica'], extraArgs: ['--deduplication.func=stable'] });
+    stops.push(() => stable.stop());
+    const frontend = await startFrontendProcess(stable.url, ['--query-range.split-interval=15m', '--log.level=warn']);
+    stops.push(() => frontend.stop());
 
     console.log('');
     console.log(`  replica a  ${a!.url}  (external labels cluster="demo", replica="a")`);
     console.log(`  replica b  ${b!.url}  (external labels cluster="demo", replica="b")`);
     console.log(`  promdedup  ${querier.url}  (--query.replica-label=replica; StoreAPI gRPC on ${grpc})`);
     console.log(`  promdedup  ${above.url}  (--endpoint=${grpc}: the first one's StoreAPI)`);
+    console.log(`  promdedup  ${stable.url}  (--deduplication.func=stable)`);
+    console.log(`  query-frontend  ${frontend.url}  (--query-frontend.downstream-url=${stable.url} --query-range.split-interval=15m)`);
     console.log('');
     console.log('Outages (each replica recorded nothing in these windows; never both at once):');
     for (const o of data.outages) console.log(`  replica ${o.replica}: ${iso(o.fromMs)} – ${iso(o.toMs)}`);
     console.log('');
 
-    const list = examples(querier.url, data, { url: above.url, grpc });
+    const list = examples(querier.url, data, { url: above.url, grpc }, { url: frontend.url, querier: stable.url });
     let allOk = true;
     for (const [i, ex] of list.entries()) {
       console.log(`${i + 1}. ${ex.title}`);

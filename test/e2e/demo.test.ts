@@ -7,7 +7,7 @@ import { DEFAULT_END_MS } from '../support/hadata.js';
 import { ensureQuerierBuilt, repoRoot } from '../support/querier-process.js';
 
 describe.skipIf(!prometheusAvailable())('npm run demo', () => {
-  it('starts two replicas, promdedup and a second promdedup over its StoreAPI, and its example queries answer as it says', async () => {
+  it('starts two replicas, promdedup, a second promdedup over its StoreAPI and a query frontend, and its example queries answer as it says', async () => {
     ensureQuerierBuilt();
     // A fixed history end, not the demo's clock-derived one, so the check sees the same data at any hour.
     const child = spawn(process.execPath, [join(repoRoot(), 'dist/test/demo/run.js'), '--check'], {

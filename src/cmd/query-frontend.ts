@@ -170,10 +170,17 @@ const textCodec: Codec<string> = {
 };
 
 /** A results cache as configured: in this process, or in a memcached or Redis shared with other frontends. */
-function openCache<V>(config: CacheConfig | null, codec: Codec<V>, name: string, frontend: QueryFrontendConfig, metrics: CacheMetrics, logger: Logger): ResultsCache<V> | null {
+async function openCache<V>(config: CacheConfig | null, codec: Codec<V>, name: string, frontend: QueryFrontendConfig, metrics: CacheMetrics, logger: Logger): Promise<ResultsCache<V> | null> {
   if (config === null) return null;
   if (config.type === 'in-memory') return new InMemoryCache<V>(config, codec.size);
-  const store = config.type === 'memcached' ? new MemcachedStore(config) : new RedisStore(config);
+  let store: MemcachedStore | RedisStore;
+  if (config.type === 'memcached') {
+    const memcached = new MemcachedStore(config, { logger });
+    // The first lookup of DNS-discovered servers, for a few seconds at most: a DNS server that does
+    // not answer delays nothing (lookups go on in the background; until then the cache misses).
+    await Promise.race([memcached.start(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+    store = memcached;
+  } else store = new RedisStore(config);
   return new RemoteCache<V>(store, codec, { name, expirationMs: config.expirationMs, compression: frontend.cacheCompression, logger, metrics });
 }
 
@@ -197,8 +204,8 @@ export async function startQueryFrontend(config: QueryFrontendConfig, logger: Lo
   const cacheMetrics = new CacheMetrics(registry);
   const decoder = new AnswerDecoder();
   // Extents from memcached or Redis are decoded like downstream answers: large ones on a worker.
-  const cache = openCache<Extent[]>(config.cache, { ...extentsCodec, decode: (bytes) => decoder.extents(bytes) }, 'query_range', config, cacheMetrics, logger);
-  const labelsCache = openCache<string>(config.labelsCache, textCodec, 'labels', config, cacheMetrics, logger);
+  const cache = await openCache<Extent[]>(config.cache, { ...extentsCodec, decode: (bytes) => decoder.extents(bytes) }, 'query_range', config, cacheMetrics, logger);
+  const labelsCache = await openCache<string>(config.labelsCache, textCodec, 'labels', config, cacheMetrics, logger);
   const app = buildFrontendApp(config, { downstream, cache, labelsCache, registry, logger, web, decoder });
   await app.listen({ host: config.httpAddress.host, port: config.httpAddress.port });
   const address = app.server.address();

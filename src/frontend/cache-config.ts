@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { parseEndpointSpec } from '../store/discovery/spec.js';
 
 export interface InMemoryCacheConfig {
   readonly type: 'in-memory';
@@ -16,8 +17,12 @@ export interface InMemoryCacheConfig {
 
 export interface MemcachedCacheConfig {
   readonly type: 'memcached';
-  /** host:port of each server; keys are spread over them by hash. */
+  /**
+   * host:port of each server, or Thanos' DNS discovery forms (`dns+host:port`, `dnssrv+name`,
+   * `dnssrvnoa+name`) looked up every `dnsUpdateIntervalMs`; keys are spread over the servers by hash.
+   */
   readonly addresses: readonly string[];
+  readonly dnsUpdateIntervalMs: number;
   readonly timeoutMs: number;
   readonly maxIdleConnections: number;
   readonly maxItemSizeBytes: number;
@@ -148,13 +153,20 @@ function parseMemcached(c: Raw, parseDuration: (s: string) => number): Memcached
   if (!Array.isArray(raw) || raw.length === 0) throw new Error('no memcached addresses provided');
   const addresses = raw.map((a) => String(a));
   for (const a of addresses) {
-    if (/^dns(srv)?(noa)?\+/.test(a)) throw new Error(`address ${a}: DNS service discovery prefixes are not supported; list each host:port`);
-    if (!HOST_PORT.test(a)) throw new Error(`address ${JSON.stringify(a)}: expected host:port`);
+    let spec;
+    try {
+      spec = parseEndpointSpec(a, 'address');
+    } catch (err) {
+      throw new Error((err as Error).message.replace('or an http(s):// URL', 'or dnssrvnoa+name'));
+    }
+    if (spec.kind !== 'grpc') throw new Error(`address ${JSON.stringify(a)}: expected host:port, dns+host:port, dnssrv+name or dnssrvnoa+name`);
   }
   const expiration = durationField(c, 'expiration', parseDuration, 0);
   return {
     type: 'memcached',
     addresses,
+    // Thanos' default.
+    dnsUpdateIntervalMs: durationField(c, 'dns_provider_update_interval', parseDuration, 10_000) || 10_000,
     timeoutMs: durationField(c, 'timeout', parseDuration, 500) || 500,
     maxIdleConnections: intField(c, 'max_idle_connections', 100) || 100,
     maxItemSizeBytes: present(c.max_item_size) ? parseBytes(String(c.max_item_size)) || 1 << 20 : 1 << 20,

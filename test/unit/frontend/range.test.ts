@@ -175,6 +175,7 @@ describe('configuration', () => {
     expect(parseCacheConfig('type: MEMCACHED\nconfig:\n  addresses: [127.0.0.1:11211, "[::1]:11212"]\n  max_item_size: 2MiB\n', parseDuration)).toEqual({
       type: 'memcached',
       addresses: ['127.0.0.1:11211', '[::1]:11212'],
+      dnsUpdateIntervalMs: 10_000,
       timeoutMs: 500,
       maxIdleConnections: 100,
       maxItemSizeBytes: 2 << 20,
@@ -183,8 +184,15 @@ describe('configuration', () => {
     const redis = parseCacheConfig('type: REDIS\nconfig:\n  addr: localhost:6379\n  db: 2\n  read_timeout: 1s\n  expiration: 1h\n  max_async_concurrency: 20\n', parseDuration);
     expect(redis).toMatchObject({ type: 'redis', addr: 'localhost:6379', db: 2, readTimeoutMs: 1000, writeTimeoutMs: 3000, dialTimeoutMs: 5000, expirationMs: H, tls: null, masterName: '' });
     expect(() => parseCacheConfig('type: MEMCACHED\nconfig:\n  addresses: []\n', parseDuration)).toThrow(/no memcached addresses/);
-    expect(() => parseCacheConfig('type: MEMCACHED\nconfig:\n  addresses: [dnssrv+_memcache._tcp.mc]\n', parseDuration)).toThrow(/DNS service discovery/);
-    expect(() => parseCacheConfig('type: MEMCACHED\nconfig:\n  addresses: [mc]\n', parseDuration)).toThrow(/host:port/);
+    // Thanos' DNS discovery forms, looked up every dns_provider_update_interval.
+    expect(parseCacheConfig('type: MEMCACHED\nconfig:\n  addresses: [dnssrv+_memcache._tcp.mc, dnssrvnoa+_mc._tcp.x, "dns+mc:11211"]\n  dns_provider_update_interval: 30s\n', parseDuration)).toMatchObject({
+      addresses: ['dnssrv+_memcache._tcp.mc', 'dnssrvnoa+_mc._tcp.x', 'dns+mc:11211'],
+      dnsUpdateIntervalMs: 30_000,
+    });
+    expect(() => parseCacheConfig('type: MEMCACHED\nconfig:\n  addresses: [mc]\n', parseDuration)).toThrow(/address "mc": expected host:port, dns\+host:port, dnssrv\+name or dnssrvnoa\+name \(the port is missing\)/);
+    expect(() => parseCacheConfig('type: MEMCACHED\nconfig:\n  addresses: ["dns+mc"]\n', parseDuration)).toThrow(/the port is missing/);
+    expect(() => parseCacheConfig('type: MEMCACHED\nconfig:\n  addresses: ["http://mc:11211"]\n', parseDuration)).toThrow(/address "http:\/\/mc:11211": expected host:port/);
+    expect(() => parseCacheConfig('type: MEMCACHED\nconfig:\n  addresses: ["dnssrv+[::1]"]\n', parseDuration)).toThrow(/needs a name/);
     expect(() => parseCacheConfig('type: REDIS\nconfig:\n  addr: x:1\n  adress: y\n', parseDuration)).toThrow(/field adress not found/);
     expect(() => parseCacheConfig('type: REDIS\nconfig: {}\n', parseDuration)).toThrow(/no redis addr/);
     expect(() => parseCacheConfig('type: REDIS\nconfig:\n  addr: x:1\n  tls_enabled: true\n  tls_config:\n    ca_file: /nonexistent/ca.pem\n', parseDuration)).toThrow(/ca_file/);

@@ -34,7 +34,7 @@ export function buildHttpApi(ctx: ApiContext, serving: HttpServing = {}): Fastif
     logger: false,
     serverFactory: (handler) => web.createServer(handler, MAX_HEADER_BYTES),
     // Label names in /api/v1/label/<name>/values may be long (fastify's default cut is 100).
-    maxParamLength: MAX_HEADER_BYTES,
+    routerOptions: { maxParamLength: MAX_HEADER_BYTES },
     bodyLimit: 16 * 1024 * 1024,
     return503OnClosing: true,
     // Router-level failures (e.g. a malformed %-escape in the path) get Prometheus' envelope too.

@@ -122,7 +122,7 @@ export function buildFrontendApp(config: FrontendConfig, deps: FrontendDeps): Fa
   const decodeRange = (body: Buffer): Promise<RangeAnswer | null> => (deps.decoder !== undefined ? deps.decoder.range(body) : Promise.resolve(decodeAnswer(body.toString('utf8'))));
 
   const web = deps.web ?? WebConfigHolder.none();
-  const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024, return503OnClosing: true, maxParamLength: 1 << 20, serverFactory: (handler) => web.createServer(handler) });
+  const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024, return503OnClosing: true, routerOptions: { maxParamLength: 1 << 20 }, serverFactory: (handler) => web.createServer(handler) });
   web.install(app);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

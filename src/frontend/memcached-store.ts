@@ -92,6 +92,9 @@ export class MemcachedStore implements ByteStore {
           if (found.length === 0) this.logger?.warn('no memcached servers found: every lookup misses until some are', { addresses: this.config.addresses.join(',') });
           this.use(found);
         }
+      } catch (err) {
+        // Lookups answer failures with the last good records; anything else keeps the servers as they are.
+        this.logger?.warn('memcached address lookup failed; keeping the servers as they are', { err: err instanceof Error ? err.message : String(err) });
       } finally {
         this.refreshing = null;
       }
